@@ -1,0 +1,1 @@
+"""Pre-flight checks: the Check protocol, the parallel runner, one module per check."""

@@ -1,0 +1,165 @@
+"""The typer application: global options, command registration, exit codes, error rendering.
+
+No release logic here: each command group lives in ``shipit.commands`` and calls the core.
+Exit codes: 0 ok, 1 failed, 2 usage/config, 3 incomplete (resumable), 130 interrupted.
+No traceback reaches a user unless ``-v`` is given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from shipit import __version__
+from shipit.commands import (
+    check,
+    github,
+    publish,
+    release,
+    sandbox,
+    status,
+    version,
+)
+from shipit.commands.common import Globals, ci_from_env
+from shipit.errors import ExitCode, ShipitError
+from shipit.redact import RedactingFilter, redact, register_env
+from shipit.ui.errors import render_error
+
+app = typer.Typer(
+    name="shipit",
+    help="One safe, resumable command for a whole software release.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"shipit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option("-C", "--directory", help="Act as if started in DIR.", metavar="DIR"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Configuration file (default: shipit.toml).", metavar="FILE"),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output on stdout, nothing else.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Show details and logs.")
+    ] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")
+    ] = False,
+    ci: Annotated[bool, typer.Option("--ci", help="CI mode: no prompts, no animations.")] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Print version."),
+    ] = False,
+) -> None:
+    """Validate, release, resume and roll back npm, JSR, PyPI, git and GitHub releases."""
+    env = dict(os.environ)
+    root = (directory or Path.cwd()).resolve()
+    if directory is not None and not root.is_dir():
+        raise ShipitError(
+            f"directory {directory} does not exist",
+            hint="pass an existing project directory to -C",
+            exit_code=ExitCode.USAGE,
+            code="usage",
+        )
+    if config is not None and not config.is_absolute():
+        config = (Path.cwd() / config).resolve()
+    ctx.obj = Globals(
+        directory=root,
+        config_path=config,
+        json=json_output,
+        verbose=verbose,
+        color=not no_color and "NO_COLOR" not in env,
+        ci=ci or ci_from_env(env),
+        env=env,
+    )
+    _setup_logging(ctx.obj)
+
+
+def _setup_logging(g: Globals) -> None:
+    logger = logging.getLogger("shipit")
+    logger.setLevel(logging.DEBUG)
+    for handler in list(logger.handlers):
+        if getattr(handler, "_shipit_terminal", False):
+            logger.removeHandler(handler)
+    if g.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.DEBUG)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+        handler.addFilter(RedactingFilter())
+        handler._shipit_terminal = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
+for _module in (version, check, release, publish, github, sandbox, status):
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry: run the app and turn every outcome into an exit code."""
+    register_env()
+    args = sys.argv[1:] if argv is None else argv
+    verbose = any(a in ("-v", "--verbose") for a in args)
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=args, prog_name="shipit", standalone_mode=False)
+        code = int(rv) if isinstance(rv, int) else 0
+    except ShipitError as exc:
+        from rich.console import Console
+
+        if "--json" in args:
+            import json
+
+            sys.stdout.write(redact(json.dumps({"ok": False, "error": exc.to_json()})) + "\n")
+        console = Console(
+            file=sys.stderr, no_color="NO_COLOR" in os.environ or "--no-color" in args
+        )
+        render_error(console, exc)
+        if verbose:
+            sys.stderr.write(redact(traceback.format_exc()))
+        code = int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("\ninterrupted\n")
+        code = int(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        code = int(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: nothing more was started\n")
+        code = int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # last resort: never a traceback without -v
+        if verbose:
+            sys.stderr.write(redact(traceback.format_exc()))
+        sys.stderr.write(
+            redact(
+                f"error: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in shipit. Run again with -v to see the traceback and report it.\n"
+            )
+        )
+        code = int(ExitCode.FAILED)
+    sys.stdout.flush()
+    raise SystemExit(code)

@@ -1,0 +1,499 @@
+"""Configuration: pydantic models of ``shipit.toml`` / ``[tool.shipit]``, loading and schema.
+
+Every field has a default, so a project without configuration works from detection alone.
+Keys are kebab-case in TOML (``min-coverage``); unknown keys are errors with a "did you mean"
+suggestion, and every error names the file, the key path and, where it can, the line.
+Environment variables of the ecosystems (``NPM_CONFIG_REGISTRY``, ``JSR_URL``, ...) are read
+by ``Settings.from_env``; tokens are never stored in these models.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shipit.errors import ConfigError
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class Section(BaseModel):
+    """Base of every config table: kebab-case keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=_kebab,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+
+class VersionFile(Section):
+    """An extra file that carries the version, found by a regular expression."""
+
+    file: str = Field(description="Path relative to the project root, e.g. src/version.ts")
+    pattern: str = Field(
+        default=r"""(?P<version>\d+\.\d+\.\d+(?:[-+.]?[0-9A-Za-z.+-]*)?)""",
+        description="Regex with a named group `version` (first match is used).",
+    )
+
+
+class ProjectConfig(Section):
+    """Where the version lives, beyond what detection finds."""
+
+    version_source: str | None = Field(
+        default=None,
+        description="The canonical version file for `shipit version sync` "
+        "(default: deno.json, then jsr.json, package.json, pyproject.toml).",
+    )
+    version_files: list[VersionFile] = Field(default_factory=list)
+    python_version_file: str | None = Field(
+        default=None,
+        description='File holding `__version__ = "..."` for a dynamic PEP 621 version.',
+    )
+    name: str | None = Field(default=None, description="Display name (default: detected).")
+
+
+class ReleaseConfig(Section):
+    branch: str | None = Field(
+        default=None, description="Release branch (default: `main` or the remote's default)."
+    )
+    remote: str = "origin"
+    tag_format: str = Field(default="v{version}", description="Tag name template.")
+    commit_message: str = Field(
+        default="chore(release): {tag}", description="Message of the release commit."
+    )
+    tag_message: str = Field(default="Release {tag}", description="Annotated tag message.")
+    sign_tags: bool = Field(default=False, description="Create signed tags (`git tag -s`).")
+    changelog: str = Field(default="CHANGELOG.md", description="Changelog file for notes.")
+    confirm: bool = Field(
+        default=True, description="Ask before the first visible side effect (not in CI)."
+    )
+
+
+class RetryConfig(Section):
+    attempts: int = Field(default=5, ge=1, le=20, description="Attempts for transient failures.")
+    initial_wait: float = Field(default=1.0, ge=0, description="First backoff, seconds.")
+    max_wait: float = Field(default=30.0, ge=0, description="Longest single wait, seconds.")
+    max_total: float = Field(default=300.0, ge=0, description="Give up after this many seconds.")
+
+
+class CommandStepConfig(Section):
+    """A user's own command run as a release step."""
+
+    id: str = Field(description="Step id, e.g. `docs` (becomes `command:docs`).")
+    run: str = Field(description="Shell command to run.")
+    probe: str | None = Field(default=None, description="Command whose exit 0 means: already done.")
+    undo: str | None = Field(default=None, description="Command that undoes the step.")
+    after: Literal["build", "verify", "tag", "push", "publish", "github"] = Field(
+        default="publish", description="Phase after which the step runs."
+    )
+    timeout: float = 600.0
+
+
+class CheckConfig(Section):
+    enabled: bool = True
+    command: str | None = Field(default=None, description="Override the preset command.")
+    timeout: float = Field(default=300.0, gt=0)
+
+
+class TestCheckConfig(CheckConfig):
+    min_coverage: float | None = Field(
+        default=None, ge=0, le=100, description="Fail below this line coverage (percent)."
+    )
+    coverage_report: str | None = Field(
+        default=None,
+        description="Report to read (lcov.info, coverage.json, coverage-summary.json).",
+    )
+
+
+class SecurityCheckConfig(CheckConfig):
+    severity: Literal["low", "moderate", "medium", "high", "critical"] = "high"
+
+
+class GitCheckConfig(CheckConfig):
+    fetch_timeout: float = 15.0
+
+
+class ChecksConfig(Section):
+    parallel: int | None = Field(
+        default=None, ge=1, description="How many heavy checks run at once (default: cores)."
+    )
+    git: GitCheckConfig = Field(default_factory=GitCheckConfig)
+    versions: CheckConfig = Field(default_factory=CheckConfig)
+    typecheck: CheckConfig = Field(default_factory=CheckConfig)
+    lint: CheckConfig = Field(default_factory=CheckConfig)
+    test: TestCheckConfig = Field(default_factory=TestCheckConfig)
+    security: SecurityCheckConfig = Field(default_factory=SecurityCheckConfig)
+    secrets: CheckConfig = Field(default_factory=CheckConfig)
+    registry: CheckConfig = Field(default_factory=CheckConfig)
+
+
+class NpmConfig(Section):
+    enabled: bool | None = Field(default=None, description="None: detect from package.json.")
+    directory: str = Field(default=".", description="Directory holding the package.json.")
+    build_command: str | None = Field(
+        default=None, description="Run before `npm pack` (e.g. a dnt build into npm/)."
+    )
+    registry: str | None = Field(default=None, description="Default: NPM_CONFIG_REGISTRY.")
+    access: Literal["public", "restricted"] | None = None
+    tag: str | None = Field(default=None, description="dist-tag (default: latest / pre-id).")
+    provenance: bool = False
+
+
+class JsrConfig(Section):
+    enabled: bool | None = Field(default=None, description="None: detect from deno.json/jsr.json.")
+    directory: str = "."
+    url: str | None = Field(default=None, description="Default: JSR_URL or https://jsr.io/.")
+
+
+class PypiConfig(Section):
+    enabled: bool | None = Field(default=None, description="None: detect from [project].")
+    directory: str = "."
+    build_command: str | None = Field(
+        default=None, description="Default: `python -m build --outdir <dist>`."
+    )
+    repository_url: str | None = Field(
+        default=None, description="Upload URL (default: TWINE_REPOSITORY_URL or PyPI)."
+    )
+    index_url: str | None = Field(
+        default=None, description="Read URL for probes (default: derived from the upload URL)."
+    )
+
+
+class GithubConfig(Section):
+    enabled: bool | None = Field(default=None, description="None: detect from origin / env.")
+    repository: str | None = Field(default=None, description="owner/name (GITHUB_REPOSITORY).")
+    api_url: str | None = Field(default=None, description="Default: GITHUB_API_URL.")
+    api_version: str = "2022-11-28"
+    generate_notes: bool = Field(
+        default=True, description="Use generated notes when the changelog has no section."
+    )
+    prerelease: bool | None = Field(default=None, description="None: from the version.")
+    replace_assets: bool = False
+    upload_concurrency: int = Field(default=3, ge=1, le=16)
+    max_rate_limit_wait: float = Field(
+        default=900.0, description="Longest wait for a rate-limit reset, seconds."
+    )
+
+
+class SigningConfig(Section):
+    method: Literal["none", "minisign", "gpg"] = "none"
+    key_env: str | None = Field(
+        default=None,
+        description="Environment variable holding the secret key (minisign) or key id (gpg).",
+    )
+    password_env: str | None = Field(
+        default=None, description="Environment variable holding the key's passphrase."
+    )
+    public_key: str | None = Field(
+        default=None, description="Public key file used to verify signatures."
+    )
+
+
+class BinariesConfig(Section):
+    enabled: bool = False
+    name: str | None = Field(default=None, description="Program name (default: project name).")
+    preset: Literal["custom", "deno", "go", "cargo", "zig"] = "custom"
+    command: str | None = Field(
+        default=None,
+        description="Build command template with {target}, {output}, {version}, {name}.",
+    )
+    entry: str | None = Field(default=None, description="Entry file for presets (main.ts, main.c).")
+    targets: list[str] = Field(default_factory=list)
+    archive: Literal["none", "tar.gz", "zip"] = "none"
+    name_template: str = "{name}-{version}-{target}{ext}"
+    smoke_command: str = Field(default="--version", description="Arguments for the smoke run.")
+    timeout: float = 600.0
+    signing: SigningConfig = Field(default_factory=SigningConfig)
+
+
+NotifyEvent = Literal["started", "succeeded", "failed", "rolled-back"]
+
+
+def _default_events() -> list[NotifyEvent]:
+    return ["succeeded", "failed", "rolled-back"]
+
+
+class NotifyConfig(Section):
+    urls: list[str] = Field(
+        default_factory=list,
+        description="apprise URLs; `${VAR}` is replaced from the environment.",
+    )
+    events: list[NotifyEvent] = Field(default_factory=_default_events)
+    timeout: float = 15.0
+
+
+class Config(Section):
+    """The whole of ``shipit.toml`` (or ``[tool.shipit]``)."""
+
+    project: ProjectConfig = Field(default_factory=ProjectConfig)
+    release: ReleaseConfig = Field(default_factory=ReleaseConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    npm: NpmConfig = Field(default_factory=NpmConfig)
+    jsr: JsrConfig = Field(default_factory=JsrConfig)
+    pypi: PypiConfig = Field(default_factory=PypiConfig)
+    github: GithubConfig = Field(default_factory=GithubConfig)
+    binaries: BinariesConfig = Field(default_factory=BinariesConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    commands: list[CommandStepConfig] = Field(default_factory=list)
+
+    def digest(self) -> str:
+        """A stable hash of the effective configuration (recorded in the journal)."""
+        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A configuration and where it came from (None: defaults only)."""
+
+    config: Config
+    path: Path | None
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the configuration (by TOML key names)."""
+    return Config.model_json_schema(by_alias=True)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _line_of(text: str, loc: tuple[str | int, ...], table_prefix: tuple[str, ...]) -> int | None:
+    """Best-effort line number of a key path in TOML text."""
+    keys = [str(k) for k in (*table_prefix, *loc) if not isinstance(k, int)]
+    if not keys:
+        return None
+    lines = text.splitlines()
+    # find the innermost table header then the key after it
+    for depth in range(len(keys) - 1, -1, -1):
+        header = ".".join(keys[:depth])
+        start = 0
+        if header:
+            found = None
+            for i, line in enumerate(lines):
+                stripped = line.strip()
+                if stripped in (f"[{header}]", f"[[{header}]]"):
+                    found = i
+                    break
+            if found is None:
+                continue
+            start = found + 1
+        key = keys[depth]
+        key_re = re.compile(rf"^\s*(\"?{re.escape(key)}\"?)\s*=")
+        for i in range(start, len(lines)):
+            if i > start and lines[i].lstrip().startswith("[") and header:
+                break
+            if key_re.match(lines[i]):
+                return i + 1
+        if header:
+            return start  # the header line itself
+    return None
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return [(f.alias or name) for name, f in model.model_fields.items()]
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = None
+        for name, f in model.model_fields.items():
+            if part in (name, f.alias):
+                field = f
+                break
+        if field is None:
+            return None
+        ann = field.annotation
+        inner = getattr(ann, "__args__", None)
+        candidates = [ann, *(inner or ())]
+        nxt = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nxt is None:
+            return None
+        model = nxt
+    return model
+
+
+def _format_errors(
+    exc: ValidationError, path: Path, text: str, table_prefix: tuple[str, ...]
+) -> ConfigError:
+    messages: list[str] = []
+    hints: list[str] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key_path = ".".join(str(p) for p in (*table_prefix, *loc))
+        line = _line_of(text, loc, table_prefix)
+        where = f"{path.name}:{line}" if line else path.name
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            known = _known_keys(parent) if parent else []
+            guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            msg = f"{where}: unknown key `{key_path}`"
+            if guess:
+                msg += f" (did you mean `{guess[0]}`?)"
+                hints.append(f"rename `{loc[-1]}` to `{guess[0]}` in {path.name}")
+            elif known:
+                hints.append(f"valid keys here: {', '.join(known)}")
+            messages.append(msg)
+        else:
+            messages.append(f"{where}: `{key_path}`: {err['msg']} (got {err.get('input')!r})")
+    hint = "; ".join(hints) if hints else f"fix {path.name}, then run `shipit schema` for every key"
+    return ConfigError(
+        f"invalid configuration in {path}",
+        why="\n".join(messages),
+        hint=hint,
+    )
+
+
+def parse(
+    data: Mapping[str, Any], *, path: Path, text: str = "", table_prefix: tuple[str, ...] = ()
+) -> Config:
+    try:
+        return Config.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _format_errors(exc, path, text, table_prefix) from None
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}", why=str(exc)) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML",
+            why=str(exc),
+            hint=f"fix the syntax in {path.name} at the line named above",
+        ) from None
+
+
+def load(root: Path, explicit: Path | None = None) -> LoadedConfig:
+    """Load the project's configuration.
+
+    ``explicit`` (``--config FILE``) wins. Otherwise ``shipit.toml`` at the root, or
+    ``[tool.shipit]`` in ``pyproject.toml``; both at once is an error naming both files.
+    """
+    if explicit is not None:
+        if not explicit.exists():
+            raise ConfigError(
+                f"configuration file {explicit} does not exist",
+                hint="check the path given to --config",
+            )
+        data, text = _read_toml(explicit)
+        if explicit.name == "pyproject.toml":
+            section = data.get("tool", {}).get("shipit", {})
+            return LoadedConfig(
+                parse(section, path=explicit, text=text, table_prefix=("tool", "shipit")),
+                explicit,
+            )
+        return LoadedConfig(parse(data, path=explicit, text=text), explicit)
+    shipit_toml = root / "shipit.toml"
+    pyproject = root / "pyproject.toml"
+    py_section: dict[str, Any] | None = None
+    py_text = ""
+    if pyproject.exists():
+        py_data, py_text = _read_toml(pyproject)
+        tool = py_data.get("tool", {})
+        if isinstance(tool, dict) and "shipit" in tool:
+            py_section = tool["shipit"]
+    if shipit_toml.exists():
+        if py_section is not None:
+            raise ConfigError(
+                "configuration found in two places",
+                why=f"both {shipit_toml} and [tool.shipit] in {pyproject} exist",
+                hint="keep one: move everything into shipit.toml and delete [tool.shipit], "
+                "or the other way round",
+            )
+        data, text = _read_toml(shipit_toml)
+        return LoadedConfig(parse(data, path=shipit_toml, text=text), shipit_toml)
+    if py_section is not None:
+        if not isinstance(py_section, dict):
+            raise ConfigError(f"[tool.shipit] in {pyproject} must be a table")
+        return LoadedConfig(
+            parse(py_section, path=pyproject, text=py_text, table_prefix=("tool", "shipit")),
+            pyproject,
+        )
+    return LoadedConfig(Config(), None)
+
+
+# ---------------------------------------------------------------- environment
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Endpoints and tokens from the environment, merged with the config's endpoints.
+
+    Tokens live only here (in memory) and are registered with the redactor at start-up.
+    ``repr`` hides them.
+    """
+
+    npm_registry: str
+    jsr_url: str
+    pypi_upload_url: str
+    github_api_url: str
+    github_repository: str | None
+    npm_token: str | None
+    jsr_token: str | None
+    pypi_token: str | None
+    github_token: str | None
+
+    def __repr__(self) -> str:  # never show tokens
+        return (
+            f"Settings(npm_registry={self.npm_registry!r}, jsr_url={self.jsr_url!r}, "
+            f"pypi_upload_url={self.pypi_upload_url!r}, github_api_url={self.github_api_url!r}, "
+            f"github_repository={self.github_repository!r}, tokens=***)"
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], config: Config) -> Settings:
+        def first(*names: str) -> str | None:
+            for name in names:
+                value = env.get(name)
+                if value:
+                    return value
+            return None
+
+        def slash(url: str) -> str:
+            return url if url.endswith("/") else url + "/"
+
+        return cls(
+            npm_registry=slash(
+                config.npm.registry
+                or first("NPM_CONFIG_REGISTRY", "npm_config_registry")
+                or "https://registry.npmjs.org/"
+            ),
+            jsr_url=slash(config.jsr.url or first("JSR_URL") or "https://jsr.io/"),
+            pypi_upload_url=slash(
+                config.pypi.repository_url
+                or first("TWINE_REPOSITORY_URL")
+                or "https://upload.pypi.org/legacy/"
+            ),
+            github_api_url=(
+                config.github.api_url or first("GITHUB_API_URL") or "https://api.github.com"
+            ).rstrip("/"),
+            github_repository=config.github.repository or first("GITHUB_REPOSITORY"),
+            npm_token=first("NPM_TOKEN", "NODE_AUTH_TOKEN"),
+            jsr_token=first("JSR_TOKEN"),
+            pypi_token=first("PYPI_TOKEN", "TWINE_PASSWORD"),
+            github_token=first("GITHUB_TOKEN", "GH_TOKEN"),
+        )

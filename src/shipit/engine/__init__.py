@@ -1,0 +1,1 @@
+"""The release engine: plan, step protocol, journal, orchestrator, retry."""

@@ -1,0 +1,149 @@
+"""The Step protocol: describe, probe, run, undo; and the context every step receives.
+
+A step answers three questions about one visible effect of a release: is it already done out
+there (``probe``), do it (``run``, idempotent), and undo it (``undo``, or say why it cannot).
+Steps raise ``shipit.engine.retry.TransientError`` / ``PermanentError`` (or any ShipitError,
+treated as permanent); the orchestrator retries, records and reports.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from shipit.config import Config, Settings
+from shipit.project.model import Project
+
+Evidence = dict[str, Any]
+"""JSON-serialisable facts a step leaves behind: hashes, URLs, ids. Never secrets."""
+
+
+class ProbeState(enum.StrEnum):
+    DONE = "done"
+    TODO = "todo"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class Probe:
+    state: ProbeState
+    evidence: Evidence = field(default_factory=dict)
+    why: str | None = None
+    hint: str | None = None
+
+    @classmethod
+    def done(cls, evidence: Evidence | None = None, why: str | None = None) -> Probe:
+        return cls(ProbeState.DONE, evidence or {}, why)
+
+    @classmethod
+    def todo(cls, why: str | None = None, evidence: Evidence | None = None) -> Probe:
+        return cls(ProbeState.TODO, evidence or {}, why)
+
+    @classmethod
+    def conflict(cls, why: str, hint: str) -> Probe:
+        return cls(ProbeState.CONFLICT, {}, why, hint)
+
+
+class UndoState(enum.StrEnum):
+    UNDONE = "undone"
+    IRREVERSIBLE = "irreversible"
+    NOTHING = "nothing"  # nothing was there to undo
+
+
+@dataclass(frozen=True)
+class Undo:
+    state: UndoState
+    message: str = ""
+    hint: str | None = None
+
+    @classmethod
+    def undone(cls, message: str) -> Undo:
+        return cls(UndoState.UNDONE, message)
+
+    @classmethod
+    def irreversible(cls, why: str, hint: str) -> Undo:
+        return cls(UndoState.IRREVERSIBLE, why, hint)
+
+    @classmethod
+    def nothing(cls, message: str = "nothing to undo") -> Undo:
+        return cls(UndoState.NOTHING, message)
+
+
+class Progress(Protocol):
+    """What a running step may report; the live view renders it."""
+
+    def status(self, message: str) -> None: ...
+    def advance(self, completed: int, total: int | None = None, label: str = "") -> None: ...
+    def log(self, line: str) -> None: ...
+
+
+class NullProgress:
+    """A Progress that drops everything (tests, plan, dry-run)."""
+
+    def status(self, message: str) -> None:
+        pass
+
+    def advance(self, completed: int, total: int | None = None, label: str = "") -> None:
+        pass
+
+    def log(self, line: str) -> None:
+        pass
+
+
+def _no_evidence(step_id: str) -> Evidence:
+    return {}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a step may read. Built once per release (or plan) by the engine."""
+
+    root: Path
+    config: Config
+    settings: Settings
+    project: Project
+    version: str  # SemVer form; PyPI steps map it with project.versions.to_pep440
+    tag: str
+    commit: str  # the commit to release (HEAD when planned; the release commit if one is made)
+    release_dir: Path  # .shipit/releases/<tag>
+    env: Mapping[str, str]
+    dry_run: bool = False
+    ci: bool = False
+    interactive: bool = False
+    replace_assets: bool = False
+    evidence_of: Callable[[str], Evidence] = _no_evidence
+    """Evidence recorded (journal) by another step of this release, {} if none."""
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.release_dir / "dist"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.release_dir / "logs"
+
+
+@runtime_checkable
+class Step(Protocol):
+    """One visible effect of a release. Ids are stable across runs (journal keys)."""
+
+    id: str  # "npm:publish", "github:asset:mytool-linux-x64"
+    needs: tuple[str, ...]  # ids this step waits for (ids absent from the plan are ignored)
+    reversible: bool  # can ``undo`` take it back in general (shown by `plan`)
+
+    def describe(self, ctx: Context) -> str:
+        """One line, then the commands it will run (one per line), for plan/dry-run."""
+        ...
+
+    def probe(self, ctx: Context) -> Probe: ...
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence: ...
+
+    def undo(self, ctx: Context) -> Undo: ...
+
+
+StepFactory = Callable[[Context], "list[Step]"]
+"""A step module's entry for the plan: the steps of its kind for this release (may be [])."""

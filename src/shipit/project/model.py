@@ -1,0 +1,68 @@
+"""The detected project as plain data: version sources and publish targets.
+
+``shipit.project.detect.detect(root, config, env)`` builds a ``Project``; everything else
+(checks, plan, steps, status) reads it and never re-parses manifests itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+TargetName = Literal["npm", "jsr", "pypi", "github", "binaries"]
+SourceKind = Literal[
+    "package.json", "deno.json", "jsr.json", "pep621", "poetry", "python-file", "pattern"
+]
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    """One place that states the version. ``file`` is relative to the project root."""
+
+    file: Path
+    kind: SourceKind
+    version: str | None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A publish destination, whether it is on, and why (shown by `plan` and `version`)."""
+
+    name: TargetName
+    enabled: bool
+    reason: str
+    package: str | None = None  # npm/JSR/PyPI package name, GitHub owner/repo, binary name
+    directory: Path | None = None  # absolute directory of the package's manifest
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    ecosystems: tuple[str, ...]  # subset of ("deno", "node", "python")
+    sources: tuple[VersionSource, ...]
+    canonical: VersionSource | None
+    targets: dict[str, Target] = field(default_factory=dict)
+    name: str | None = None
+
+    @property
+    def version(self) -> str | None:
+        """The canonical source's version (None when no source states one)."""
+        return self.canonical.version if self.canonical else None
+
+    @property
+    def consistent(self) -> bool:
+        """True when every source states the same version (PEP 440 forms compared mapped)."""
+        from shipit.project.versions import same_version
+
+        versions = [s.version for s in self.sources if s.version is not None]
+        return all(same_version(versions[0], v) for v in versions[1:]) if versions else True
+
+    def target(self, name: TargetName) -> Target | None:
+        t = self.targets.get(name)
+        return t if t is not None and t.enabled else None
+
+    @property
+    def enabled_targets(self) -> list[Target]:
+        return [t for t in self.targets.values() if t.enabled]

@@ -1,0 +1,1 @@
+"""Local registries for rehearsal and tests: verdaccio, pypiserver, JSR/GitHub test servers, git."""

@@ -1,0 +1,1 @@
+"""Terminal rendering with rich: progress, live views, dashboards, error panels, plain/JSON."""
