@@ -145,5 +145,16 @@ class Step(Protocol):
     def undo(self, ctx: Context) -> Undo: ...
 
 
+def checkpoint(step_id: str, point: str = "during") -> None:
+    """A point inside a step's ``run`` between two side effects, for crash tests.
+
+    Does nothing unless the test-only ``SHIPIT_TEST_FAULT`` names ``<step_id>:<point>``
+    (see ``shipit.engine.faults``). Steps call it where a crash would leave half a result.
+    """
+    from shipit.engine import faults
+
+    faults.reach(step_id, point)
+
+
 StepFactory = Callable[[Context], "list[Step]"]
 """A step module's entry for the plan: the steps of its kind for this release (may be [])."""

@@ -1,0 +1,455 @@
+"""The release journal: a durable record of every transition, and the one-release-at-a-time lock.
+
+``.shipit/releases/<tag>/journal.json`` holds the release's inputs, its state and each step's
+state, attempts, timings, evidence and error. It is rewritten atomically (temp file, fsync,
+rename, fsync of the directory) after every change, so a reader (``load``/``latest``, used by
+the status dashboard without locks) always sees a whole document, even after SIGKILL.
+``events.jsonl`` is the append-only history. Errors are redacted before they are written.
+The journal is history and a resume hint; probes of the real world are the truth.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from shipit.errors import ShipitError
+from shipit.redact import redact
+
+FORMAT = 1
+
+RELEASE_STATES = (
+    "planned",
+    "releasing",
+    "released",
+    "failed",
+    "interrupted",
+    "rolling-back",
+    "rolled-back",
+    "partly-rolled-back",
+)
+STEP_STATES = (
+    "pending",
+    "running",
+    "done",
+    "skipped",  # probe said done: nothing was run this time
+    "failed",
+    "conflict",
+    "undone",
+    "irreversible",
+)
+COMPLETED = frozenset({"done", "skipped"})
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def shipit_dir(root: Path) -> Path:
+    return root / ".shipit"
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not every OS/file system lets a directory be opened
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def exclude_from_git(root: Path) -> None:
+    """Add ``.shipit/`` to ``.git/info/exclude`` (once) so release files never get committed."""
+    git_dir = root / ".git"
+    if git_dir.is_file():  # a worktree: "gitdir: <path>"
+        text = git_dir.read_text(encoding="utf-8").strip()
+        if text.startswith("gitdir:"):
+            git_dir = (root / text.split(":", 1)[1].strip()).resolve()
+            common = git_dir / "commondir"
+            if common.exists():
+                git_dir = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+    if not git_dir.is_dir():
+        return
+    exclude = git_dir / "info" / "exclude"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    current = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+    if any(line.strip() in (".shipit/", ".shipit", "/.shipit/") for line in current.splitlines()):
+        return
+    with exclude.open("a", encoding="utf-8") as handle:
+        if current and not current.endswith("\n"):
+            handle.write("\n")
+        handle.write(".shipit/\n")
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {str(k): _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+class Journal:
+    """The journal of one release. Thread-safe: the orchestrator updates it from workers."""
+
+    def __init__(self, release_dir: Path, data: dict[str, Any]) -> None:
+        self.release_dir = release_dir
+        self.data = data
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------ files
+    @property
+    def path(self) -> Path:
+        return self.release_dir / "journal.json"
+
+    @property
+    def events_path(self) -> Path:
+        return self.release_dir / "events.jsonl"
+
+    @classmethod
+    def create(
+        cls,
+        release_dir: Path,
+        *,
+        version: str,
+        tag: str,
+        commit: str,
+        config_digest: str,
+        steps: Sequence[tuple[str, bool]],
+        extra: Mapping[str, Any] | None = None,
+    ) -> Journal:
+        """A fresh journal (state ``planned``) for the steps ``[(id, reversible), ...]``."""
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "inputs": {
+                "version": version,
+                "tag": tag,
+                "commit": commit,
+                "config_digest": config_digest,
+                "started_at": now_iso(),
+                **dict(extra or {}),
+            },
+            "state": "planned",
+            "updated_at": now_iso(),
+            "history": [{"state": "planned", "at": now_iso()}],
+            "steps": {},
+        }
+        journal = cls(release_dir, data)
+        for step_id, reversible in steps:
+            journal.data["steps"][step_id] = journal._new_step(reversible)
+        journal.save()
+        journal.event({"event": "planned", "steps": [s for s, _ in steps]})
+        return journal
+
+    @staticmethod
+    def _new_step(reversible: bool) -> dict[str, Any]:
+        return {
+            "state": "pending",
+            "reversible": reversible,
+            "attempts": 0,
+            "started_at": None,
+            "finished_at": None,
+            "duration_s": None,
+            "evidence": {},
+            "error": None,
+            "note": None,
+        }
+
+    def save(self) -> None:
+        with self._lock:
+            self.data["updated_at"] = now_iso()
+            text = json.dumps(self.data, indent=2, sort_keys=False, default=str)
+            write_atomic(self.path, text + "\n")
+
+    def event(self, record: Mapping[str, Any]) -> None:
+        """Append one line to events.jsonl and fsync it."""
+        line = json.dumps({"at": now_iso(), **_redact_value(dict(record))}, default=str)
+        with self._lock:
+            self.release_dir.mkdir(parents=True, exist_ok=True)
+            with self.events_path.open("a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    # ------------------------------------------------------------ reading
+    @property
+    def state(self) -> str:
+        return str(self.data["state"])
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return dict(self.data["inputs"])
+
+    @property
+    def tag(self) -> str:
+        return str(self.data["inputs"]["tag"])
+
+    @property
+    def version(self) -> str:
+        return str(self.data["inputs"]["version"])
+
+    def steps(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {k: dict(v) for k, v in self.data["steps"].items()}
+
+    def step(self, step_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self.data["steps"].get(step_id) or self._new_step(False))
+
+    def step_state(self, step_id: str) -> str:
+        return str(self.step(step_id)["state"])
+
+    def evidence_of(self, step_id: str) -> dict[str, Any]:
+        with self._lock:
+            entry = self.data["steps"].get(step_id)
+            return dict(entry["evidence"]) if entry else {}
+
+    def completed(self) -> list[str]:
+        """Ids of steps done or skipped (found done), in plan order."""
+        return [k for k, v in self.steps().items() if v["state"] in COMPLETED]
+
+    # ------------------------------------------------------------ writing
+    def set_state(self, state: str, **fields: Any) -> None:
+        if state not in RELEASE_STATES:
+            raise ValueError(f"unknown release state {state!r}")
+        with self._lock:
+            self.data["state"] = state
+            entry = {"state": state, "at": now_iso(), **_redact_value(fields)}
+            self.data["history"].append(entry)
+            for key, value in fields.items():
+                self.data[key] = _redact_value(value)
+            self.save()
+        self.event({"event": "release", **entry})
+
+    def ensure_steps(self, steps: Sequence[tuple[str, bool]]) -> None:
+        """Add steps a resumed plan has that the journal does not know (keeps the rest)."""
+        with self._lock:
+            changed = False
+            for step_id, reversible in steps:
+                if step_id not in self.data["steps"]:
+                    self.data["steps"][step_id] = self._new_step(reversible)
+                    changed = True
+            if changed:
+                self.save()
+
+    def update_step(self, step_id: str, **fields: Any) -> None:
+        """Change a step's record (state, evidence, error, ...), then save and log the event."""
+        with self._lock:
+            entry = self.data["steps"].setdefault(step_id, self._new_step(False))
+            state = fields.get("state")
+            if state is not None and state not in STEP_STATES:
+                raise ValueError(f"unknown step state {state!r}")
+            clean = {k: _redact_value(v) for k, v in fields.items()}
+            if state == "running":
+                entry["attempts"] = int(entry.get("attempts") or 0) + 1
+                entry["started_at"] = now_iso()
+                entry["_t0"] = time.time()
+            if state in ("done", "failed", "conflict", "skipped"):
+                entry["finished_at"] = now_iso()
+                t0 = entry.pop("_t0", None)
+                if isinstance(t0, float):
+                    entry["duration_s"] = round(time.time() - t0, 3)
+            entry.update(clean)
+            self.save()
+        self.event({"event": "step", "step": step_id, **clean})
+
+    def reset_running(self, note: str) -> list[str]:
+        """Steps left ``running`` (process killed or interrupted) go back to pending."""
+        with self._lock:
+            found = [k for k, v in self.data["steps"].items() if v["state"] == "running"]
+            for step_id in found:
+                entry = self.data["steps"][step_id]
+                entry["state"] = "pending"
+                entry["note"] = note
+                entry.pop("_t0", None)
+            if found:
+                self.save()
+        return found
+
+
+def error_record(exc: BaseException) -> dict[str, Any]:
+    """A redacted, JSON-ready description of a failure."""
+    if isinstance(exc, ShipitError):
+        return _redact_value({"code": exc.code, "what": exc.what, "why": exc.why, "hint": exc.hint})  # type: ignore[no-any-return]
+    return {
+        "code": "internal",
+        "what": redact(f"{type(exc).__name__}: {exc}"),
+        "why": None,
+        "hint": None,
+    }
+
+
+# ---------------------------------------------------------------- reader API
+
+
+class JournalUnreadable(ShipitError):
+    code = "journal-unreadable"
+
+
+def load(release_dir: Path) -> Journal:
+    """Read a release's journal (no lock needed: writes are atomic)."""
+    path = release_dir / "journal.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise JournalUnreadable(
+            f"no release journal in {release_dir}",
+            why="no release was started here, or its journal was deleted",
+            hint="run `shipit release` (probes find what is already published)",
+        ) from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise JournalUnreadable(
+            f"cannot read {path}",
+            why=str(exc),
+            hint=f"delete {path} and run `shipit release` again: probes find what is done",
+        ) from None
+    if not isinstance(data, dict) or "steps" not in data or "inputs" not in data:
+        raise JournalUnreadable(
+            f"{path} is not a shipit journal",
+            hint=f"delete {path} and run `shipit release` again",
+        )
+    return Journal(release_dir, data)
+
+
+def all_releases(root: Path) -> list[Journal]:
+    """Every readable journal under ``.shipit/releases``, oldest first (by start time)."""
+    base = shipit_dir(root) / "releases"
+    if not base.is_dir():
+        return []
+    found: list[Journal] = []
+    for child in base.iterdir():
+        if (child / "journal.json").is_file():
+            with contextlib.suppress(JournalUnreadable):
+                found.append(load(child))
+    found.sort(key=lambda j: (str(j.data["inputs"].get("started_at", "")), j.path.stat().st_mtime))
+    return found
+
+
+def latest(root: Path) -> Journal | None:
+    """The most recently started release's journal, or None."""
+    journals = all_releases(root)
+    return journals[-1] if journals else None
+
+
+# ---------------------------------------------------------------- lock
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    pid: int
+    host: str
+    command: str
+    since: str
+
+
+class ReleaseLocked(ShipitError):
+    code = "release-locked"
+
+
+class ReleaseLock:
+    """``.shipit/lock``: one release (resume, rollback) per project at a time.
+
+    The OS lock (``filelock``) is released by the kernel when its holder dies, so a lock left
+    by a killed process is taken over at once; ``.shipit/lock.json`` says who holds it.
+    """
+
+    def __init__(self, root: Path, command: str = "release") -> None:
+        self.root = root
+        self.command = command
+        self.dir = shipit_dir(root)
+        self.lock_path = self.dir / "lock"
+        self.info_path = self.dir / "lock.json"
+        self._lock: filelock.BaseFileLock | None = None
+
+    def holder(self) -> LockInfo | None:
+        try:
+            data = json.loads(self.info_path.read_text(encoding="utf-8"))
+            return LockInfo(
+                int(data["pid"]), str(data["host"]), str(data["command"]), str(data["since"])
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def acquire(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        exclude_from_git(self.root)
+        lock = filelock.FileLock(str(self.lock_path), timeout=0)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            info = self.holder()
+            who = (
+                f"process {info.pid} on {info.host} (`shipit {info.command}`, since {info.since})"
+                if info
+                else "another process"
+            )
+            raise ReleaseLocked(
+                "another shipit release is running in this project",
+                why=f"{self.lock_path} is held by {who}; PID {info.pid if info else '?'}",
+                hint="wait for it to finish (or stop it), then run the command again",
+            ) from None
+        self._lock = lock
+        payload = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": self.command,
+            "since": now_iso(),
+        }
+        write_atomic(self.info_path, json.dumps(payload) + "\n")
+
+    def release(self) -> None:
+        if self._lock is None:
+            return
+        with contextlib.suppress(OSError):
+            info = self.holder()
+            if info is not None and info.pid == os.getpid():
+                self.info_path.unlink()
+        self._lock.release()
+        self._lock = None
+
+    def __enter__(self) -> ReleaseLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+@contextlib.contextmanager
+def locked(root: Path, command: str = "release") -> Iterator[ReleaseLock]:
+    lock = ReleaseLock(root, command)
+    lock.acquire()
+    try:
+        yield lock
+    finally:
+        lock.release()

@@ -1,0 +1,272 @@
+"""The release plan: one explicit, ordered pipeline of step kinds, turned into a step graph.
+
+Reading ``PIPELINE`` tells the whole release, safest first: everything that can fail without
+a visible side effect (build, verify) runs before anything the world can see (commit, tag,
+push, publish, GitHub, notify). Each entry names a step factory ``(ctx) -> list[Step]`` by
+``"module:function"``; a module that does not exist yet contributes no steps (logged).
+Every step implicitly needs all steps of earlier phases; declared ``needs`` order steps inside
+a phase. User command steps (``[[commands]]``) run in their own phase right after ``after``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shipit.config import Config, Settings
+from shipit.engine.step import Context, Evidence, Step, StepFactory
+from shipit.errors import ShipitError
+from shipit.project.model import Project
+
+log = logging.getLogger("shipit.engine.plan")
+
+PIPELINE: tuple[tuple[str, str], ...] = (
+    ("build", "shipit.steps.npm:pack_steps"),  # npm:pack
+    ("build", "shipit.steps.pypi:build_steps"),  # pypi:build
+    ("build", "shipit.steps.binaries:build_steps"),  # binaries:build:<target>
+    ("verify", "shipit.steps.binaries:verify_steps"),  # binaries:verify:<target>
+    ("verify", "shipit.steps.checksums:checksum_steps"),  # checksums, checksums:sign
+    ("commit", "shipit.steps.git_tag:commit_steps"),  # git:commit (only to sync versions)
+    ("tag", "shipit.steps.git_tag:tag_steps"),  # git:tag
+    ("push", "shipit.steps.git_tag:push_steps"),  # git:push
+    ("publish", "shipit.steps.npm:publish_steps"),  # npm:publish    } independent,
+    ("publish", "shipit.steps.jsr:publish_steps"),  # jsr:publish    } run in
+    ("publish", "shipit.steps.pypi:publish_steps"),  # pypi:publish   } parallel
+    ("github", "shipit.steps.github:draft_steps"),  # github:draft
+    ("github", "shipit.steps.github:asset_steps"),  # github:asset:<name>
+    ("github", "shipit.steps.github:publish_steps"),  # github:publish
+    ("notify", "shipit.steps.notify:notify_steps"),  # notify
+)
+
+COMMANDS_FACTORY = "shipit.steps.command:command_steps"
+
+
+def phases() -> list[str]:
+    """The phases in order (each user-command phase right after the phase it follows)."""
+    order: list[str] = []
+    for phase, _ in PIPELINE:
+        if phase not in order:
+            order.append(phase)
+    return order
+
+
+def load_factory(spec: str) -> StepFactory | None:
+    """Import ``"module:function"``; None (logged) when the module is not there yet."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            log.info("no %s module yet: no steps of this kind", module_name)
+            return None
+        raise
+    factory = getattr(module, attr, None)
+    if factory is None:
+        log.info("%s has no %s yet: no steps of this kind", module_name, attr)
+        return None
+    if not callable(factory):
+        raise TypeError(f"{spec} is not callable")
+    return factory  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    step: Step
+    phase: str
+    needs: tuple[str, ...]  # effective needs: declared (present in the plan) + earlier phases
+
+    @property
+    def id(self) -> str:
+        return self.step.id
+
+
+@dataclass
+class Plan:
+    """The ordered steps of one release, with their effective needs."""
+
+    ctx: Context
+    steps: list[PlannedStep] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.steps]
+
+    def get(self, step_id: str) -> PlannedStep:
+        for planned in self.steps:
+            if planned.id == step_id:
+                return planned
+        raise KeyError(step_id)
+
+    def __contains__(self, step_id: object) -> bool:
+        return any(p.id == step_id for p in self.steps)
+
+    def release_json(self) -> dict[str, str]:
+        return {"version": self.ctx.version, "tag": self.ctx.tag, "commit": self.ctx.commit}
+
+    def to_json(
+        self,
+        states: Mapping[str, str] | None = None,
+        extra: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The ``shipit plan --json`` document; ``states`` from live probes or the journal."""
+        steps: list[dict[str, Any]] = []
+        for planned in self.steps:
+            entry: dict[str, Any] = {
+                "id": planned.id,
+                "phase": planned.phase,
+                "needs": list(planned.needs),
+                "state": (states or {}).get(planned.id, "pending"),
+                "reversible": bool(planned.step.reversible),
+                "description": describe(planned.step, self.ctx),
+            }
+            entry.update((extra or {}).get(planned.id, {}))
+            steps.append(entry)
+        return {"release": self.release_json(), "steps": steps}
+
+
+def describe(step: Step, ctx: Context) -> str:
+    try:
+        return step.describe(ctx)
+    except Exception as exc:  # a broken describe must not hide the plan
+        return f"{step.id} (cannot describe: {exc})"
+
+
+def pipeline(config: Config) -> list[tuple[str, str]]:
+    """PIPELINE with the user-command phases inserted after the phase each one follows."""
+    out: list[tuple[str, str]] = []
+    after = {c.after for c in config.commands}
+    seen: list[str] = []
+    for index, (phase, spec) in enumerate(PIPELINE):
+        out.append((phase, spec))
+        if phase not in seen:
+            seen.append(phase)
+        last_of_phase = index + 1 == len(PIPELINE) or PIPELINE[index + 1][0] != phase
+        if last_of_phase and phase in after:
+            out.append((f"after-{phase}", f"{COMMANDS_FACTORY}@{phase}"))
+    return out
+
+
+def build_plan(ctx: Context, *, only: Sequence[str] | None = None) -> Plan:
+    """Build the plan for ``ctx``; ``only`` keeps the steps whose id starts with a prefix."""
+    collected: list[tuple[str, Step]] = []
+    for phase, spec in pipeline(ctx.config):
+        for step in _steps_of(spec, ctx):
+            collected.append((phase, step))
+    if only is not None:
+        collected = [
+            (phase, s)
+            for phase, s in collected
+            if any(s.id == p or s.id.startswith(p + ":") for p in only)
+        ]
+    return plan_from_steps(ctx, collected)
+
+
+def _steps_of(spec: str, ctx: Context) -> list[Step]:
+    if "@" in spec:
+        spec, after = spec.split("@", 1)
+        from shipit.steps.command import command_steps
+
+        return list(command_steps(ctx, after=after))
+    factory = load_factory(spec)
+    if factory is None:
+        return []
+    return list(factory(ctx))
+
+
+def plan_from_steps(ctx: Context, collected: Sequence[tuple[str, Step]]) -> Plan:
+    """Compute effective needs, refusing duplicate ids and cycles."""
+    ids = [s.id for _, s in collected]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ShipitError(
+            f"the release plan has duplicate step ids: {', '.join(duplicates)}",
+            why="two step factories (or [[commands]] entries) produced the same id",
+            hint="give every [[commands]] entry its own `id` in shipit.toml",
+            code="plan-invalid",
+        )
+    present = set(ids)
+    order = []
+    for phase, _ in collected:
+        if phase not in order:
+            order.append(phase)
+    by_phase: dict[str, list[str]] = {}
+    for phase, step in collected:
+        by_phase.setdefault(phase, []).append(step.id)
+    planned: list[PlannedStep] = []
+    for phase, step in collected:
+        earlier = [i for p in order[: order.index(phase)] for i in by_phase[p]]
+        declared = [n for n in step.needs if n in present and n not in earlier]
+        planned.append(PlannedStep(step, phase, tuple(earlier + declared)))
+    _check_cycles(planned)
+    return Plan(ctx, planned)
+
+
+def _check_cycles(planned: Sequence[PlannedStep]) -> None:
+    needs = {p.id: set(p.needs) for p in planned}
+    remaining = dict(needs)
+    done: set[str] = set()
+    while remaining:
+        ready = [i for i, n in remaining.items() if n <= done]
+        if not ready:
+            raise ShipitError(
+                "the release plan has a cycle",
+                why="these steps wait for each other: " + ", ".join(sorted(remaining)),
+                hint="remove the circular `needs` between these steps",
+                code="plan-invalid",
+            )
+        for i in ready:
+            done.add(i)
+            del remaining[i]
+
+
+def tag_for(config: Config, version: str) -> str:
+    return config.release.tag_format.format(version=version)
+
+
+def release_dir_for(root: Path, tag: str) -> Path:
+    safe = tag.replace("/", "_")
+    return root / ".shipit" / "releases" / safe
+
+
+def make_context(
+    *,
+    root: Path,
+    config: Config,
+    project: Project,
+    version: str,
+    commit: str,
+    env: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+    dry_run: bool = False,
+    ci: bool = False,
+    interactive: bool = False,
+    replace_assets: bool = False,
+    evidence_of: Callable[[str], Evidence] | None = None,
+) -> Context:
+    """The Context of one release: tag from ``release.tag-format``, its release directory."""
+    environment = dict(os.environ if env is None else env)
+    tag = tag_for(config, version)
+    kwargs: dict[str, Any] = {}
+    if evidence_of is not None:
+        kwargs["evidence_of"] = evidence_of
+    return Context(
+        root=root,
+        config=config,
+        settings=settings or Settings.from_env(environment, config),
+        project=project,
+        version=version,
+        tag=tag,
+        commit=commit,
+        release_dir=release_dir_for(root, tag),
+        env=environment,
+        dry_run=dry_run,
+        ci=ci,
+        interactive=interactive,
+        replace_assets=replace_assets or config.github.replace_assets,
+        **kwargs,
+    )
