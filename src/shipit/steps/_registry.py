@@ -1,0 +1,144 @@
+"""Shared plumbing of the registry publishers (npm, JSR, PyPI): HTTP reads with failure
+classification, hashes of artifacts, and picking the relevant lines of a client's output.
+
+Classification follows DESIGN.md: connection errors, timeouts, 408/429/5xx are transient
+(``TransientError``, with the server's ``Retry-After``); 401/403/404 and other 4xx are
+permanent. Nothing here ever formats a token: URLs and output are redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import hashlib
+import json
+import re
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
+from shipit.errors import ShipitError
+from shipit.redact import redact
+
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def retry_after_of(response: httpx.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), else None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def is_transient_status(status: int) -> bool:
+    return status in TRANSIENT_STATUS or 500 <= status < 600
+
+
+def status_error(
+    response: httpx.Response, what: str, *, hint: str | None = None, why: str | None = None
+) -> ShipitError:
+    """The classified error for an unexpected HTTP answer (transient or permanent)."""
+    status = response.status_code
+    body = redact(response.text[:500]) if response.content else ""
+    reason = why or f"{response.request.method} {redact(str(response.request.url))} answered "
+    if why is None:
+        reason += f"{status} {response.reason_phrase}" + (f": {body}" if body else "")
+    if is_transient_status(status):
+        return TransientError(
+            what,
+            why=reason,
+            hint=hint or "the registry is busy or failing; shipit retries this on its own",
+            retry_after=retry_after_of(response),
+        )
+    return PermanentError(what, why=reason, hint=hint)
+
+
+def transport_error(exc: httpx.HTTPError, what: str, *, sent: bool = False) -> ShipitError:
+    """A connection-level failure. ``sent``: the request body may have reached the server."""
+    why = f"{type(exc).__name__}: {redact(str(exc)) or 'connection failed'}"
+    if sent and not isinstance(exc, httpx.ConnectError):
+        return OutcomeUnknown(what, why=why, hint="shipit checks the registry before retrying")
+    return TransientError(what, why=why, hint="check the network; shipit retries on its own")
+
+
+def get(
+    client: httpx.Client, url: str, what: str, *, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """GET ``url``; transport failures become TransientError. The caller judges the status."""
+    try:
+        return client.get(url, headers=headers)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, what) from None
+
+
+def json_of(response: httpx.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TransientError(
+            what,
+            why=f"{redact(str(response.request.url))} answered {response.status_code} "
+            f"with something that is not JSON: {redact(response.text[:200])!r}",
+        ) from None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha512_integrity(path: Path) -> str:
+    """The Subresource Integrity string npm records for a tarball (``sha512-<base64>``)."""
+    h = hashlib.sha512()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha512-" + base64.b64encode(h.digest()).decode()
+
+
+def sha1_file(path: Path) -> str:
+    h = hashlib.sha1()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_RELEVANT = re.compile(
+    r"(error|ERR!|ERROR|HTTPError|Caused by|fail|denied|forbidden|unauthori[sz]ed|"
+    r"already|warning|invalid|\b[45]\d\d\b)",
+    re.IGNORECASE,
+)
+
+
+def relevant_lines(output: str, limit: int = 12) -> str:
+    """The lines of a client's output that explain a failure (or its tail if none match)."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    picked = [line for line in lines if _RELEVANT.search(line)]
+    chosen = picked[-limit:] if picked else lines[-limit:]
+    return redact("\n".join(chosen))
+
+
+def first_match(patterns: Iterable[str], text: str) -> re.Match[str] | None:
+    for pattern in patterns:
+        m = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
+        if m:
+            return m
+    return None

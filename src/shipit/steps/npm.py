@@ -1,0 +1,638 @@
+"""npm steps: ``npm:pack`` (the tarball, built once into the release's dist/) and ``npm:publish``
+(exactly that tarball, once).
+
+The probe reads the registry's package document and compares ``dist.integrity`` of the version
+with the packed tarball's: equal means done, different is a conflict that is never overwritten.
+A publish whose answer was lost (connection dropped, 5xx after the upload) raises
+``OutcomeUnknown``, so the orchestrator probes before it tries again. The token goes to npm
+through a private ``.npmrc`` (``NPM_CONFIG_USERCONFIG``), never on the command line.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import semver
+
+from shipit import http, proc
+from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
+from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
+from shipit.errors import ShipitError
+from shipit.redact import register
+from shipit.steps import _npmrc
+from shipit.steps._registry import (
+    get,
+    json_of,
+    relevant_lines,
+    sha1_file,
+    sha512_integrity,
+    status_error,
+)
+
+log = logging.getLogger("shipit.steps.npm")
+
+PACK_ID = "npm:pack"
+PUBLISH_ID = "npm:publish"
+NPM_INSTALL_HINT = "install Node.js, which brings npm: https://nodejs.org/en/download"
+TOKEN_HINT = "Create a granular access token with publish rights and set NPM_TOKEN"
+TIMEOUT_S = 600.0
+
+# npm's error codes (PROTOCOLS.md): what retrying can fix and what it cannot.
+_NOT_SENT = {"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "E429", "E408"}
+_MAYBE_SENT = {"ECONNRESET", "ETIMEDOUT", "ESOCKETTIMEDOUT", "EPIPE", "ERR_SOCKET_TIMEOUT"}
+
+
+# ------------------------------------------------------------------ project facts
+
+
+def enabled(ctx: Context) -> bool:
+    if ctx.config.npm.enabled is False:
+        return False
+    return ctx.project.target("npm") is not None or ctx.config.npm.enabled is True
+
+
+def package_dir(ctx: Context) -> Path:
+    target = ctx.project.target("npm")
+    if target is not None and target.directory is not None:
+        return target.directory
+    return (ctx.root / ctx.config.npm.directory).resolve()
+
+
+def _manifest(directory: Path) -> dict[str, Any]:
+    path = directory / "package.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PermanentError(f"cannot read {path}", why=str(exc), hint=f"fix {path}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def package_name(ctx: Context) -> str:
+    """The npm package name: from the pack evidence, detection, or package.json."""
+    name = ctx.evidence_of(PACK_ID).get("name")
+    if isinstance(name, str) and name:
+        return name
+    target = ctx.project.target("npm")
+    if target is not None and target.package:
+        return target.package
+    found = _manifest(package_dir(ctx)).get("name")
+    if isinstance(found, str) and found:
+        return found
+    raise PermanentError(
+        "cannot tell the npm package's name",
+        why=f"no `name` in {package_dir(ctx) / 'package.json'}",
+        hint="add a `name` to package.json or set [npm] directory in shipit.toml",
+    )
+
+
+def tarball_filename(name: str, version: str) -> str:
+    """npm pack's file name: ``@scope/pkg`` 1.2.3 -> ``scope-pkg-1.2.3.tgz``."""
+    base = name[1:].replace("/", "-") if name.startswith("@") else name
+    return f"{base}-{version}.tgz"
+
+
+def document_url(registry: str, name: str) -> str:
+    """The package document's URL (a scoped name's ``/`` encoded as ``%2f``)."""
+    return registry.rstrip("/") + "/" + quote(name, safe="@").replace("/", "%2f")
+
+
+def choose_dist_tag(version: str, configured: str | None, latest: str | None) -> tuple[str, str]:
+    """The dist-tag for ``version`` and why: configured, pre-release id, latest, or backport."""
+    if configured:
+        return configured, "configured in [npm] tag"
+    try:
+        parsed = semver.Version.parse(version)
+    except ValueError:
+        return "latest", "default"
+    if parsed.prerelease:
+        ident = str(parsed.prerelease).split(".")[0]
+        if not ident or ident.isdigit() or ident.lower() == "x":
+            ident = "next"
+        return ident, f"pre-release `{parsed.prerelease}`"
+    if latest:
+        try:
+            current = semver.Version.parse(latest)
+        except ValueError:
+            current = None
+        if current is not None and parsed < current:
+            return (
+                f"latest-{parsed.major}",
+                f"{version} is lower than the registry's latest {latest}",
+            )
+    return "latest", "newest stable version"
+
+
+# ------------------------------------------------------------------ registry reads
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    exists: bool  # the version is on the registry
+    integrity: str | None
+    latest: str | None
+    versions: tuple[str, ...]
+
+
+def read_registry(ctx: Context, name: str, version: str) -> RegistryState:
+    """Read the package document; TransientError/PermanentError on failures."""
+    registry = ctx.settings.npm_registry
+    what = f"cannot read {name} from the npm registry {registry}"
+    url = document_url(registry, name)
+    if ctx.settings.npm_token:
+        register(ctx.settings.npm_token)
+    with http.client(token=ctx.settings.npm_token, headers={"Accept": "application/json"}) as c:
+        response = get(c, url, what)
+    if response.status_code == 404:
+        return RegistryState(False, None, None, ())
+    if response.status_code in (401, 403):
+        raise status_error(
+            response, f"npm rejected the token for {registry}", hint=f"{TOKEN_HINT}."
+        )
+    if response.status_code != 200:
+        raise status_error(response, what)
+    doc = json_of(response, what)
+    versions = doc.get("versions") if isinstance(doc, dict) else None
+    versions = versions if isinstance(versions, dict) else {}
+    tags = doc.get("dist-tags") if isinstance(doc, dict) else None
+    latest = tags.get("latest") if isinstance(tags, dict) else None
+    entry = versions.get(version)
+    integrity = None
+    if isinstance(entry, dict):
+        dist = entry.get("dist")
+        if isinstance(dist, dict) and isinstance(dist.get("integrity"), str):
+            integrity = dist["integrity"]
+    return RegistryState(
+        exists=isinstance(entry, dict),
+        integrity=integrity,
+        latest=latest if isinstance(latest, str) else None,
+        versions=tuple(versions),
+    )
+
+
+def local_tarball(ctx: Context) -> tuple[Path | None, str | None]:
+    """The packed tarball and its integrity: from the journal, else recomputed from disk."""
+    evidence = ctx.evidence_of(PACK_ID)
+    path_s = evidence.get("tarball")
+    integrity = evidence.get("integrity")
+    if isinstance(path_s, str) and isinstance(integrity, str):
+        return Path(path_s), integrity
+    try:
+        name = package_name(ctx)
+    except ShipitError:
+        return None, None
+    path = ctx.dist_dir / tarball_filename(name, ctx.version)
+    if path.is_file():
+        return path, sha512_integrity(path)
+    return None, None
+
+
+def _compare(ctx: Context, name: str, state: RegistryState, integrity: str | None) -> Probe:
+    registry = ctx.settings.npm_registry
+    if not state.exists:
+        return Probe.todo(f"{name}@{ctx.version} is not on {registry} yet")
+    if integrity is None:
+        return Probe.todo(
+            f"{name}@{ctx.version} is already on {registry}; "
+            "its content is compared once the tarball is packed"
+        )
+    evidence: Evidence = {
+        "name": name,
+        "version": ctx.version,
+        "registry": registry,
+        "integrity": state.integrity,
+    }
+    if state.integrity == integrity:
+        return Probe.done(evidence, why=f"{name}@{ctx.version} is on {registry} with this content")
+    return Probe.conflict(
+        f"npm already has {name}@{ctx.version} with other content "
+        f"(registry integrity {state.integrity}, ours {integrity})",
+        hint="nothing was overwritten: bump the version (`shipit version patch`) and release "
+        "again, or check what was published with "
+        f"`npm view {name}@{ctx.version} dist --registry {registry}`",
+    )
+
+
+# ------------------------------------------------------------------ npm invocations
+
+
+def _npm() -> str:
+    return proc.require("npm", hint=NPM_INSTALL_HINT)
+
+
+def _base_env(ctx: Context) -> dict[str, str]:
+    env = dict(ctx.env)
+    env.update(
+        {
+            "NPM_CONFIG_UPDATE_NOTIFIER": "false",
+            "NPM_CONFIG_FUND": "false",
+            "NPM_CONFIG_AUDIT": "false",
+            "NPM_CONFIG_COLOR": "false",
+            "NO_COLOR": "1",
+        }
+    )
+    return env
+
+
+def _error_of(result: proc.Result) -> tuple[str | None, str]:
+    """npm's error code (E401, ECONNRESET, ...) and summary from --json stdout or stderr."""
+    code: str | None = None
+    summary = ""
+    text = result.stdout.strip()
+    start = text.find("{")
+    if start >= 0:
+        try:
+            data, _ = json.JSONDecoder().raw_decode(text[start:])
+        except json.JSONDecodeError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("error"), dict):
+            err = data["error"]
+            code = err.get("code") if isinstance(err.get("code"), str) else None
+            summary = str(err.get("summary") or "")
+    m = re.search(r"npm (?:error|ERR!) code (\S+)", result.stderr)
+    if code is None and m:
+        code = m.group(1)
+    if code is None:
+        m = re.search(r"\b(E[45]\d\d)\b", result.output)
+        code = m.group(1) if m else None
+    return code, summary
+
+
+def _json_docs(stdout: str) -> list[Any]:
+    """Every JSON value printed on a line of its own (npm may print script output too)."""
+    found: list[Any] = []
+    decoder = json.JSONDecoder()
+    lines = stdout.splitlines(keepends=True)
+    offset = 0
+    for line in lines:
+        if line.lstrip().startswith(("[", "{")):
+            try:
+                value, _ = decoder.raw_decode(stdout[offset + len(line) - len(line.lstrip()) :])
+                found.append(value)
+            except json.JSONDecodeError:
+                pass
+        offset += len(line)
+    return found
+
+
+# ------------------------------------------------------------------ the steps
+
+
+class NpmPack:
+    """Run the optional build, then ``npm pack --json`` into the release's dist directory."""
+
+    id = PACK_ID
+    needs: tuple[str, ...] = ()
+    reversible = True
+
+    def describe(self, ctx: Context) -> str:
+        lines = [f"pack the npm package in {package_dir(ctx)} for {ctx.version}"]
+        if ctx.config.npm.build_command:
+            lines.append(ctx.config.npm.build_command)
+        lines.append(f"npm pack --json --pack-destination {ctx.dist_dir}")
+        return "\n".join(lines)
+
+    def probe(self, ctx: Context) -> Probe:
+        evidence = ctx.evidence_of(PACK_ID)
+        path_s, integrity = evidence.get("tarball"), evidence.get("integrity")
+        if isinstance(path_s, str) and isinstance(integrity, str):
+            path = Path(path_s)
+            if path.is_file() and sha512_integrity(path) == integrity:
+                return Probe.done(dict(evidence), why=f"{path.name} is packed")
+            return Probe.todo(f"{path.name} is missing or changed since it was packed")
+        return Probe.todo("not packed yet")
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        directory = package_dir(ctx)
+        command = ctx.config.npm.build_command
+        if command:
+            progress.status(f"building: {command}")
+            built = proc.run(
+                proc.shell_argv(command),
+                cwd=ctx.root,
+                env=ctx.env,
+                timeout=TIMEOUT_S,
+                on_line=progress.log,
+            )
+            if not built.ok:
+                raise PermanentError(
+                    "the npm build command failed",
+                    why=f"`{command}` exited with {built.returncode}:\n"
+                    + relevant_lines(built.output),
+                    hint=f"run `{command}` yourself, fix it, then `shipit resume`",
+                )
+        manifest = _manifest(directory)
+        if not manifest:
+            raise PermanentError(
+                f"no package.json in {directory}",
+                hint="set [npm] directory (or build-command) in shipit.toml",
+            )
+        if manifest.get("version") != ctx.version:
+            raise PermanentError(
+                f"{directory / 'package.json'} says version {manifest.get('version')!r}, "
+                f"but the release is {ctx.version}",
+                why="npm would pack the wrong version",
+                hint=f"run `shipit version sync` (or set {ctx.version} in package.json)",
+            )
+        ctx.dist_dir.mkdir(parents=True, exist_ok=True)
+        progress.status("npm pack")
+        argv = [_npm(), "pack", "--json", "--pack-destination", str(ctx.dist_dir)]
+        result = proc.run(argv, cwd=directory, env=_base_env(ctx), timeout=TIMEOUT_S)
+        if not result.ok:
+            raise PermanentError(
+                f"`npm pack` failed in {directory}",
+                why=relevant_lines(result.output),
+                hint=f"run `npm pack --dry-run` in {directory} to see the problem",
+            )
+        info = next(
+            (d[0] for d in _json_docs(result.stdout) if isinstance(d, list) and d),
+            None,
+        )
+        if not isinstance(info, dict) or "filename" not in info:
+            raise PermanentError(
+                "`npm pack --json` printed no package description",
+                why=relevant_lines(result.output),
+                hint="update npm (`npm install -g npm`) and try again",
+            )
+        tarball = ctx.dist_dir / str(info["filename"])
+        integrity = sha512_integrity(tarball)
+        if info.get("integrity") and info["integrity"] != integrity:
+            raise PermanentError(
+                f"{tarball.name} on disk does not match what npm pack reported",
+                hint="delete the dist directory and run again",
+            )
+        return {
+            "tarball": str(tarball),
+            "filename": tarball.name,
+            "name": info.get("name"),
+            "version": info.get("version"),
+            "integrity": integrity,
+            "shasum": sha1_file(tarball),
+            "size": tarball.stat().st_size,
+            "files": len(info.get("files") or []),
+        }
+
+    def undo(self, ctx: Context) -> Undo:
+        path, _ = local_tarball(ctx)
+        if path is None or not path.exists():
+            return Undo.nothing("no tarball to remove")
+        path.unlink()
+        return Undo.undone(f"removed {path.name}")
+
+
+class NpmPublish:
+    """Publish the packed tarball with ``npm publish <tarball>``, exactly once."""
+
+    id = PUBLISH_ID
+    needs: tuple[str, ...] = (PACK_ID,)
+    reversible = True
+
+    def describe(self, ctx: Context) -> str:
+        name = _safe_name(ctx)
+        tag = ctx.config.npm.tag or "(latest, or the pre-release id)"
+        parts = [
+            "npm publish",
+            tarball_filename(name, ctx.version),
+            "--json",
+            "--registry",
+            ctx.settings.npm_registry,
+            "--tag",
+            tag,
+        ]
+        if ctx.config.npm.access:
+            parts += ["--access", ctx.config.npm.access]
+        if self._provenance(ctx):
+            parts.append("--provenance")
+        return f"publish {name}@{ctx.version} to {ctx.settings.npm_registry}\n" + " ".join(parts)
+
+    @staticmethod
+    def _provenance(ctx: Context) -> bool:
+        return (
+            ctx.config.npm.provenance
+            and ctx.env.get("GITHUB_ACTIONS") == "true"
+            and bool(ctx.env.get("ACTIONS_ID_TOKEN_REQUEST_URL"))
+        )
+
+    def probe(self, ctx: Context) -> Probe:
+        name = package_name(ctx)
+        state = read_registry(ctx, name, ctx.version)
+        if not state.exists:
+            return _compare(ctx, name, state, None)
+        _, integrity = local_tarball(ctx)
+        return _compare(ctx, name, state, integrity)
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        tarball, integrity = local_tarball(ctx)
+        if tarball is None or integrity is None or not tarball.is_file():
+            raise PermanentError(
+                "there is no npm tarball to publish",
+                why=f"nothing packed in {ctx.dist_dir}",
+                hint="run `shipit resume` (it packs first) or `shipit publish npm`",
+            )
+        actual = sha512_integrity(tarball)
+        if actual != integrity:
+            raise PermanentError(
+                f"{tarball.name} changed since it was packed",
+                why=f"recorded {integrity}, now {actual}",
+                hint=f"delete {tarball} and run `shipit resume` to pack it again",
+            )
+        name = package_name(ctx)
+        progress.status(f"checking {ctx.settings.npm_registry}")
+        state = read_registry(ctx, name, ctx.version)
+        probe = _compare(ctx, name, state, integrity)
+        if probe.state is ProbeState.DONE:
+            progress.log(probe.why or "already published")
+            return {**probe.evidence, "tag": None, "already": True}
+        if probe.state is ProbeState.CONFLICT:
+            raise PermanentError(probe.why or "conflict", hint=probe.hint)
+        tag, reason = choose_dist_tag(ctx.version, ctx.config.npm.tag, state.latest)
+        progress.log(f"dist-tag {tag} ({reason})")
+        if ctx.config.npm.provenance and not self._provenance(ctx):
+            progress.log("provenance skipped: only available in GitHub Actions with id-token")
+        result = self._publish(ctx, tarball, name, tag, progress, otp=ctx.env.get("NPM_OTP"))
+        if result.ok:
+            return {
+                "name": name,
+                "version": ctx.version,
+                "registry": ctx.settings.npm_registry,
+                "integrity": integrity,
+                "tag": tag,
+            }
+        return self._failed(ctx, result, tarball, name, tag, integrity, progress)
+
+    def _publish(
+        self,
+        ctx: Context,
+        tarball: Path,
+        name: str,
+        tag: str,
+        progress: Progress,
+        otp: str | None,
+    ) -> proc.Result:
+        registry = ctx.settings.npm_registry
+        argv = [_npm(), "publish", str(tarball), "--json", "--registry", registry, "--tag", tag]
+        if ctx.config.npm.access:
+            argv += ["--access", ctx.config.npm.access]
+        if self._provenance(ctx):
+            argv.append("--provenance")
+        if name.startswith("@"):
+            argv.append(f"--{name.split('/')[0]}:registry={registry}")
+        env = _base_env(ctx)
+        # shipit retries (with a probe in between); npm's own retries would hide outcomes.
+        env["NPM_CONFIG_FETCH_RETRIES"] = "0"
+        if otp:
+            register(otp)
+            env["NPM_CONFIG_OTP"] = otp
+        progress.status(f"npm publish {tarball.name} --tag {tag}")
+        token = ctx.settings.npm_token
+        if token:
+            with _npmrc.userconfig(registry, token) as rc:
+                env["NPM_CONFIG_USERCONFIG"] = str(rc)
+                return proc.run(argv, cwd=ctx.dist_dir, env=env, timeout=TIMEOUT_S)
+        return proc.run(argv, cwd=ctx.dist_dir, env=env, timeout=TIMEOUT_S)
+
+    def _failed(
+        self,
+        ctx: Context,
+        result: proc.Result,
+        tarball: Path,
+        name: str,
+        tag: str,
+        integrity: str,
+        progress: Progress,
+    ) -> Evidence:
+        registry = ctx.settings.npm_registry
+        code, summary = _error_of(result)
+        lines = relevant_lines(result.output)
+        what = f"npm could not publish {name}@{ctx.version} to {registry}"
+        if result.timed_out:
+            raise OutcomeUnknown(what, why=f"npm publish timed out after {TIMEOUT_S:.0f}s")
+        if "cannot publish over" in result.output:
+            # Maybe our own earlier attempt; only the integrity can tell.
+            state = read_registry(ctx, name, ctx.version)
+            probe = _compare(ctx, name, state, integrity)
+            if probe.state is ProbeState.DONE:
+                return {**probe.evidence, "tag": tag}
+            raise PermanentError(probe.why or what, hint=probe.hint)
+        if code == "EOTP":
+            otp = self._ask_otp(ctx)
+            if otp is None:
+                raise PermanentError(
+                    f"{registry} asks for a one-time password to publish {name}",
+                    why=lines,
+                    hint="set NPM_OTP to a fresh code from your authenticator and run "
+                    "`shipit resume`, or use a granular access token that bypasses 2FA "
+                    "for automation",
+                )
+            retry = self._publish(ctx, tarball, name, tag, progress, otp=otp)
+            if retry.ok:
+                return {
+                    "name": name,
+                    "version": ctx.version,
+                    "registry": registry,
+                    "integrity": integrity,
+                    "tag": tag,
+                }
+            return self._failed(ctx, retry, tarball, name, tag, integrity, progress)
+        raise classify(code, summary, lines, registry=registry, what=what, name=name)
+
+    @staticmethod
+    def _ask_otp(ctx: Context) -> str | None:
+        if ctx.env.get("NPM_OTP"):
+            return None  # it was used already and rejected
+        if not ctx.interactive or ctx.ci:
+            return None
+        code = getpass.getpass("npm one-time password: ").strip()
+        return code or None
+
+    def undo(self, ctx: Context) -> Undo:
+        name = package_name(ctx)
+        registry = ctx.settings.npm_registry
+        spec = f"{name}@{ctx.version}"
+        deprecate = (
+            f'npm deprecate {spec} "{ctx.version} was withdrawn; use another version" '
+            f"--registry {registry}"
+        )
+        state = read_registry(ctx, name, ctx.version)
+        if not state.exists:
+            return Undo.nothing(f"{spec} is not on {registry}")
+        _, integrity = local_tarball(ctx)
+        if integrity is not None and state.integrity != integrity:
+            return Undo.irreversible(
+                f"{registry} holds {spec} with content shipit did not publish; left alone",
+                hint=f"check it with `npm view {spec} --registry {registry}`",
+            )
+        argv = [_npm(), "unpublish", spec, "--registry", registry]
+        if len(state.versions) <= 1:
+            argv.append("--force")  # npm insists for the last version of a package
+        env = _base_env(ctx)
+        token = ctx.settings.npm_token
+        if token:
+            with _npmrc.userconfig(registry, token) as rc:
+                env["NPM_CONFIG_USERCONFIG"] = str(rc)
+                result = proc.run(argv, cwd=ctx.root, env=env, timeout=TIMEOUT_S)
+        else:
+            result = proc.run(argv, cwd=ctx.root, env=env, timeout=TIMEOUT_S)
+        if result.ok:
+            return Undo.undone(f"unpublished {spec} from {registry}")
+        return Undo.irreversible(
+            f"{registry} refused to unpublish {spec}: {relevant_lines(result.output, 3)}",
+            hint=f"mark it deprecated instead: `{deprecate}`",
+        )
+
+
+def classify(
+    code: str | None, summary: str, lines: str, *, registry: str, what: str, name: str
+) -> ShipitError:
+    """Turn npm's error code into a transient or permanent step failure."""
+    why = lines or summary or "npm gave no reason"
+    if code in ("E401", "ENEEDAUTH"):
+        return PermanentError(
+            f"npm rejected the token for {registry}: {code}",
+            why=why,
+            hint=f"{TOKEN_HINT}, then run `shipit resume`",
+        )
+    if code == "E403":
+        return PermanentError(
+            f"npm refused to let this token publish {name} to {registry}: E403",
+            why=why,
+            hint="check that the token may publish this package (and that 2FA does not "
+            "require an OTP for it); npm tokens are managed at "
+            "https://www.npmjs.com/settings/~/tokens",
+        )
+    if code == "E404":
+        return PermanentError(
+            f"{registry} does not know {name} or its scope: E404",
+            why=why,
+            hint="check the package name and that the scope exists and the token may publish to it",
+        )
+    if code in _NOT_SENT:
+        return TransientError(what, why=why, hint="the registry is busy; shipit retries")
+    if code in _MAYBE_SENT or (code is not None and re.fullmatch(r"E5\d\d", code)):
+        return OutcomeUnknown(what, why=why, hint="shipit checks the registry before trying again")
+    if code is None and re.search(r"socket hang up|network|ECONN", lines, re.IGNORECASE):
+        return OutcomeUnknown(what, why=why, hint="shipit checks the registry before trying again")
+    return PermanentError(what, why=why, hint="fix the problem npm names above, then resume")
+
+
+def _safe_name(ctx: Context) -> str:
+    try:
+        return package_name(ctx)
+    except ShipitError:
+        return "<package>"
+
+
+def pack_steps(ctx: Context) -> list[Step]:
+    return [NpmPack()] if enabled(ctx) else []
+
+
+def publish_steps(ctx: Context) -> list[Step]:
+    return [NpmPublish()] if enabled(ctx) else []
