@@ -1,0 +1,254 @@
+"""Versions: SemVer (npm, JSR, tags) and PEP 440 (PyPI), and the mapping between them.
+
+shipit's canonical version is SemVer (``1.2.0-rc.1``); PyPI receives its PEP 440 form
+(``1.2.0rc1``). Pre-releases map ``alpha`` <-> ``a``, ``beta`` <-> ``b``, ``rc`` <-> ``rc``,
+and ``dev``/``post`` <-> ``.devN``/``.postN``; SemVer build metadata ``+x`` <-> local ``+x``.
+Ordering ("is this greater than the last tag?") follows SemVer precedence, as npm does. Note
+that SemVer sorts ``1.2.0-post.1`` *before* ``1.2.0`` while PEP 440 sorts ``1.2.0.post1``
+after it: prefer a patch release over a post release.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import semver
+from packaging.version import InvalidVersion, Version
+
+from shipit.errors import VersionError
+
+_PRE_NAMES = {
+    "alpha": "a",
+    "a": "a",
+    "beta": "b",
+    "b": "b",
+    "rc": "rc",
+    "c": "rc",
+    "pre": "rc",
+    "preview": "rc",
+}
+_SEMVER_NAMES = {"a": "alpha", "b": "beta", "rc": "rc"}
+_IDENT = re.compile(r"^(alpha|a|beta|b|rc|c|pre|preview|dev|post)(\d*)$")
+
+SEMVER_TARGETS = frozenset({"npm", "jsr", "github", "binaries"})
+
+
+def _where(file: str | None) -> str:
+    return f" in {file}" if file else ""
+
+
+def is_semver(version: str) -> bool:
+    """True for a valid SemVer 2.0.0 version (no leading ``v``)."""
+    return semver.Version.is_valid(version)
+
+
+def is_pep440(version: str) -> bool:
+    """True for a valid PEP 440 version."""
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def parse_semver(version: str, *, file: str | None = None) -> semver.Version:
+    """Parse a SemVer version or raise a VersionError naming ``file``."""
+    try:
+        return semver.Version.parse(version)
+    except (ValueError, TypeError):
+        raise VersionError(
+            f"invalid version {version!r}{_where(file)}",
+            why="npm, JSR and release tags need a SemVer version: MAJOR.MINOR.PATCH "
+            "with an optional -prerelease (e.g. 1.2.0 or 1.2.0-rc.1)",
+            hint="shipit version set 1.2.0",
+        ) from None
+
+
+def parse_pep440(version: str, *, file: str | None = None) -> Version:
+    """Parse a PEP 440 version or raise a VersionError naming ``file``."""
+    try:
+        return Version(version)
+    except InvalidVersion:
+        raise VersionError(
+            f"invalid version {version!r}{_where(file)}",
+            why="PyPI needs a PEP 440 version (e.g. 1.2.0 or 1.2.0rc1)",
+            hint="shipit version set 1.2.0",
+        ) from None
+
+
+def _pep440_from_semver(v: semver.Version, original: str, file: str | None) -> str:
+    release = f"{v.major}.{v.minor}.{v.patch}"
+    pre: tuple[str, int] | None = None
+    post: int | None = None
+    dev: int | None = None
+    stage = 0  # 0: nothing yet, 1: pre seen, 2: post seen, 3: dev seen
+    idents = v.prerelease.split(".") if v.prerelease else []
+    i = 0
+
+    def unmappable(reason: str) -> VersionError:
+        return VersionError(
+            f"version {original!r}{_where(file)} has no PEP 440 form for PyPI",
+            why=reason + "; PyPI understands alpha/a, beta/b, rc, dev and post pre-releases "
+            "(1.2.0-rc.1 becomes 1.2.0rc1)",
+            hint="use e.g. 1.2.0-rc.1, 1.2.0-beta.2 or 1.2.0-dev.3",
+        )
+
+    while i < len(idents):
+        m = _IDENT.match(idents[i].lower())
+        if not m:
+            raise unmappable(f"the pre-release part {idents[i]!r} is not one PyPI knows")
+        name, digits = m.group(1), m.group(2)
+        i += 1
+        if not digits and i < len(idents) and idents[i].isdigit():
+            digits = idents[i]
+            i += 1
+        number = int(digits) if digits else 0
+        if name in _PRE_NAMES:
+            if stage >= 1:
+                raise unmappable(f"{name!r} comes after another pre/post/dev part")
+            pre, stage = (_PRE_NAMES[name], number), 1
+        elif name == "post":
+            if stage >= 2:
+                raise unmappable("'post' comes after post or dev")
+            post, stage = number, 2
+        else:
+            if stage >= 3:
+                raise unmappable("'dev' appears twice")
+            dev, stage = number, 3
+    text = release
+    if pre:
+        text += f"{pre[0]}{pre[1]}"
+    if post is not None:
+        text += f".post{post}"
+    if dev is not None:
+        text += f".dev{dev}"
+    if v.build:
+        local = re.sub(r"[-_]", ".", v.build)
+        text += f"+{local}"
+    try:
+        return str(Version(text))
+    except InvalidVersion:
+        raise unmappable(f"the build part {v.build!r} is not a valid PEP 440 local label") from None
+
+
+def to_pep440(version: str, *, file: str | None = None) -> str:
+    """The PEP 440 form of a SemVer (or already PEP 440) version: ``1.2.0-rc.1`` -> ``1.2.0rc1``."""
+    if is_semver(version):
+        return _pep440_from_semver(semver.Version.parse(version), version, file)
+    return str(parse_pep440(version, file=file))
+
+
+def to_semver(version: str, *, file: str | None = None) -> str:
+    """The SemVer form of a PEP 440 (or already SemVer) version: ``1.2.0rc1`` -> ``1.2.0-rc.1``."""
+    if is_semver(version):
+        return version
+    v = parse_pep440(version, file=file)
+    if v.epoch:
+        raise VersionError(
+            f"version {version!r}{_where(file)} has an epoch, which SemVer cannot express",
+            why="npm, JSR and tags need SemVer",
+            hint="drop the epoch (the N! prefix)",
+        )
+    if len(v.release) > 3:
+        raise VersionError(
+            f"version {version!r}{_where(file)} has more than three numbers",
+            why="SemVer versions are exactly MAJOR.MINOR.PATCH",
+            hint="use three numbers, e.g. shipit version set 1.2.3",
+        )
+    major, minor, patch = (*v.release, 0, 0)[:3]
+    parts: list[str] = []
+    if v.pre:
+        parts += [_SEMVER_NAMES[v.pre[0]], str(v.pre[1])]
+    if v.post is not None:
+        parts += ["post", str(v.post)]
+    if v.dev is not None:
+        parts += ["dev", str(v.dev)]
+    text = f"{major}.{minor}.{patch}"
+    if parts:
+        text += "-" + ".".join(parts)
+    if v.local:
+        text += f"+{v.local}"
+    return text
+
+
+def canonical(version: str, *, file: str | None = None) -> str:
+    """shipit's canonical (SemVer) form of a SemVer or PEP 440 version."""
+    return to_semver(version, file=file)
+
+
+def same_version(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` name the same release (``1.2.0-rc.1`` == ``1.2.0rc1``)."""
+    if a == b:
+        return True
+    try:
+        return Version(to_pep440(a)) == Version(to_pep440(b))
+    except VersionError:
+        pass
+    try:
+        return to_semver(a) == to_semver(b)
+    except VersionError:
+        return False
+
+
+def sort_key(version: str) -> semver.Version | None:
+    """A SemVer-precedence key for a SemVer or PEP 440 version; None when it is neither."""
+    try:
+        return semver.Version.parse(to_semver(version))
+    except (VersionError, ValueError):
+        return None
+
+
+def compare(a: str, b: str) -> int:
+    """-1, 0 or 1 by SemVer precedence (PEP 440 inputs are mapped first)."""
+    ka, kb = sort_key(a), sort_key(b)
+    if ka is None:
+        parse_semver(a)
+    if kb is None:
+        parse_semver(b)
+    assert ka is not None and kb is not None
+    return ka.compare(kb)
+
+
+def greater(a: str, b: str) -> bool:
+    """True when ``a`` comes after ``b``."""
+    return compare(a, b) > 0
+
+
+def is_prerelease(version: str) -> bool:
+    key = sort_key(version)
+    return bool(key is not None and key.prerelease)
+
+
+def prerelease_id(version: str) -> str | None:
+    """The first pre-release identifier without digits (``rc`` for ``1.2.0-rc.1``), or None."""
+    key = sort_key(version)
+    if key is None or not key.prerelease:
+        return None
+    first = key.prerelease.split(".")[0]
+    name = re.sub(r"\d+$", "", first)
+    return name or None
+
+
+def validate_for(version: str, targets: Iterable[str], *, file: str | None = None) -> str:
+    """Check ``version`` for every named target; return its canonical SemVer form.
+
+    npm, JSR, GitHub and binaries need SemVer (a PEP 440 input is mapped); PyPI needs a PEP
+    440 form. Raises a VersionError naming ``file`` when a target cannot take the version.
+    """
+    names = set(targets)
+    if is_semver(version):
+        result = version
+    elif is_pep440(version):
+        result = to_semver(version, file=file)
+    else:
+        raise VersionError(
+            f"invalid version {version!r}{_where(file)}",
+            why="a version is MAJOR.MINOR.PATCH with an optional pre-release, "
+            "e.g. 1.2.0 or 1.2.0-rc.1 (PyPI form 1.2.0rc1)",
+            hint="shipit version set 1.2.0",
+        )
+    parse_semver(result, file=file)
+    if "pypi" in names:
+        to_pep440(result, file=file)
+    return result
