@@ -121,6 +121,7 @@ def sha1_file(path: Path) -> str:
     return h.hexdigest()
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _RELEVANT = re.compile(
     r"(error|ERR!|ERROR|HTTPError|Caused by|fail|denied|forbidden|unauthori[sz]ed|"
     r"already|warning|invalid|\b[45]\d\d\b)",
@@ -130,7 +131,11 @@ _RELEVANT = re.compile(
 
 def relevant_lines(output: str, limit: int = 12) -> str:
     """The lines of a client's output that explain a failure (or its tail if none match)."""
-    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    lines = [
+        _ANSI.sub("", line).rstrip()
+        for line in output.splitlines()
+        if line.strip() and not line.strip().startswith("<")
+    ]
     picked = [line for line in lines if _RELEVANT.search(line)]
     chosen = picked[-limit:] if picked else lines[-limit:]
     return redact("\n".join(chosen))

@@ -1,0 +1,550 @@
+"""PyPI steps: ``pypi:build`` (sdist and wheel into the release's dist/pypi, each file hashed)
+and ``pypi:publish`` (twine uploads exactly those files, each once).
+
+The probe reads the simple index (``{index}/{normalized-name}/``, whose links carry
+``#sha256=``), which PyPI and pypiserver both serve, and compares every local file's sha256:
+all there and equal means done; some missing means only those are uploaded (a partial upload
+is finished, never repeated); a file there with another hash is a conflict. The token reaches
+twine through ``TWINE_PASSWORD`` in its environment, never through argv.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import re
+import shutil
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+
+from shipit import http, proc
+from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
+from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
+from shipit.errors import ShipitError
+from shipit.project.versions import to_pep440
+from shipit.redact import register
+from shipit.steps._registry import (
+    get,
+    relevant_lines,
+    sha256_file,
+    status_error,
+    transport_error,
+)
+
+BUILD_ID = "pypi:build"
+PUBLISH_ID = "pypi:publish"
+TIMEOUT_S = 900.0
+PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
+PYPI_INDEX = "https://pypi.org/simple/"
+TOKEN_HINT = (
+    "create an API token with upload rights for this project (https://pypi.org/manage/account/"
+    "token/) and set PYPI_TOKEN, then run `shipit resume`"
+)
+_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+# ------------------------------------------------------------------ project facts
+
+
+def enabled(ctx: Context) -> bool:
+    if ctx.config.pypi.enabled is False:
+        return False
+    return ctx.project.target("pypi") is not None or ctx.config.pypi.enabled is True
+
+
+def package_dir(ctx: Context) -> Path:
+    target = ctx.project.target("pypi")
+    if target is not None and target.directory is not None:
+        return target.directory
+    return (ctx.root / ctx.config.pypi.directory).resolve()
+
+
+def package_name(ctx: Context) -> str:
+    target = ctx.project.target("pypi")
+    if target is not None and target.package:
+        return target.package
+    path = package_dir(ctx) / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PermanentError(
+            f"cannot read the Python project's name from {path}",
+            why=str(exc),
+            hint="add [project] name to pyproject.toml or set [pypi] directory in shipit.toml",
+        ) from None
+    name = data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get("name")
+    if not isinstance(name, str) or not name:
+        raise PermanentError(
+            f"no [project] name in {path}", hint="add `name = ...` under [project]"
+        )
+    return name
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalised project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pep440(ctx: Context) -> str:
+    return to_pep440(ctx.version)
+
+
+def out_dir(ctx: Context) -> Path:
+    return ctx.dist_dir / "pypi"
+
+
+def upload_url(ctx: Context) -> str:
+    url = ctx.settings.pypi_upload_url
+    return url if url.endswith("/") else url + "/"
+
+
+def index_url(ctx: Context) -> str:
+    """Where probes read: [pypi] index-url, PyPI's simple index, or ``simple/`` beside the
+    upload URL (pypiserver serves both on one root; ``/legacy/`` becomes ``/simple/``)."""
+    configured = ctx.config.pypi.index_url
+    if configured:
+        return configured if configured.endswith("/") else configured + "/"
+    up = upload_url(ctx)
+    parts = urlsplit(up)
+    if parts.netloc == "upload.pypi.org":
+        return PYPI_INDEX
+    if parts.netloc == "test.pypi.org":
+        return "https://test.pypi.org/simple/"
+    path = parts.path
+    if path.endswith("/legacy/"):
+        path = path[: -len("legacy/")]
+    return f"{parts.scheme}://{parts.netloc}{path}simple/"
+
+
+def project_page(ctx: Context, name: str) -> str:
+    """A human page for the hint of an irreversible undo."""
+    if urlsplit(upload_url(ctx)).netloc in ("upload.pypi.org", "test.pypi.org"):
+        host = "pypi.org" if "upload.pypi.org" in upload_url(ctx) else "test.pypi.org"
+        return f"https://{host}/manage/project/{normalize(name)}/release/{pep440(ctx)}/"
+    return index_url(ctx) + normalize(name) + "/"
+
+
+# ------------------------------------------------------------------ local files
+
+
+@dataclass(frozen=True)
+class DistFile:
+    name: str
+    path: Path
+    sha256: str
+    size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "path": str(self.path), "sha256": self.sha256, "size": self.size}
+
+
+def _is_dist(path: Path) -> bool:
+    return path.is_file() and path.name.endswith(_DIST_SUFFIXES)
+
+
+def _matches_version(filename: str, version: str) -> bool:
+    # sdist: name-1.0.0.tar.gz; wheel: name-1.0.0-py3-none-any.whl (names normalised by tools)
+    return f"-{version}-" in filename or filename.endswith(
+        (f"-{version}.tar.gz", f"-{version}.zip")
+    )
+
+
+def local_files(ctx: Context) -> list[DistFile]:
+    """The built files: from the journal (re-hashed), else whatever dist/pypi holds."""
+    evidence = ctx.evidence_of(BUILD_ID)
+    recorded = evidence.get("files")
+    files: list[DistFile] = []
+    if isinstance(recorded, list) and recorded:
+        for item in recorded:
+            if isinstance(item, dict):
+                path = Path(str(item.get("path")))
+                files.append(
+                    DistFile(str(item["name"]), path, str(item["sha256"]), int(item["size"]))
+                )
+        return files
+    directory = out_dir(ctx)
+    if directory.is_dir():
+        for path in sorted(directory.iterdir()):
+            if _is_dist(path):
+                files.append(DistFile(path.name, path, sha256_file(path), path.stat().st_size))
+    return files
+
+
+# ------------------------------------------------------------------ the index
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            for key, value in attrs:
+                if key == "href" and value:
+                    self.hrefs.append(value)
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    url: str
+    sha256: str | None
+
+
+def read_index(ctx: Context, name: str) -> dict[str, RemoteFile]:
+    """The files the index lists for the project ({} when it does not know the project)."""
+    base = index_url(ctx)
+    url = base + normalize(name) + "/"
+    what = f"cannot read {name} from the package index {base}"
+    with http.client(headers={"Accept": "text/html"}) as c:
+        response = get(c, url, what)
+    if response.status_code == 404:
+        return {}
+    if response.status_code != 200:
+        raise status_error(response, what)
+    parser = _Links()
+    parser.feed(response.text)
+    found: dict[str, RemoteFile] = {}
+    for href in parser.hrefs:
+        target, _, fragment = href.partition("#")
+        filename = unquote(target.rsplit("/", 1)[-1])
+        digest = None
+        if fragment.startswith("sha256="):
+            digest = fragment[len("sha256=") :].lower()
+        found[filename] = RemoteFile(filename, urljoin(str(response.url), target), digest)
+    return found
+
+
+def _remote_sha256(ctx: Context, remote: RemoteFile) -> str | None:
+    """The file's sha256: from the link, else by downloading it."""
+    if remote.sha256:
+        return remote.sha256
+    import hashlib
+
+    h = hashlib.sha256()
+    with http.client() as c:
+        try:
+            with c.stream("GET", remote.url) as response:
+                if response.status_code != 200:
+                    return None
+                for chunk in response.iter_bytes():
+                    h.update(chunk)
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, f"cannot download {remote.name} to compare it") from None
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    present: list[DistFile]
+    missing: list[DistFile]
+    conflicting: list[tuple[DistFile, str | None]]
+
+
+def compare(ctx: Context, name: str, files: list[DistFile]) -> Comparison:
+    remote = read_index(ctx, name)
+    present: list[DistFile] = []
+    missing: list[DistFile] = []
+    conflicting: list[tuple[DistFile, str | None]] = []
+    for f in files:
+        there = remote.get(f.name)
+        if there is None:
+            missing.append(f)
+            continue
+        digest = _remote_sha256(ctx, there)
+        if digest == f.sha256:
+            present.append(f)
+        else:
+            conflicting.append((f, digest))
+    return Comparison(present, missing, conflicting)
+
+
+def _version_on_index(ctx: Context, name: str) -> list[str]:
+    return [n for n in read_index(ctx, name) if _matches_version(n, pep440(ctx))]
+
+
+# ------------------------------------------------------------------ steps
+
+
+class PypiBuild:
+    """Build sdist and wheel once; record each file's sha256."""
+
+    id = BUILD_ID
+    needs: tuple[str, ...] = ()
+    reversible = True
+
+    def _argv(self, ctx: Context) -> list[str]:
+        command = ctx.config.pypi.build_command
+        if command:
+            return proc.shell_argv(command.replace("{outdir}", str(out_dir(ctx))))
+        return [sys.executable, "-m", "build", "--outdir", str(out_dir(ctx)), str(package_dir(ctx))]
+
+    def describe(self, ctx: Context) -> str:
+        return f"build the Python sdist and wheel {pep440(ctx)} into {out_dir(ctx)}\n" + " ".join(
+            self._argv(ctx)
+        )
+
+    def probe(self, ctx: Context) -> Probe:
+        evidence = ctx.evidence_of(BUILD_ID)
+        recorded = evidence.get("files")
+        if not isinstance(recorded, list) or not recorded:
+            return Probe.todo("not built yet")
+        for item in recorded:
+            path = Path(str(item.get("path")))
+            if not path.is_file() or sha256_file(path) != item.get("sha256"):
+                return Probe.todo(f"{path.name} is missing or changed since it was built")
+        return Probe.done(dict(evidence), why=f"{len(recorded)} files built")
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        directory = out_dir(ctx)
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        argv = self._argv(ctx)
+        progress.status("building sdist and wheel")
+        result = proc.run(
+            argv, cwd=package_dir(ctx), env=ctx.env, timeout=TIMEOUT_S, on_line=progress.log
+        )
+        if not result.ok:
+            raise PermanentError(
+                "the Python build failed",
+                why=f"`{result.command}` exited with {result.returncode}:\n"
+                + relevant_lines(result.output),
+                hint=f"run `{result.command}` in {package_dir(ctx)}, fix it, then `shipit resume`",
+            )
+        version = pep440(ctx)
+        built = [p for p in sorted(directory.iterdir()) if _is_dist(p)]
+        if not built and ctx.config.pypi.build_command:
+            # a custom command that writes to its own dist/: take this version's files
+            own = package_dir(ctx) / "dist"
+            for path in sorted(own.glob("*")) if own.is_dir() else []:
+                if _is_dist(path) and _matches_version(path.name, version):
+                    shutil.copy2(path, directory / path.name)
+            built = [p for p in sorted(directory.iterdir()) if _is_dist(p)]
+        if not built:
+            raise PermanentError(
+                "the Python build produced no sdist or wheel",
+                why=f"nothing in {directory}",
+                hint="make the build command write to {outdir} (shipit replaces it)",
+            )
+        wrong = [p.name for p in built if not _matches_version(p.name, version)]
+        if wrong:
+            raise PermanentError(
+                f"the Python build made files for another version than {version}",
+                why=", ".join(wrong),
+                hint=f"run `shipit version sync` so pyproject.toml says {version}",
+            )
+        files = [DistFile(p.name, p, sha256_file(p), p.stat().st_size) for p in built]
+        return {"version": version, "files": [f.to_json() for f in files]}
+
+    def undo(self, ctx: Context) -> Undo:
+        directory = out_dir(ctx)
+        if not directory.exists():
+            return Undo.nothing("no Python files to remove")
+        shutil.rmtree(directory)
+        return Undo.undone(f"removed {directory}")
+
+
+class PypiPublish:
+    """Upload the built files with twine; only those the index does not have yet."""
+
+    id = PUBLISH_ID
+    needs: tuple[str, ...] = (BUILD_ID,)
+    reversible = False
+
+    def describe(self, ctx: Context) -> str:
+        try:
+            name = package_name(ctx)
+        except ShipitError:
+            name = "<project>"
+        return (
+            f"upload {name} {pep440(ctx)} to {upload_url(ctx)}\n"
+            f"python -m twine upload --non-interactive --repository-url {upload_url(ctx)} "
+            f"{out_dir(ctx)}/*"
+        )
+
+    def _judge(self, ctx: Context, name: str, files: list[DistFile]) -> tuple[Probe, Comparison]:
+        result = compare(ctx, name, files)
+        version = pep440(ctx)
+        if result.conflicting:
+            listing = ", ".join(
+                f"{f.name} (index sha256 {d or 'unknown'}, ours {f.sha256})"
+                for f, d in result.conflicting
+            )
+            return (
+                Probe.conflict(
+                    f"the index already has {name} {version} with other content: {listing}",
+                    hint="nothing was overwritten (PyPI never replaces a file): bump the version "
+                    "with `shipit version patch` and release again",
+                ),
+                result,
+            )
+        evidence: Evidence = {
+            "name": name,
+            "version": version,
+            "index": index_url(ctx),
+            "files": {f.name: f.sha256 for f in result.present},
+        }
+        if not result.missing:
+            return Probe.done(evidence, why=f"{name} {version}: every file is on the index"), result
+        if result.present:
+            why = (
+                f"{', '.join(f.name for f in result.present)} already there; "
+                f"will upload only {', '.join(f.name for f in result.missing)}"
+            )
+        else:
+            why = f"{name} {version} is not on {index_url(ctx)} yet"
+        return Probe.todo(why, evidence), result
+
+    def probe(self, ctx: Context) -> Probe:
+        name = package_name(ctx)
+        files = local_files(ctx)
+        if not files:
+            there = _version_on_index(ctx, name)
+            if there:
+                return Probe.todo(
+                    f"the index already lists {', '.join(there)}; "
+                    "their content is compared once the files are built"
+                )
+            return Probe.todo(f"{name} {pep440(ctx)} is not on {index_url(ctx)} yet")
+        return self._judge(ctx, name, files)[0]
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        name = package_name(ctx)
+        files = local_files(ctx)
+        if not files:
+            raise PermanentError(
+                "there are no Python files to upload",
+                why=f"nothing built in {out_dir(ctx)}",
+                hint="run `shipit resume` (it builds first) or `shipit publish pypi`",
+            )
+        for f in files:
+            if not f.path.is_file() or sha256_file(f.path) != f.sha256:
+                raise PermanentError(
+                    f"{f.name} changed or disappeared since it was built",
+                    hint=f"delete {out_dir(ctx)} and run `shipit resume` to build again",
+                )
+        progress.status(f"checking {index_url(ctx)}")
+        probe, comparison = self._judge(ctx, name, files)
+        if probe.state is ProbeState.CONFLICT:
+            raise PermanentError(probe.why or "conflict", hint=probe.hint)
+        if probe.state is ProbeState.DONE:
+            progress.log(probe.why or "already uploaded")
+            return dict(probe.evidence)
+        for f in comparison.present:
+            progress.log(f"{f.name} is already on the index with the same sha256")
+        result = self._upload(ctx, comparison.missing, progress)
+        if not result.ok:
+            return self._failed(ctx, name, files, result)
+        # trust, then verify: the index must now list every file with our hashes
+        after, _ = self._judge(ctx, name, files)
+        if after.state is ProbeState.DONE:
+            return dict(after.evidence)
+        return {
+            "name": name,
+            "version": pep440(ctx),
+            "index": index_url(ctx),
+            "files": {f.name: f.sha256 for f in files},
+            "note": after.why,
+        }
+
+    def _upload(self, ctx: Context, files: list[DistFile], progress: Progress) -> proc.Result:
+        url = upload_url(ctx)
+        argv = [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+            "--verbose",
+            "--repository-url",
+            url,
+            *(str(f.path) for f in files),
+        ]
+        env = dict(ctx.env)
+        for key in ("TWINE_REPOSITORY", "TWINE_REPOSITORY_URL", "TWINE_CERT"):
+            env.pop(key, None)
+        env["TWINE_USERNAME"] = "__token__"
+        token = ctx.settings.pypi_token
+        if token:
+            register(token)
+            env["TWINE_PASSWORD"] = token
+        else:
+            env.pop("TWINE_PASSWORD", None)
+        env["NO_COLOR"] = "1"
+        env["TERM"] = "dumb"
+        progress.status(f"twine upload {', '.join(f.name for f in files)}")
+        return proc.run(argv, cwd=ctx.root, env=env, timeout=TIMEOUT_S)
+
+    def _failed(
+        self, ctx: Context, name: str, files: list[DistFile], result: proc.Result
+    ) -> Evidence:
+        """Classify a failed upload; an "already exists" that the index confirms is success."""
+        url = upload_url(ctx)
+        lines = relevant_lines(result.output)
+        what = f"twine could not upload {name} {pep440(ctx)} to {url}"
+        if result.timed_out:
+            raise OutcomeUnknown(what, why=f"twine timed out after {TIMEOUT_S:.0f}s")
+        out = result.output
+        if not ctx.settings.pypi_token and re.search(r"credentials|password|username", out, re.I):
+            raise PermanentError(f"no PyPI token for {url}", why=lines, hint=TOKEN_HINT)
+        status_m = re.search(r"HTTPError: (\d{3})", out) or re.search(
+            r"Response from \S+:\s*\n?\s*(\d{3})", out
+        )
+        status = int(status_m.group(1)) if status_m else None
+        if status is not None:
+            if status in (401, 403):
+                raise PermanentError(
+                    f"the package index rejected the token for {url}: {status}",
+                    why=lines,
+                    hint=TOKEN_HINT,
+                )
+            if status in (400, 409) and re.search(r"already exists|previously used", out, re.I):
+                probe, _ = self._judge(ctx, name, files)
+                if probe.state is ProbeState.CONFLICT:
+                    raise PermanentError(probe.why or what, hint=probe.hint)
+                if probe.state is ProbeState.DONE:
+                    return dict(probe.evidence)
+                raise TransientError(what, why=lines, hint="shipit checks the index again")
+            if status == 429 or status == 408:
+                raise TransientError(what, why=lines)
+            if 500 <= status < 600:
+                raise OutcomeUnknown(what, why=lines, hint="shipit checks the index first")
+            raise PermanentError(
+                what, why=lines, hint="fix what the index names above, then `shipit resume`"
+            )
+        if re.search(
+            r"ConnectionError|Connection aborted|RemoteDisconnected|ConnectionReset|"
+            r"ReadTimeout|ChunkedEncodingError|ProtocolError|BrokenPipe",
+            out,
+        ):
+            if re.search(r"ConnectionRefused|NewConnectionError|NameResolution", out):
+                raise TransientError(what, why=lines, hint="check the upload URL and network")
+            raise OutcomeUnknown(what, why=lines, hint="shipit checks the index first")
+        raise PermanentError(what, why=lines, hint="fix what twine names above, then resume")
+
+    def undo(self, ctx: Context) -> Undo:
+        name = package_name(ctx)
+        there = _version_on_index(ctx, name)
+        if not there:
+            return Undo.nothing(f"{name} {pep440(ctx)} is not on {index_url(ctx)}")
+        return Undo.irreversible(
+            f"{name} {pep440(ctx)} stays on the index: files on PyPI cannot be deleted or "
+            "replaced, only the release can be yanked",
+            hint=f"yank the release in the web interface: {project_page(ctx, name)}",
+        )
+
+
+def build_steps(ctx: Context) -> list[Step]:
+    return [PypiBuild()] if enabled(ctx) else []
+
+
+def publish_steps(ctx: Context) -> list[Step]:
+    return [PypiPublish()] if enabled(ctx) else []
