@@ -78,6 +78,25 @@ def free_port() -> int:
         return port
 
 
+def port_free(port: int) -> bool:
+    """True if ``port`` can be bound on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # servers set SO_REUSEADDR too: a port in TIME_WAIT after a restart is still usable
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def pick_port(preferred: int | None = None) -> int:
+    """``preferred`` if it is free (keeps URLs stable across restarts), else a free port."""
+    if preferred and port_free(preferred):
+        return preferred
+    return free_port()
+
+
 def start_time(pid: int) -> str | None:
     """The kernel's start time of ``pid`` (clock ticks since boot), or None if unknown."""
     try:

@@ -91,14 +91,16 @@ class PyPIServer:
         return self.process.port
 
 
-def start(data_dir: Path, *, token: str, timeout: float = 30.0) -> PyPIServer:
+def start(
+    data_dir: Path, *, token: str, port: int | None = None, timeout: float = 30.0
+) -> PyPIServer:
     """Start pypiserver serving ``data_dir/packages``; uploads need ``__token__``/``token``."""
     register(token)
     packages = data_dir / "packages"
     packages.mkdir(parents=True, exist_ok=True)
     htpasswd = data_dir / "htpasswd"
     write_htpasswd(htpasswd, token)
-    port = process.free_port()
+    port = process.pick_port(port)
     log = data_dir / "pypiserver.log"
     argv = [
         executable(),

@@ -238,6 +238,17 @@ def login(url: str, user: str, password: str) -> str:
     return token
 
 
+def whoami(url: str, token: str) -> str | None:
+    """The user ``token`` belongs to on this registry, or None if it is not accepted."""
+    register(token)
+    with client(base_url=url, token=token, timeout=15.0) as http:
+        response = http.get("/-/whoami")
+    if not response.is_success:
+        return None
+    name = response.json().get("username")
+    return name if isinstance(name, str) else None
+
+
 def start(
     data_dir: Path,
     *,
@@ -245,16 +256,19 @@ def start(
     user: str = "shipit",
     root: Path | None = None,
     timeout: float = 60.0,
+    port: int | None = None,
+    token: str | None = None,
 ) -> Verdaccio:
     """Start verdaccio with its data under ``data_dir`` and return it with a user's token.
 
     ``password`` is the sandbox user's password; keep it to log in again after a restart.
+    ``token`` (from an earlier start on the same data) is kept if verdaccio still accepts it.
     """
     register(password)
     node = require_node()
     root = install(root)
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = process.free_port()
+    port = process.pick_port(port)
     config = write_config(data_dir, port)
     log = data_dir / "verdaccio.out"
     env = dict(os.environ)
@@ -265,7 +279,8 @@ def start(
     url = f"http://127.0.0.1:{port}/"
     try:
         process.wait_ready(popen, url + "-/ping", name="verdaccio", log=log, timeout=timeout)
-        token = login(url, user, password)
+        if token is None or whoami(url, token) != user:
+            token = login(url, user, password)
     except BaseException:
         process.stop(popen.pid)
         raise

@@ -1,0 +1,446 @@
+"""The sandbox: verdaccio, pypiserver, the JSR and GitHub test servers and a bare git remote.
+
+``Sandbox(dir).up()`` starts every service that is not running, in parallel, waits until each
+is ready and records ``sandbox.json`` in the directory: the services (name, url, pid, port,
+log), the environment a release needs and the sandbox user's password. That file holds
+throw-away sandbox tokens, so it is written with mode 0600 and never printed. ``down()`` stops
+the recorded process groups (SIGTERM, then SIGKILL) and leaves the data, so a later ``up``
+finds every package and release again, on the same ports when they are still free.
+``service(name)`` starts one service lazily (what the pytest fixtures use).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from filelock import FileLock
+
+from shipit.errors import ShipitError
+from shipit.redact import register
+from shipit.sandbox import git_remote, process, pypiserver, servers, verdaccio
+from shipit.sandbox.process import Running
+
+STATE_FILE = "sandbox.json"
+STATE_VERSION = 1
+DEFAULT_REPO = "shipit-sandbox/project"
+SERVICES = ("verdaccio", "pypiserver", "jsr", "github", "git")
+#: variables of ``env`` that hold secrets
+SECRET_VARS = ("NPM_TOKEN", "JSR_TOKEN", "PYPI_TOKEN", "GITHUB_TOKEN")
+
+
+class SandboxError(ShipitError):
+    """The sandbox could not be started, read or stopped."""
+
+    code = "sandbox"
+
+
+@dataclass(frozen=True)
+class GitRemote:
+    """The bare repository that plays ``origin``."""
+
+    path: Path
+
+    @property
+    def url(self) -> str:
+        return self.path.as_uri()
+
+
+Service = verdaccio.Verdaccio | pypiserver.PyPIServer | servers.TestServer | GitRemote
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """What ``status`` reports for one service."""
+
+    name: str
+    url: str
+    pid: int | None
+    alive: bool
+    ready: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "pid": self.pid,
+            "alive": self.alive,
+            "ready": self.ready,
+        }
+
+
+def default_dir(project_root: Path) -> Path:
+    return project_root / ".shipit" / "sandbox"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` atomically to ``path``, readable by the owner only (0600)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _service_url(service: Service) -> str:
+    return service.url
+
+
+def _running_of(service: Service) -> Running | None:
+    return None if isinstance(service, GitRemote) else service.process
+
+
+class Sandbox:
+    """Local registries under one directory; see the module docstring."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        repo: str = DEFAULT_REPO,
+        record: bool = True,
+        timeout: float = 60.0,
+    ) -> None:
+        self.dir = directory.resolve()
+        self.repo = repo
+        self.record = record
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._starting: dict[str, threading.Lock] = {name: threading.Lock() for name in SERVICES}
+        self._services: dict[str, Service] = {}
+        self._secrets: dict[str, str] = {}
+        self._ports: dict[str, int] = {}
+        self._file_lock: FileLock | None = None
+
+    # --- state file ---------------------------------------------------------------------
+
+    @property
+    def state_path(self) -> Path:
+        return self.dir / STATE_FILE
+
+    def read_state(self) -> dict[str, Any] | None:
+        """The recorded state, or None if this directory holds no sandbox."""
+        try:
+            data = json.loads(self.state_path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise SandboxError(
+                f"cannot read {self.state_path}",
+                why=str(exc),
+                hint=f"stop leftover servers by hand, then remove {self.state_path}",
+            ) from None
+        if not isinstance(data, dict):
+            raise SandboxError(f"{self.state_path} is not a sandbox state file")
+        env = data.get("env") or {}
+        register(*(env.get(name) for name in SECRET_VARS), *(data.get("secrets") or {}).values())
+        return data
+
+    def _load_previous(self) -> None:
+        """Reuse the previous run's secrets and ports so exported variables stay valid."""
+        state = self.read_state() if self.record else None
+        if not state:
+            return
+        for key, value in (state.get("secrets") or {}).items():
+            if isinstance(value, str):
+                self._secrets.setdefault(key, value)
+        for name, port in (state.get("ports") or {}).items():
+            if isinstance(port, int):
+                self._ports.setdefault(str(name), port)
+
+    def _secret(self, key: str, make: Callable[[], str]) -> str:
+        with self._lock:
+            if key not in self._secrets:
+                self._secrets[key] = make()
+            value = self._secrets[key]
+        register(value)
+        return value
+
+    def _save(self) -> None:
+        if not self.record:
+            return
+        services = []
+        for name in SERVICES:
+            service = self._services.get(name)
+            if service is None:
+                continue
+            running = _running_of(service)
+            entry: dict[str, Any] = {"name": name, "url": _service_url(service), "pid": None}
+            if running is not None:
+                entry.update(running.to_json())
+            services.append(entry)
+        state = {
+            "version": STATE_VERSION,
+            "note": "throw-away sandbox tokens; keep this file private (mode 0600)",
+            "dir": str(self.dir),
+            "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "repo": self.repo,
+            "env": self.env(),
+            "services": services,
+            "ports": {e["name"]: e["port"] for e in services if isinstance(e.get("port"), int)},
+            "secrets": dict(self._secrets),
+        }
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _write_private(self.state_path, json.dumps(state, indent=2) + "\n")
+
+    # --- starting -----------------------------------------------------------------------
+
+    def _start(self, name: str) -> Service:
+        sub = self.dir / name
+        port = self._ports.get(name)
+        if name == "verdaccio":
+            password = self._secret("npm_password", lambda: secrets.token_urlsafe(24))
+            npm = verdaccio.start(
+                sub,
+                password=password,
+                port=port,
+                token=self._secrets.get("npm_token"),
+                timeout=self.timeout,
+            )
+            with self._lock:
+                self._secrets["npm_token"] = npm.token
+            return npm
+        if name == "pypiserver":
+            token = self._secret("pypi_token", pypiserver.new_token)
+            return pypiserver.start(sub, token=token, port=port, timeout=self.timeout)
+        if name == "jsr":
+            token = self._secret("jsr_token", servers.new_jsr_token)
+            return servers.start_jsr(sub, token=token, port=port or 0, timeout=self.timeout)
+        if name == "github":
+            token = self._secret("github_token", servers.new_github_token)
+            return servers.start_github(
+                sub, token=token, repo=self.repo, port=port or 0, timeout=self.timeout
+            )
+        if name == "git":
+            return GitRemote(git_remote.create_bare(sub / "origin.git"))
+        raise ValueError(f"unknown sandbox service {name!r}")
+
+    def service(self, name: str) -> Service:
+        """The running service ``name``, started now if needed (thread-safe)."""
+        with self._starting[name]:
+            existing = self._services.get(name)
+            if existing is not None:
+                return existing
+            started = self._start(name)
+            with self._lock:
+                self._services[name] = started
+            return started
+
+    def up(self, names: Iterable[str] = SERVICES) -> dict[str, Any]:
+        """Start every service of ``names`` that is not running, in parallel; record the state.
+
+        If a recorded sandbox still runs completely, it is returned as it is.
+        """
+        wanted = [n for n in SERVICES if n in set(names)]
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with self._dir_lock():
+            if self.record and not self._services:
+                self._adopt_or_clean()
+            self._load_previous()
+            todo = [n for n in wanted if n not in self._services]
+            errors: list[BaseException] = []
+            with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+                futures: list[Future[Service]] = [pool.submit(self.service, n) for n in todo]
+                for future in futures:
+                    try:
+                        future.result()
+                    except BaseException as exc:
+                        errors.append(exc)
+            if errors:
+                self.down()
+                first = errors[0]
+                if isinstance(first, ShipitError):
+                    raise first
+                raise SandboxError(
+                    "the sandbox could not be started",
+                    why=f"{type(first).__name__}: {first}",
+                    hint=f"look at the logs under {self.dir}",
+                ) from first
+            self._save()
+            return self.describe()
+
+    def _dir_lock(self) -> FileLock:
+        if self._file_lock is None:
+            self._file_lock = FileLock(str(self.dir / ".lock"), timeout=120)
+        return self._file_lock
+
+    def _adopt_or_clean(self) -> None:
+        """A sandbox recorded as running: keep it if every service lives, else stop the rest."""
+        state = self.read_state()
+        if not state or not state.get("services"):
+            return
+        statuses = self._statuses(state)
+        if statuses and all(s.alive for s in statuses if s.pid is not None):
+            self._adopt(state)
+            return
+        for entry in state.get("services") or []:
+            if isinstance(entry.get("pid"), int):
+                process.stop(entry["pid"], entry.get("started"))
+
+    def _adopt(self, state: Mapping[str, Any]) -> None:
+        env = state.get("env") or {}
+        for entry in state.get("services") or []:
+            name = str(entry.get("name"))
+            if name == "git":
+                self._services[name] = GitRemote(Path(str(env.get("SHIPIT_SANDBOX_GIT_REMOTE"))))
+                continue
+            running = Running.from_json(entry)
+            if name == "verdaccio":
+                self._services[name] = verdaccio.Verdaccio(
+                    url=running.url, token=str(env.get("NPM_TOKEN")), user="shipit", process=running
+                )
+            elif name == "pypiserver":
+                self._services[name] = pypiserver.PyPIServer(
+                    url=running.url,
+                    token=str(env.get("PYPI_TOKEN")),
+                    packages=self.dir / "pypiserver" / "packages",
+                    process=running,
+                )
+            elif name in ("jsr", "github"):
+                token = str(env.get("JSR_TOKEN" if name == "jsr" else "GITHUB_TOKEN"))
+                self._services[name] = servers.TestServer(
+                    name=name,
+                    url=running.url,
+                    token=token,
+                    process=running,
+                    repo=str(state.get("repo")) if name == "github" else None,
+                )
+
+    # --- what callers read --------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """The environment a release against this sandbox needs (holds tokens!)."""
+        env: dict[str, str] = {}
+        s = self._services
+        npm = s.get("verdaccio")
+        if isinstance(npm, verdaccio.Verdaccio):
+            env["NPM_CONFIG_REGISTRY"] = npm.url
+            env["NPM_TOKEN"] = npm.token
+        jsr = s.get("jsr")
+        if isinstance(jsr, servers.TestServer):
+            env["JSR_URL"] = jsr.url + "/"
+            env["JSR_TOKEN"] = jsr.token
+        pypi = s.get("pypiserver")
+        if isinstance(pypi, pypiserver.PyPIServer):
+            env["TWINE_REPOSITORY_URL"] = pypi.upload_url
+            env["TWINE_USERNAME"] = pypiserver.TOKEN_USER
+            env["PYPI_TOKEN"] = pypi.token
+        github = s.get("github")
+        if isinstance(github, servers.TestServer):
+            env["GITHUB_API_URL"] = github.url
+            env["GITHUB_TOKEN"] = github.token
+            env["GITHUB_REPOSITORY"] = github.repo or self.repo
+        git = s.get("git")
+        if isinstance(git, GitRemote):
+            env["SHIPIT_SANDBOX_GIT_REMOTE"] = str(git.path)
+        return env
+
+    def describe(self) -> dict[str, Any]:
+        """``{"dir", "env", "services": [{"name", "url", "pid"}]}`` (env holds tokens)."""
+        services = []
+        for name in SERVICES:
+            service = self._services.get(name)
+            if service is None:
+                continue
+            running = _running_of(service)
+            services.append(
+                {"name": name, "url": service.url, "pid": running.pid if running else None}
+            )
+        return {"dir": str(self.dir), "env": self.env(), "services": services}
+
+    # --- status and stopping ------------------------------------------------------------
+
+    def _statuses(self, state: Mapping[str, Any]) -> list[ServiceStatus]:
+        result = []
+        for entry in state.get("services") or []:
+            name = str(entry.get("name"))
+            url = str(entry.get("url"))
+            pid = entry.get("pid")
+            if not isinstance(pid, int):
+                exists = Path(str((state.get("env") or {}).get("SHIPIT_SANDBOX_GIT_REMOTE")))
+                ok = (exists / "HEAD").is_file()
+                result.append(ServiceStatus(name, url, None, ok, ok))
+                continue
+            is_alive = process.alive(pid, entry.get("started"))
+            result.append(ServiceStatus(name, url, pid, is_alive, is_alive and _ready(name, url)))
+        return result
+
+    def status(self) -> list[ServiceStatus]:
+        """Each recorded service, whether its process lives and whether it answers."""
+        state = self.read_state()
+        if not state:
+            return []
+        return self._statuses(state)
+
+    def down(self) -> list[str]:
+        """Stop every service this sandbox started or recorded; return the names stopped."""
+        stopped: list[str] = []
+        records: dict[int, tuple[str, str | None]] = {}
+        for name, service in list(self._services.items()):
+            running = _running_of(service)
+            if running is not None:
+                records[running.pid] = (name, running.started)
+        state = self.read_state() if self.record and self.dir.is_dir() else None
+        for entry in (state or {}).get("services") or []:
+            pid = entry.get("pid")
+            if isinstance(pid, int):
+                records.setdefault(pid, (str(entry.get("name")), entry.get("started")))
+        threads = []
+        for pid, (name, started) in records.items():
+
+            def stop_one(pid: int = pid, name: str = name, started: str | None = started) -> None:
+                if process.stop(pid, started):
+                    stopped.append(name)
+
+            thread = threading.Thread(target=stop_one)
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        left = [pid for pid in records if process.group_alive(pid)]
+        self._services.clear()
+        if state is not None:
+            state["services"] = []
+            _write_private(self.state_path, json.dumps(state, indent=2) + "\n")
+        if left:
+            raise SandboxError(
+                "some sandbox processes did not stop",
+                why="still running: " + ", ".join(str(p) for p in left),
+                hint="kill them by PID: kill -9 " + " ".join(str(p) for p in left),
+            )
+        return sorted(stopped, key=SERVICES.index)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.down()
+
+
+def _ready(name: str, url: str) -> bool:
+    path = {
+        "verdaccio": "-/ping",
+        "pypiserver": "health",
+    }.get(name, servers.HEALTH.lstrip("/"))
+    try:
+        with httpx.Client(timeout=2.0, trust_env=False) as http:
+            return http.get(url.rstrip("/") + "/" + path).is_success
+    except httpx.HTTPError:
+        return False
