@@ -1,0 +1,449 @@
+"""The orchestrator: walk the plan as a graph, probe before running, retry, record, roll back.
+
+For every step whose needs are met (independent steps run in parallel on a thread pool):
+probe first; DONE -> recorded as skipped with its evidence; CONFLICT -> stop; TODO -> run,
+retrying transient failures (after ``OutcomeUnknown`` it probes again before retrying, and a
+DONE answer counts as success). On a permanent failure or conflict it lets running steps
+finish, starts nothing new and marks the release failed. ``request_stop`` (SIGINT/SIGTERM)
+does the same, terminates child processes and leaves the release ``interrupted``. Every
+transition goes to the journal first, then to the listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipit import proc
+from shipit.config import RetryConfig
+from shipit.engine import faults
+from shipit.engine.events import Event, Listener, ReleaseEvent, StepEvent, StepEventKind
+from shipit.engine.journal import COMPLETED, Journal, error_record
+from shipit.engine.plan import Plan, PlannedStep
+from shipit.engine.retry import (
+    OutcomeUnknown,
+    StepFailure,
+    classify_exception,
+    retrying,
+)
+from shipit.engine.step import Context, Evidence, Probe, ProbeState, UndoState
+from shipit.errors import ExitCode
+from shipit.redact import redact
+
+log = logging.getLogger("shipit.engine")
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    id: str
+    state: str  # done | skipped | failed | conflict | interrupted
+    message: str = ""
+    why: str | None = None
+    hint: str | None = None
+    evidence: Evidence = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    """What a run did: the release state and each step's fate, for the final report."""
+
+    state: str  # released | failed | interrupted
+    outcomes: dict[str, StepOutcome] = field(default_factory=dict)
+    not_started: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[StepOutcome]:
+        return [o for o in self.outcomes.values() if o.state in ("failed", "conflict")]
+
+    @property
+    def completed(self) -> list[str]:
+        return [i for i, o in self.outcomes.items() if o.state in COMPLETED]
+
+    @property
+    def ran(self) -> list[str]:
+        return [i for i, o in self.outcomes.items() if o.state == "done"]
+
+    def exit_code(self, journal: Journal | None = None) -> int:
+        if self.state == "released":
+            return int(ExitCode.OK)
+        if self.state == "interrupted":
+            return int(ExitCode.INTERRUPTED)
+        something_done = bool(self.ran) or (
+            journal is not None and any(s["state"] == "done" for s in journal.steps().values())
+        )
+        if any(o.state == "conflict" for o in self.failed):
+            return int(ExitCode.FAILED)
+        return int(ExitCode.INCOMPLETE if something_done else ExitCode.FAILED)
+
+
+@dataclass(frozen=True)
+class UndoOutcome:
+    id: str
+    state: str  # undone | nothing | irreversible | failed
+    message: str
+    hint: str | None = None
+
+
+@dataclass
+class RollbackOutcome:
+    state: str  # rolled-back | partly-rolled-back
+    outcomes: list[UndoOutcome] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> list[UndoOutcome]:
+        return [o for o in self.outcomes if o.state in ("irreversible", "failed")]
+
+    def exit_code(self) -> int:
+        return int(ExitCode.OK if self.state == "rolled-back" else ExitCode.FAILED)
+
+
+class EvidenceBoard:
+    """``Context.evidence_of`` before the journal exists: empty until ``journal`` is set."""
+
+    def __init__(self) -> None:
+        self.journal: Journal | None = None
+
+    def get(self, step_id: str) -> Evidence:
+        return self.journal.evidence_of(step_id) if self.journal is not None else {}
+
+
+class _StepProgress:
+    """Progress of one running step: to the listeners and to the release log."""
+
+    def __init__(self, step_id: str, emit: Callable[[Event], None]) -> None:
+        self.step_id = step_id
+        self._emit = emit
+        self._log = logging.getLogger(f"shipit.step.{step_id}")
+
+    def status(self, message: str) -> None:
+        self._log.info("%s", message)
+        self._emit(StepEvent("progress", self.step_id, redact(message)))
+
+    def advance(self, completed: int, total: int | None = None, label: str = "") -> None:
+        self._emit(
+            StepEvent("progress", self.step_id, redact(label), completed=completed, total=total)
+        )
+
+    def log(self, line: str) -> None:
+        self._log.info("%s", line)
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        plan: Plan,
+        journal: Journal,
+        *,
+        retry: RetryConfig | None = None,
+        listeners: Iterable[Listener] = (),
+        max_workers: int = 4,
+    ) -> None:
+        self.plan = plan
+        self.ctx: Context = plan.ctx
+        self.journal = journal
+        self.retry = retry or plan.ctx.config.retry
+        self.listeners = list(listeners)
+        self.max_workers = max_workers
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------ events
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # a listener must never break a release
+                log.exception("listener %r failed", listener)
+
+    def _step_event(self, kind: StepEventKind, step_id: str, message: str = "", **kw: Any) -> None:
+        self.emit(StepEvent(kind, step_id, redact(message), **kw))
+
+    # ------------------------------------------------------------ stopping
+    def request_stop(self) -> None:
+        """Stop cleanly (signal handler): start nothing new, end child processes."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        threading.Thread(target=proc.terminate_all, daemon=True).start()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # ------------------------------------------------------------ run
+    def run(self) -> RunOutcome:
+        """Walk the plan until every step is complete, one failed, or a stop was requested."""
+        journal = self.journal
+        journal.ensure_steps([(p.id, bool(p.step.reversible)) for p in self.plan.steps])
+        reset = journal.reset_running("interrupted before it finished: probed again on resume")
+        if reset:
+            log.info("steps left running by an earlier process: %s", ", ".join(reset))
+        journal.set_state("releasing")
+        self.emit(ReleaseEvent("started", self.ctx.tag, self.ctx.version))
+        outcome = RunOutcome("releasing")
+        pending: list[PlannedStep] = list(self.plan.steps)
+        completed: set[str] = set()
+        blocked = False
+        running: dict[Future[StepOutcome], str] = {}
+        for planned in pending:
+            self._step_event("waiting", planned.id)
+        with ThreadPoolExecutor(
+            max_workers=self.max_workers, thread_name_prefix="shipit-step"
+        ) as pool:
+            while pending or running:
+                if not blocked and not self.stopping:
+                    for planned in list(pending):
+                        if set(planned.needs) <= completed:
+                            pending.remove(planned)
+                            running[pool.submit(self._execute, planned)] = planned.id
+                if not running:
+                    break
+                finished, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    step_id = running.pop(future)
+                    result = self._result_of(future, step_id)
+                    outcome.outcomes[step_id] = result
+                    if result.state in COMPLETED:
+                        completed.add(step_id)
+                    elif result.state in ("failed", "conflict", "interrupted"):
+                        blocked = True
+        outcome.not_started = [p.id for p in pending]
+        if self.stopping:
+            outcome.state = "interrupted"
+            journal.reset_running("interrupted")
+            journal.set_state("interrupted", reason="stopped by a signal")
+            self.emit(
+                ReleaseEvent(
+                    "interrupted",
+                    self.ctx.tag,
+                    self.ctx.version,
+                    "stopped: nothing more was started",
+                    hint="run `shipit resume` to continue or `shipit rollback` to undo",
+                )
+            )
+        elif outcome.failed:
+            first = outcome.failed[0]
+            outcome.state = "failed"
+            journal.set_state(
+                "failed",
+                failed_step=first.id,
+                error={"what": first.message, "why": first.why, "hint": first.hint},
+            )
+            self.emit(
+                ReleaseEvent(
+                    "failed",
+                    self.ctx.tag,
+                    self.ctx.version,
+                    first.message,
+                    failed_step=first.id,
+                    hint=first.hint,
+                )
+            )
+        else:
+            outcome.state = "released"
+            journal.set_state("released")
+            self.emit(ReleaseEvent("succeeded", self.ctx.tag, self.ctx.version))
+        return outcome
+
+    def _result_of(self, future: Future[StepOutcome], step_id: str) -> StepOutcome:
+        try:
+            return future.result()
+        except BaseException as exc:  # _execute guards; this is a last resort
+            record = error_record(exc)
+            self.journal.update_step(step_id, state="failed", error=record)
+            return StepOutcome(step_id, "failed", str(record["what"]))
+
+    def _probe(self, planned: PlannedStep) -> Probe:
+        step = planned.step
+        return retrying(self.retry, lambda _n: step.probe(self.ctx))
+
+    def _execute(self, planned: PlannedStep) -> StepOutcome:
+        step_id = planned.id
+        journal = self.journal
+        previous = journal.step_state(step_id)
+        try:
+            self._step_event("probing", step_id)
+            probe = self._probe(planned)
+            if probe.state == ProbeState.DONE:
+                state = "done" if previous == "done" else "skipped"
+                why = probe.why or "already done"
+                journal.update_step(
+                    step_id, state=state, evidence=probe.evidence, note=why, error=None
+                )
+                self._step_event("skipped", step_id, why)
+                return StepOutcome(step_id, "skipped", why, evidence=probe.evidence)
+            if probe.state == ProbeState.CONFLICT:
+                why = probe.why or "the world holds something else under this name"
+                journal.update_step(
+                    step_id,
+                    state="conflict",
+                    error={"code": "conflict", "what": why, "why": None, "hint": probe.hint},
+                )
+                self._step_event("conflict", step_id, why, hint=probe.hint)
+                return StepOutcome(step_id, "conflict", why, hint=probe.hint)
+            if self.stopping:
+                return StepOutcome(step_id, "interrupted", "not started: stopping")
+            journal.update_step(step_id, state="running", error=None, note=probe.why)
+            self._step_event("running", step_id, probe.why or "")
+            faults.reach(step_id, "before")
+            evidence, found_done = self._run_with_retry(planned)
+            faults.reach(step_id, "after")
+            note = "found done by a probe after an unknown outcome" if found_done else None
+            journal.update_step(step_id, state="done", evidence=evidence, note=note)
+            self._step_event("done", step_id, _summary(evidence))
+            return StepOutcome(step_id, "done", evidence=evidence)
+        except Exception as exc:
+            failure = classify_exception(exc)
+            if self.stopping:
+                journal.update_step(step_id, state="pending", note="interrupted while running")
+                return StepOutcome(step_id, "interrupted", failure.what)
+            journal.update_step(step_id, state="failed", error=error_record(failure))
+            self._step_event("failed", step_id, _one_line(failure), hint=failure.hint)
+            return StepOutcome(step_id, "failed", failure.what, failure.why, failure.hint)
+
+    def _run_with_retry(self, planned: PlannedStep) -> tuple[Evidence, bool]:
+        step = planned.step
+        step_id = planned.id
+        progress = _StepProgress(step_id, self.emit)
+        unknown = [False]
+        found_done = [False]
+
+        def attempt(number: int) -> Evidence:
+            if number > 1:
+                self.journal.update_step(step_id, attempts=number)
+                if unknown[0]:
+                    unknown[0] = False
+                    self._step_event("probing", step_id, "checking whether it happened")
+                    probe = step.probe(self.ctx)
+                    if probe.state == ProbeState.DONE:
+                        found_done[0] = True
+                        return probe.evidence
+                    if probe.state == ProbeState.CONFLICT:
+                        from shipit.engine.retry import PermanentError
+
+                        raise PermanentError(
+                            probe.why or "conflict found after an unknown outcome",
+                            hint=probe.hint,
+                        )
+            if self.stopping:
+                from shipit.errors import Interrupted
+
+                raise Interrupted("stopping")
+            try:
+                return step.run(self.ctx, progress)
+            except Exception as exc:
+                failure = classify_exception(exc)
+                if isinstance(failure, OutcomeUnknown):
+                    unknown[0] = True
+                raise failure from exc
+
+        def on_retry(number: int, failure: StepFailure, wait_s: float) -> None:
+            self._step_event(
+                "retrying",
+                step_id,
+                f"{_one_line(failure)}; attempt {number + 1} in {wait_s:.1f}s",
+                attempt=number,
+            )
+
+        evidence = retrying(self.retry, attempt, on_retry=on_retry)
+        return dict(evidence or {}), found_done[0]
+
+    # ------------------------------------------------------------ rollback
+    def rollback(self) -> RollbackOutcome:
+        """Undo completed steps in reverse plan order; say what could not be undone."""
+        journal = self.journal
+        journal.set_state("rolling-back")
+        states = journal.steps()
+        order = [p.id for p in self.plan.steps] + [i for i in states if i not in self.plan]
+        outcome = RollbackOutcome("rolled-back")
+        for step_id in reversed(order):
+            record = states.get(step_id)
+            if record is None or record["state"] not in COMPLETED:
+                continue
+            if step_id not in self.plan:
+                msg = "this step is no longer in the plan; shipit cannot undo it"
+                journal.update_step(step_id, state="irreversible", note=msg)
+                outcome.outcomes.append(UndoOutcome(step_id, "irreversible", msg))
+                continue
+            step = self.plan.get(step_id).step
+            self._step_event("undoing", step_id)
+            try:
+                undo = retrying(self.retry, lambda _n, s=step: s.undo(self.ctx))  # type: ignore[misc]
+            except Exception as exc:
+                failure = classify_exception(exc)
+                journal.update_step(step_id, error=error_record(failure), note="undo failed")
+                self._step_event(
+                    "failed", step_id, f"undo failed: {_one_line(failure)}", hint=failure.hint
+                )
+                outcome.outcomes.append(
+                    UndoOutcome(step_id, "failed", _one_line(failure), failure.hint)
+                )
+                continue
+            if undo.state == UndoState.IRREVERSIBLE:
+                journal.update_step(
+                    step_id,
+                    state="irreversible",
+                    note=undo.message,
+                    error={"what": undo.message, "hint": undo.hint},
+                )
+                self._step_event("irreversible", step_id, undo.message, hint=undo.hint)
+                outcome.outcomes.append(
+                    UndoOutcome(step_id, "irreversible", undo.message, undo.hint)
+                )
+            else:
+                journal.update_step(step_id, state="undone", note=undo.message)
+                self._step_event("undone", step_id, undo.message)
+                outcome.outcomes.append(UndoOutcome(step_id, str(undo.state), undo.message))
+        if outcome.remaining:
+            outcome.state = "partly-rolled-back"
+        journal.set_state(outcome.state)
+        hint = "; ".join(o.hint for o in outcome.remaining if o.hint) or None
+        self.emit(
+            ReleaseEvent("rolled-back", self.ctx.tag, self.ctx.version, outcome.state, hint=hint)
+        )
+        return outcome
+
+
+def probe_all(plan: Plan, *, max_workers: int = 4) -> dict[str, Probe | StepFailure]:
+    """Probe every step (for `plan` and `--dry-run`); a failing probe gives its failure."""
+
+    def one(planned: PlannedStep) -> Probe | StepFailure:
+        try:
+            return planned.step.probe(plan.ctx)
+        except Exception as exc:
+            return classify_exception(exc)
+
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="shipit-probe") as pool:
+        results = list(pool.map(one, plan.steps))
+    return {p.id: r for p, r in zip(plan.steps, results, strict=True)}
+
+
+def probe_state(result: Probe | StepFailure) -> str:
+    """The word `plan` shows for a probe result."""
+    if isinstance(result, Probe):
+        return {"done": "done", "todo": "todo", "conflict": "conflict"}[str(result.state)]
+    return "unknown"
+
+
+def _one_line(failure: StepFailure | BaseException) -> str:
+    text = failure.what if isinstance(failure, StepFailure) else str(failure)
+    if isinstance(failure, StepFailure) and failure.why:
+        first = failure.why.strip().splitlines()[0] if failure.why.strip() else ""
+        if first:
+            text = f"{text}: {first}"
+    return redact(text)
+
+
+def _summary(evidence: Evidence) -> str:
+    for key in ("url", "tag", "commit", "integrity", "sha256", "path"):
+        value = evidence.get(key)
+        if isinstance(value, str) and value:
+            return f"{key} {value}"
+    return ""
+
+
+def steps_of(plan: Plan, ids: Sequence[str]) -> list[PlannedStep]:
+    return [p for p in plan.steps if p.id in ids]

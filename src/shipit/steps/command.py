@@ -1,0 +1,102 @@
+"""A user's own command as a release step (``[[commands]]`` in shipit.toml).
+
+Existing release scripts keep working inside a shipit release: ``run`` is a shell command,
+``probe`` an optional command whose exit 0 means "already done" (without it, only the journal
+knows), ``undo`` an optional command for rollback. The command sees ``SHIPIT_VERSION``,
+``SHIPIT_TAG``, ``SHIPIT_COMMIT`` and ``SHIPIT_RELEASE_DIR``; its output goes to the release log.
+"""
+
+from __future__ import annotations
+
+import os
+
+from shipit import proc
+from shipit.config import CommandStepConfig
+from shipit.engine.retry import PermanentError
+from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo, checkpoint
+
+
+def _env(ctx: Context) -> dict[str, str]:
+    env = dict(ctx.env) if ctx.env else dict(os.environ)
+    env.update(
+        SHIPIT_VERSION=ctx.version,
+        SHIPIT_TAG=ctx.tag,
+        SHIPIT_COMMIT=ctx.commit,
+        SHIPIT_RELEASE_DIR=str(ctx.release_dir),
+    )
+    return env
+
+
+class CommandStep:
+    def __init__(self, spec: CommandStepConfig) -> None:
+        self.spec = spec
+        self.id = f"command:{spec.id}"
+        self.needs: tuple[str, ...] = ()
+        self.reversible = spec.undo is not None
+
+    def describe(self, ctx: Context) -> str:
+        lines = [f"run your command `{self.spec.id}` (after {self.spec.after})", self.spec.run]
+        if self.spec.probe:
+            lines.append(f"probe: {self.spec.probe}")
+        return "\n".join(lines)
+
+    def _run(self, ctx: Context, command: str, progress: Progress | None = None) -> proc.Result:
+        return proc.run(
+            proc.shell_argv(command),
+            cwd=ctx.root,
+            env=_env(ctx),
+            timeout=self.spec.timeout,
+            on_line=progress.log if progress is not None else None,
+        )
+
+    def probe(self, ctx: Context) -> Probe:
+        if self.spec.probe:
+            result = self._run(ctx, self.spec.probe)
+            if result.ok:
+                return Probe.done({"probe": "exit 0"}, why="its probe command says done")
+            return Probe.todo(f"its probe command exited {result.returncode}")
+        if ctx.evidence_of(self.id).get("exit") == 0:
+            return Probe.done(ctx.evidence_of(self.id), why="done per the journal")
+        return Probe.todo("no probe command: runs unless the journal says done")
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        progress.status(f"$ {self.spec.run}")
+        result = self._run(ctx, self.spec.run, progress)
+        checkpoint(self.id)
+        if not result.ok:
+            why = (
+                f"it timed out after {self.spec.timeout:.0f}s"
+                if result.timed_out
+                else f"it exited with {result.returncode}"
+            )
+            tail = result.tail(15)
+            raise PermanentError(
+                f"your command `{self.spec.id}` failed",
+                why=why + (f":\n{tail}" if tail else ""),
+                hint=f"fix it (try `{self.spec.run}` by hand), then `shipit resume`; or undo "
+                "what was done with `shipit rollback`",
+            )
+        return {"command": self.spec.run, "exit": 0, "duration_s": round(result.duration_s, 3)}
+
+    def undo(self, ctx: Context) -> Undo:
+        if not self.spec.undo:
+            return Undo.irreversible(
+                f"your command `{self.spec.id}` has no undo command",
+                hint=f'undo its effect by hand, or add `undo = "..."` to the [[commands]] '
+                f"entry `{self.spec.id}`",
+            )
+        result = self._run(ctx, self.spec.undo)
+        if not result.ok:
+            raise PermanentError(
+                f"the undo command of `{self.spec.id}` failed",
+                why=f"`{self.spec.undo}` exited with {result.returncode}:\n{result.tail(10)}",
+                hint="undo its effect by hand",
+            )
+        return Undo.undone(f"ran `{self.spec.undo}`")
+
+
+def command_steps(ctx: Context, after: str | None = None) -> list[Step]:
+    """The configured command steps (those running after phase ``after``, if given)."""
+    return [
+        CommandStep(spec) for spec in ctx.config.commands if after is None or spec.after == after
+    ]

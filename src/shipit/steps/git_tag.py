@@ -1,0 +1,504 @@
+"""The git steps of a release: release commit (versions synced), annotated tag, push.
+
+``git:commit`` exists only when a manifest does not state the release version yet; it writes
+the version into every source and commits exactly those files (``chore(release): v1.2.3``).
+``git:tag`` creates the annotated (or signed) tag on the intended commit: the release commit
+when one was made, else the planned HEAD. A tag that already points there is DONE; a tag that
+points elsewhere is a CONFLICT, never moved. ``git:push`` pushes the branch (when the commit is
+not on the remote branch yet) and then ``refs/tags/<tag>``; its probe asks ``git ls-remote``.
+Undo deletes the tag locally and on the remote.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shipit import git
+from shipit.engine.retry import PermanentError, TransientError
+from shipit.engine.step import (
+    Context,
+    Evidence,
+    Probe,
+    Progress,
+    Step,
+    Undo,
+    checkpoint,
+)
+from shipit.errors import GitError
+from shipit.project.model import VersionSource
+
+COMMIT = "git:commit"
+TAG = "git:tag"
+PUSH = "git:push"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _fmt(template: str, ctx: Context) -> str:
+    return template.format(tag=ctx.tag, version=ctx.version)
+
+
+def commit_message(ctx: Context) -> str:
+    return _fmt(ctx.config.release.commit_message, ctx)
+
+
+def tag_message(ctx: Context) -> str:
+    return _fmt(ctx.config.release.tag_message, ctx)
+
+
+def remote_of(ctx: Context) -> str:
+    return ctx.config.release.remote
+
+
+def intended_commit(ctx: Context) -> str:
+    """The commit the tag must point at: the release commit if one was made, else HEAD."""
+    made = ctx.evidence_of(COMMIT).get("commit")
+    return made if isinstance(made, str) and made else ctx.commit
+
+
+def _same(a: str | None, b: str) -> bool:
+    if a is None:
+        return False
+    try:
+        from shipit.project.versions import same_version
+
+        return same_version(a, b)
+    except Exception:
+        return a == b
+
+
+def stale_sources(ctx: Context) -> list[VersionSource]:
+    """Version sources that do not state the release version yet (read from disk now)."""
+    out: list[VersionSource] = []
+    for source in ctx.project.sources:
+        current = _read_version(ctx.root, source)
+        if not _same(current, ctx.version):
+            out.append(source)
+    return out
+
+
+def _remote_tag(ctx: Context) -> str | None:
+    try:
+        return git.remote_tag_commit(ctx.root, remote_of(ctx), ctx.tag)
+    except git.RemoteUnreachableError as exc:
+        raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
+
+
+def _branch(ctx: Context) -> str:
+    branch = ctx.config.release.branch or git.current_branch(ctx.root)
+    if not branch:
+        raise PermanentError(
+            "HEAD is detached: no branch to push the release commit to",
+            hint="switch to the release branch (git switch main) or set release.branch",
+        )
+    return branch
+
+
+def _on_remote_branch(ctx: Context, commit: str, branch: str) -> bool:
+    try:
+        tip = git.remote_branch_commit(ctx.root, remote_of(ctx), branch)
+    except git.RemoteUnreachableError as exc:
+        raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
+    if tip is None:
+        return False
+    if tip == commit:
+        return True
+    return git.rev_parse(ctx.root, f"{tip}^{{commit}}") is not None and git.is_ancestor(
+        ctx.root, commit, tip
+    )
+
+
+# ---------------------------------------------------------------- version files
+# Private fallback writers until shipit.project offers a sync function (Foundation):
+# JSON manifests (package.json, deno.json, jsr.json), PEP 621 / poetry via tomlkit,
+# `__version__ = "..."` files and configured regex patterns.
+
+
+def _pep440(version: str) -> str:
+    try:
+        from shipit.project.versions import to_pep440
+
+        return to_pep440(version)
+    except Exception:
+        return version
+
+
+def _read_version(root: Path, source: VersionSource) -> str | None:
+    path = root / source.file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if source.kind in ("package.json", "deno.json", "jsr.json"):
+        try:
+            data = json.loads(_strip_jsonc(text))
+        except ValueError:
+            return None
+        value = data.get("version") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else None
+    if source.kind in ("pep621", "poetry"):
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+        table = (
+            data.get("project", {})
+            if source.kind == "pep621"
+            else (data.get("tool", {}).get("poetry", {}))
+        )
+        value = table.get("version")
+        return value if isinstance(value, str) else None
+    match = _VERSION_RE.search(text)
+    return match.group("version") if match else None
+
+
+_VERSION_RE = re.compile(r"""__version__\s*=\s*["'](?P<version>[^"']+)["']""")
+_JSON_VERSION = re.compile(r'("version"\s*:\s*")([^"]*)(")')
+
+
+def _strip_jsonc(text: str) -> str:
+    return re.sub(r"^\s*//.*$", "", text, flags=re.M)
+
+
+def _write_version(root: Path, source: VersionSource, version: str) -> None:
+    path = root / source.file
+    text = path.read_text(encoding="utf-8")
+    if source.kind in ("package.json", "deno.json", "jsr.json"):
+        new, count = _JSON_VERSION.subn(lambda m: m.group(1) + version + m.group(3), text, 1)
+        if count == 0:
+            raise PermanentError(f'{source.file} has no "version" field to update')
+    elif source.kind in ("pep621", "poetry"):
+        import tomlkit
+
+        doc = tomlkit.parse(text)
+        table: Any = doc["project"] if source.kind == "pep621" else doc["tool"]["poetry"]
+        table["version"] = _pep440(version)
+        new = tomlkit.dumps(doc)
+    elif source.kind == "python-file":
+        new = _VERSION_RE.sub(
+            lambda m: m.group(0).replace(m.group("version"), _pep440(version)), text, 1
+        )
+    else:
+        current = source.version
+        if not current or current not in text:
+            raise PermanentError(f"cannot find the version to replace in {source.file}")
+        new = text.replace(current, version, 1)
+    path.write_text(new, encoding="utf-8")
+
+
+def sync_versions(ctx: Context) -> list[Path]:
+    """Write the release version into every stale source; return the files changed."""
+    try:  # Foundation's writer, when it lands
+        project_sync: Any = importlib.import_module("shipit.project.sync")
+    except ImportError:
+        project_sync = None
+    write = getattr(project_sync, "write_version", None)
+    changed: list[Path] = []
+    for source in stale_sources(ctx):
+        if callable(write):
+            write(ctx.root, source, ctx.version)
+        else:
+            _write_version(ctx.root, source, ctx.version)
+        changed.append(Path(source.file))
+    return changed
+
+
+# ---------------------------------------------------------------- git:commit
+
+
+@dataclass
+class CommitStep:
+    id: str = COMMIT
+    needs: tuple[str, ...] = ()
+    reversible: bool = True
+
+    def describe(self, ctx: Context) -> str:
+        files = ", ".join(str(s.file) for s in stale_sources(ctx)) or "the version files"
+        return (
+            f"write version {ctx.version} into {files} and commit them\n"
+            f"git commit -m {commit_message(ctx)!r} -- {files}"
+        )
+
+    def probe(self, ctx: Context) -> Probe:
+        head = git.head_commit(ctx.root)
+        made = ctx.evidence_of(COMMIT).get("commit")
+        if (
+            isinstance(made, str)
+            and head
+            and (made == head or git.is_ancestor(ctx.root, made, head))
+        ):
+            return Probe.done({"commit": made}, why=f"release commit {made[:12]} exists")
+        if (
+            head
+            and not stale_sources(ctx)
+            and head != ctx.commit
+            and _head_message(ctx) == (commit_message(ctx))
+        ):
+            return Probe.done({"commit": head}, why=f"release commit {head[:12]} is HEAD")
+        stale = stale_sources(ctx)
+        if not stale:
+            return Probe.done({"commit": head or ctx.commit}, why="versions already agree")
+        return Probe.todo(f"{len(stale)} file(s) do not say {ctx.version} yet")
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        files = sync_versions(ctx)
+        checkpoint(self.id)
+        progress.status(f"committing {', '.join(map(str, files))}")
+        head = git.head_commit(ctx.root)
+        if not files or not _has_changes(ctx.root, files):
+            return {"commit": head or ctx.commit, "files": [], "note": "nothing to commit"}
+        commit = git.commit_files(ctx.root, files, commit_message(ctx))
+        return {"commit": commit, "parent": head, "files": [str(f) for f in files]}
+
+    def undo(self, ctx: Context) -> Undo:
+        made = ctx.evidence_of(COMMIT).get("commit")
+        if not isinstance(made, str) or made == ctx.commit:
+            return Undo.nothing("no release commit was made")
+        branch = git.current_branch(ctx.root) or "HEAD"
+        if _on_remote_branch(ctx, made, _branch(ctx)):
+            return Undo.irreversible(
+                f"the release commit {made[:12]} is already on the remote branch",
+                hint=f"revert it if you must: git revert {made[:12]} && git push",
+            )
+        if git.head_commit(ctx.root) != made:
+            return Undo.irreversible(
+                f"HEAD moved past the release commit {made[:12]}",
+                hint=f"drop it by hand if you must: git rebase -i {made[:12]}~1",
+            )
+        result = git._git(ctx.root, "reset", "--keep", f"{made}~1")
+        if not result.ok:
+            raise PermanentError(
+                f"cannot remove the release commit from {branch}",
+                why=result.tail(),
+                hint=f"git reset --keep {made[:12]}~1",
+            )
+        return Undo.undone(f"removed release commit {made[:12]} from {branch}")
+
+
+def _head_message(ctx: Context) -> str:
+    result = git._git(ctx.root, "log", "-1", "--format=%B")
+    return result.stdout.strip() if result.ok else ""
+
+
+def _has_changes(root: Path, files: list[Path]) -> bool:
+    result = git._git(root, "status", "--porcelain", "--", *map(str, files))
+    return bool(result.stdout.strip())
+
+
+def commit_steps(ctx: Context) -> list[Step]:
+    """``git:commit`` when a version source disagrees with the release version."""
+    if ctx.evidence_of(COMMIT) or stale_sources(ctx):
+        return [CommitStep()]
+    return []
+
+
+# ---------------------------------------------------------------- git:tag
+
+
+@dataclass
+class TagStep:
+    id: str = TAG
+    needs: tuple[str, ...] = (COMMIT,)
+    reversible: bool = True
+
+    def describe(self, ctx: Context) -> str:
+        flag = "-s" if ctx.config.release.sign_tags else "-a"
+        return (
+            f"create the {'signed' if flag == '-s' else 'annotated'} tag {ctx.tag} on "
+            f"the release commit\ngit tag {flag} {ctx.tag} -m {tag_message(ctx)!r} <commit>"
+        )
+
+    def probe(self, ctx: Context) -> Probe:
+        intended = intended_commit(ctx)
+        local = git.local_tag_commit(ctx.root, ctx.tag)
+        remote = _remote_tag(ctx)
+        for where, found in (("locally", local), (f"on `{remote_of(ctx)}`", remote)):
+            if found is not None and found != intended:
+                return Probe.conflict(
+                    f"tag {ctx.tag} already exists {where} and points at {found[:12]}, "
+                    f"not at the release commit {intended[:12]}",
+                    hint=f"inspect it with `git show {ctx.tag}`; if it is stale delete it "
+                    f"(git tag -d {ctx.tag}; git push {remote_of(ctx)} :refs/tags/{ctx.tag}) "
+                    "or release another version",
+                )
+        if local is not None:
+            self._verify(ctx)
+            return Probe.done(
+                {"tag": ctx.tag, "commit": local}, why=f"tag {ctx.tag} is at {local[:12]}"
+            )
+        if remote is not None:
+            return Probe.todo(f"tag {ctx.tag} exists on the remote only: fetch it")
+        return Probe.todo(f"no tag {ctx.tag} yet")
+
+    def _verify(self, ctx: Context) -> None:
+        if not ctx.config.release.sign_tags:
+            return
+        ok, output = git.verify_tag_signature(ctx.root, ctx.tag)
+        if not ok:
+            raise PermanentError(
+                f"the signature of tag {ctx.tag} does not verify",
+                why=output[-500:],
+                hint="check gpg's trust of your key (gpg --list-keys), or delete the tag "
+                f"(git tag -d {ctx.tag}) and run `shipit resume`",
+            )
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        intended = intended_commit(ctx)
+        remote = _remote_tag(ctx)
+        if remote is not None:
+            result = git._git(
+                ctx.root,
+                "fetch",
+                "--quiet",
+                remote_of(ctx),
+                f"refs/tags/{ctx.tag}:refs/tags/{ctx.tag}",
+                timeout=git.REMOTE_TIMEOUT,
+            )
+            if not result.ok:
+                raise TransientError(f"cannot fetch tag {ctx.tag}", why=result.tail())
+            return {"tag": ctx.tag, "commit": remote, "fetched": True}
+        progress.status(f"tagging {intended[:12]} as {ctx.tag}")
+        try:
+            target = git.create_annotated_tag(
+                ctx.root,
+                ctx.tag,
+                tag_message(ctx),
+                intended,
+                sign=ctx.config.release.sign_tags,
+            )
+        except git.TagExistsError:
+            target = git.local_tag_commit(ctx.root, ctx.tag) or ""
+        if target != intended:
+            raise PermanentError(
+                f"tag {ctx.tag} points at {target[:12]}, not at {intended[:12]}",
+                hint=f"delete it (git tag -d {ctx.tag}) and run `shipit resume`",
+            )
+        self._verify(ctx)
+        return {"tag": ctx.tag, "commit": target, "signed": ctx.config.release.sign_tags}
+
+    def undo(self, ctx: Context) -> Undo:
+        intended = intended_commit(ctx)
+        done: list[str] = []
+        try:
+            remote = _remote_tag(ctx)
+            if remote is not None and remote == intended:
+                git.delete_remote_tag(ctx.root, remote_of(ctx), ctx.tag)
+                done.append(f"on `{remote_of(ctx)}`")
+        except GitError as exc:
+            raise TransientError(exc.what, why=exc.why) from None
+        local = git.local_tag_commit(ctx.root, ctx.tag)
+        if local is not None and local == intended:
+            git.delete_local_tag(ctx.root, ctx.tag)
+            done.append("locally")
+        if not done:
+            return Undo.nothing(f"tag {ctx.tag} was not there")
+        return Undo.undone(f"deleted tag {ctx.tag} " + " and ".join(done))
+
+
+def tag_steps(ctx: Context) -> list[Step]:
+    return [TagStep()]
+
+
+# ---------------------------------------------------------------- git:push
+
+
+@dataclass
+class PushStep:
+    id: str = PUSH
+    needs: tuple[str, ...] = (TAG,)
+    reversible: bool = True
+
+    def describe(self, ctx: Context) -> str:
+        remote = remote_of(ctx)
+        lines = [f"push the release to `{remote}`"]
+        if commit_steps(ctx):
+            lines.append(f"git push {remote} <release commit>:refs/heads/{_branch_or(ctx)}")
+        lines.append(f"git push {remote} refs/tags/{ctx.tag}")
+        return "\n".join(lines)
+
+    def probe(self, ctx: Context) -> Probe:
+        intended = intended_commit(ctx)
+        remote = _remote_tag(ctx)
+        if remote is not None and remote != intended:
+            return Probe.conflict(
+                f"tag {ctx.tag} on `{remote_of(ctx)}` points at {remote[:12]}, not at "
+                f"{intended[:12]}",
+                hint=f"inspect it: git ls-remote --tags {remote_of(ctx)} {ctx.tag}; "
+                "release another version or delete the stale tag",
+            )
+        branch_needed = self._branch_needed(ctx, intended)
+        if remote is None:
+            return Probe.todo(f"tag {ctx.tag} is not on `{remote_of(ctx)}` yet")
+        if branch_needed:
+            return Probe.todo(f"the release commit is not on `{remote_of(ctx)}` yet")
+        return Probe.done(
+            {"remote": remote_of(ctx), "tag": ctx.tag, "commit": remote},
+            why=f"tag {ctx.tag} is on `{remote_of(ctx)}`",
+        )
+
+    def _branch_needed(self, ctx: Context, intended: str) -> bool:
+        made = ctx.evidence_of(COMMIT).get("commit")
+        head = git.head_commit(ctx.root)
+        if not (isinstance(made, str) and made == intended) and head != intended:
+            return False
+        branch = ctx.config.release.branch or git.current_branch(ctx.root)
+        if not branch:
+            return False
+        return not _on_remote_branch(ctx, intended, branch)
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        intended = intended_commit(ctx)
+        remote = remote_of(ctx)
+        evidence: Evidence = {"remote": remote, "tag": ctx.tag, "commit": intended}
+        if self._branch_needed(ctx, intended):
+            branch = _branch(ctx)
+            progress.status(f"pushing {intended[:12]} to {remote}/{branch}")
+            _push(ctx, f"{intended}:refs/heads/{branch}")
+            evidence["branch"] = branch
+        checkpoint(self.id)
+        if _remote_tag(ctx) is None:
+            progress.status(f"pushing tag {ctx.tag} to {remote}")
+            _push(ctx, f"refs/tags/{ctx.tag}")
+        return evidence
+
+    def undo(self, ctx: Context) -> Undo:
+        intended = intended_commit(ctx)
+        remote = _remote_tag(ctx)
+        if remote is None:
+            return Undo.nothing(f"tag {ctx.tag} is not on `{remote_of(ctx)}`")
+        if remote != intended:
+            return Undo.irreversible(
+                f"tag {ctx.tag} on `{remote_of(ctx)}` points at {remote[:12]}, not at our "
+                "release commit: left alone",
+                hint=f"git ls-remote --tags {remote_of(ctx)} {ctx.tag}",
+            )
+        try:
+            git.delete_remote_tag(ctx.root, remote_of(ctx), ctx.tag)
+        except git.RemoteUnreachableError as exc:
+            raise TransientError(exc.what, why=exc.why) from None
+        return Undo.undone(f"deleted tag {ctx.tag} on `{remote_of(ctx)}`")
+
+
+def _branch_or(ctx: Context) -> str:
+    return ctx.config.release.branch or git.current_branch(ctx.root) or "<branch>"
+
+
+def _push(ctx: Context, refspec: str) -> None:
+    try:
+        git.push_ref(ctx.root, remote_of(ctx), refspec)
+    except git.RemoteUnreachableError as exc:
+        raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
+    except git.PushRejectedError as exc:
+        raise PermanentError(exc.what, why=exc.why, hint=exc.hint) from None
+
+
+def push_steps(ctx: Context) -> list[Step]:
+    return [PushStep()]
