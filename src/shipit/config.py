@@ -186,6 +186,11 @@ class GithubConfig(Section):
     max_rate_limit_wait: float = Field(
         default=900.0, description="Longest wait for a rate-limit reset, seconds."
     )
+    extra_assets: list[str] = Field(
+        default_factory=list,
+        description="More files to attach to the release (paths relative to the root, "
+        "{version} allowed, e.g. dist/pkg-{version}.tgz); SHA256SUMS covers them too.",
+    )
 
 
 class SigningConfig(Section):
@@ -217,6 +222,20 @@ class BinariesConfig(Section):
     smoke_command: str = Field(default="--version", description="Arguments for the smoke run.")
     timeout: float = 600.0
     signing: SigningConfig = Field(default_factory=SigningConfig)
+    directory: str = Field(
+        default=".", description="Directory the build command runs in (relative to the root)."
+    )
+    built_path: str | None = Field(
+        default=None,
+        description="Where the command leaves the binary when it cannot write to {output} "
+        "(template relative to `directory`; cargo preset: target/{target}/release/{name}{ext}).",
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Extra environment variables for the build command."
+    )
+    parallel: int | None = Field(
+        default=None, ge=1, description="How many targets build at once (default: cores)."
+    )
 
 
 NotifyEvent = Literal["started", "succeeded", "failed", "rolled-back"]
