@@ -1,14 +1,177 @@
-"""CLI: `shipit sandbox up|down|status` and `shipit rehearse` (placeholders)."""
+"""CLI: `shipit sandbox up|down|status` (local registries) and `shipit rehearse`.
+
+``up`` prints the environment a release needs as ``export NAME=value`` lines on stdout (or
+``--json``), so ``eval "$(shipit sandbox up)"`` points npm, deno, twine and shipit at the
+sandbox. Those lines are the one place shipit prints tokens on purpose: they are throw-away
+sandbox tokens the user asked for. Everything else goes to stderr.
+"""
 
 from __future__ import annotations
 
+import json
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-from shipit.commands._stub import not_available
+from shipit.commands.common import Globals, globals_of
+from shipit.errors import ExitCode
+from shipit.sandbox.manager import DEFAULT_REPO, Sandbox, ServiceStatus, default_dir
+
+DirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="Sandbox directory (default: .shipit/sandbox in the project).",
+        metavar="DIR",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def _sandbox_dir(g: Globals, directory: Path | None) -> Path:
+    if directory is None:
+        return default_dir(g.directory)
+    return directory if directory.is_absolute() else (Path.cwd() / directory).resolve()
+
+
+def _write_raw(text: str) -> None:
+    """Write to stdout without redaction: only for the environment the user asked for."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def export_lines(env: dict[str, str]) -> str:
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+
+
+def _print_services(g: Globals, services: list[dict[str, Any]]) -> None:
+    width = max((len(s["name"]) for s in services), default=0)
+    for s in services:
+        pid = f"pid {s['pid']}" if s.get("pid") else "no process"
+        g.err.print(f"  {s['name']:<{width}}  {s['url']}  ({pid})", markup=False)
+
+
+def _status_json(directory: Path, statuses: list[ServiceStatus]) -> dict[str, Any]:
+    return {
+        "dir": str(directory),
+        "running": bool(statuses) and all(s.alive and s.ready for s in statuses),
+        "services": [s.to_json() for s in statuses],
+    }
 
 
 def register(app: typer.Typer) -> None:
+    sandbox_app = typer.Typer(
+        name="sandbox",
+        help="Local registries (npm, PyPI, JSR, GitHub, git) for tests and rehearsals.",
+        no_args_is_help=True,
+    )
+    app.add_typer(sandbox_app, name="sandbox")
+
+    @sandbox_app.command("up")
+    def up(
+        ctx: typer.Context,
+        directory: DirOption = None,
+        repo: Annotated[
+            str, typer.Option("--repo", help="owner/name the GitHub server knows.")
+        ] = DEFAULT_REPO,
+        json_output: JsonOption = False,
+    ) -> None:
+        """Start the sandbox and print the environment a release needs (export lines)."""
+        g = globals_of(ctx)
+        sandbox_dir = _sandbox_dir(g, directory)
+        as_json = json_output or g.json
+        if not as_json:
+            g.err.print(f"starting the sandbox in {sandbox_dir} ...", markup=False)
+        info = Sandbox(sandbox_dir, repo=repo).up()
+        if as_json:
+            _write_raw(json.dumps(info, indent=2) + "\n")
+            return
+        _print_services(g, info["services"])
+        g.err.print(
+            "ready. The lines below hold throw-away sandbox tokens; load them with\n"
+            f'  eval "$(shipit sandbox up --dir {shlex.quote(str(sandbox_dir))})"\n'
+            f"stop with: shipit sandbox down --dir {shlex.quote(str(sandbox_dir))}",
+            markup=False,
+        )
+        _write_raw(export_lines(info["env"]))
+
+    @sandbox_app.command("down")
+    def down(
+        ctx: typer.Context, directory: DirOption = None, json_output: JsonOption = False
+    ) -> None:
+        """Stop every sandbox server (the data stays for the next `up`)."""
+        g = globals_of(ctx)
+        sandbox_dir = _sandbox_dir(g, directory)
+        stopped = Sandbox(sandbox_dir).down() if sandbox_dir.is_dir() else []
+        if json_output or g.json:
+            g.emit_json({"dir": str(sandbox_dir), "stopped": stopped})
+        elif stopped:
+            g.err.print(f"stopped: {', '.join(stopped)} (data kept in {sandbox_dir})", markup=False)
+        else:
+            g.err.print(f"no sandbox server was running in {sandbox_dir}", markup=False)
+
+    @sandbox_app.command("status")
+    def status(
+        ctx: typer.Context, directory: DirOption = None, json_output: JsonOption = False
+    ) -> None:
+        """Say which sandbox servers are alive and answering (exit 1 if any is not)."""
+        g = globals_of(ctx)
+        sandbox_dir = _sandbox_dir(g, directory)
+        statuses = Sandbox(sandbox_dir).status() if sandbox_dir.is_dir() else []
+        report = _status_json(sandbox_dir, statuses)
+        if json_output or g.json:
+            g.emit_json(report)
+        elif not statuses:
+            g.out.print(f"no sandbox is running in {sandbox_dir}", markup=False)
+            g.out.print(f"start one with: shipit sandbox up --dir {sandbox_dir}", markup=False)
+        else:
+            for s in statuses:
+                state = "ready" if s.ready else ("alive, not answering" if s.alive else "DEAD")
+                pid = f"pid {s.pid}" if s.pid else "-"
+                g.out.print(f"{s.name:<10} {state:<22} {pid:<11} {s.url}", markup=False)
+            if not report["running"]:
+                g.out.print(
+                    f"restart it with: shipit sandbox down --dir {sandbox_dir} && "
+                    f"shipit sandbox up --dir {sandbox_dir}",
+                    markup=False,
+                )
+        if not report["running"]:
+            raise typer.Exit(int(ExitCode.FAILED))
+
     @app.command("rehearse")
-    def rehearse() -> None:
-        """Rehearse the release against local registries. Not available yet."""
-        raise not_available("rehearse", "Sandbox")
+    def rehearse(ctx: typer.Context) -> None:
+        """Rehearse against a throw-away sandbox (today: start it, check it, stop it)."""
+        g = globals_of(ctx)
+        with tempfile.TemporaryDirectory(prefix="shipit-rehearse-") as tmp:
+            sandbox = Sandbox(Path(tmp) / "sandbox")
+            try:
+                info = sandbox.up()
+                statuses = sandbox.status()
+            finally:
+                sandbox.down()
+        ready = all(s.ready for s in statuses)
+        note = (
+            "only the sandbox was checked: the full rehearsal (a real release of this "
+            "project against these services) arrives with the release engine"
+        )
+        if g.json:
+            g.emit_json(
+                {
+                    "ok": ready,
+                    "rehearsed": False,
+                    "note": note,
+                    "services": [s.to_json() for s in statuses],
+                }
+            )
+        else:
+            g.err.print("sandbox services (started, checked, stopped):", markup=False)
+            _print_services(g, info["services"])
+            for s in statuses:
+                g.err.print(f"  {s.name}: {'ready' if s.ready else 'NOT ready'}", markup=False)
+            g.err.print(note, markup=False)
+        if not ready:
+            raise typer.Exit(int(ExitCode.FAILED))

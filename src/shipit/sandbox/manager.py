@@ -249,7 +249,7 @@ class Sandbox:
         If a recorded sandbox still runs completely, it is returned as it is.
         """
         wanted = [n for n in SERVICES if n in set(names)]
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self._dir_lock():
             if self.record and not self._services:
                 self._adopt_or_clean()
@@ -266,6 +266,9 @@ class Sandbox:
             if errors:
                 self.down()
                 first = errors[0]
+                for error in errors:
+                    if isinstance(error, KeyboardInterrupt):
+                        raise error
                 if isinstance(first, ShipitError):
                     raise first
                 raise SandboxError(
