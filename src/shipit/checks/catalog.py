@@ -1,0 +1,76 @@
+"""Every check by name, in display order, and the shared context one run starts from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from shipit.checks.artifacts import PublishSets
+from shipit.checks.base import Check, CheckContext
+from shipit.checks.git_state import GitCheck
+from shipit.checks.lint import LintCheck
+from shipit.checks.published import PublishedLookup
+from shipit.checks.registry import RegistryCheck
+from shipit.checks.secrets import SecretsCheck
+from shipit.checks.security import SecurityCheck
+from shipit.checks.tests import TestCheck
+from shipit.checks.typecheck import TypecheckCheck
+from shipit.checks.versions import VersionsCheck
+from shipit.config import Config, Settings
+from shipit.project.model import Project
+
+NAMES = ("git", "versions", "typecheck", "lint", "test", "security", "secrets", "registry")
+LOG_DIR = Path(".shipit") / "checks"
+
+
+def all_checks() -> list[Check]:
+    return [
+        GitCheck(),
+        VersionsCheck(),
+        TypecheckCheck(),
+        LintCheck(),
+        TestCheck(),
+        SecurityCheck(),
+        SecretsCheck(),
+        RegistryCheck(),
+    ]
+
+
+def build_context(
+    root: Path,
+    config: Config,
+    settings: Settings,
+    project: Project,
+    env: Mapping[str, str],
+    *,
+    log_dir: Path | None = None,
+) -> CheckContext:
+    """A run's context with the shared, cached publish-file sets and registry lookups."""
+    logs = log_dir or root / LOG_DIR
+    dist = None
+    if project.version:
+        tag = config.release.tag_format.format(version=project.version)
+        dist = root / ".shipit" / "releases" / tag / "dist"
+    sets = PublishSets(root, env, dist_dir=dist)
+    return CheckContext(
+        root=root,
+        config=config,
+        settings=settings,
+        project=project,
+        env=env,
+        log_dir=logs,
+        publish_sets=sets,
+        published=PublishedLookup(config, settings, sets, dist_dir=dist),
+    )
+
+
+def select(
+    checks: list[Check], config: Config, only: list[str], skip: list[str]
+) -> tuple[list[Check], list[str]]:
+    """(checks to run, names disabled in config). Unknown names raise ValueError."""
+    unknown = [n for n in [*only, *skip] if n not in NAMES]
+    if unknown:
+        raise ValueError(", ".join(unknown))
+    chosen = [c for c in checks if (not only or c.name in only) and c.name not in skip]
+    disabled = [c.name for c in chosen if not getattr(config.checks, c.name).enabled]
+    return [c for c in chosen if c.name not in disabled], disabled

@@ -1,0 +1,186 @@
+"""Run checks at once: one thread per check, a cap on CPU-heavy ones, timeouts, Ctrl-C.
+
+Every check starts immediately; HTTP lookups and git run in parallel with the tools, and the
+``heavy`` checks (type checker, linter, tests) share ``checks.parallel`` slots (default: the
+number of cores) so they do not starve each other. A check that overruns its timeout (plus a
+grace period) is reported as ``error`` and its processes are killed. Ctrl-C sets the cancel
+flag, ends every child process (``proc.terminate_all``) and raises ``Interrupted``. The runner
+reports every check's result in one pass; it never stops at the first failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from shipit import proc
+from shipit.checks.base import Check, CheckContext, CheckResult, Finding, Status
+from shipit.errors import Interrupted, ShipitError
+from shipit.redact import redact
+
+GRACE_S = 10.0
+
+
+class Listener(Protocol):
+    """Progress callbacks, called from the runner's threads (renderers must lock)."""
+
+    def waiting(self, name: str) -> None: ...
+    def started(self, name: str) -> None: ...
+    def finished(self, result: CheckResult) -> None: ...
+
+
+class NullListener:
+    def waiting(self, name: str) -> None:
+        pass
+
+    def started(self, name: str) -> None:
+        pass
+
+    def finished(self, result: CheckResult) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Report:
+    results: tuple[CheckResult, ...]
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "duration_s": round(self.duration_s, 3),
+            "checks": [r.to_json() for r in self.results],
+        }
+
+
+def _timeout_of(ctx: CheckContext, name: str) -> float:
+    cfg = getattr(ctx.config.checks, name, None)
+    return float(getattr(cfg, "timeout", ctx.timeout))
+
+
+def heavy_slots(ctx: CheckContext) -> int:
+    return ctx.config.checks.parallel or os.cpu_count() or 2
+
+
+def run_checks(
+    checks: Sequence[Check], ctx: CheckContext, listener: Listener | None = None
+) -> Report:
+    """Run every check in parallel and return all their results (in the given order)."""
+    events = listener or NullListener()
+    start = time.monotonic()
+    slots = threading.Semaphore(heavy_slots(ctx))
+    done: queue.Queue[CheckResult] = queue.Queue()
+    deadlines: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def work(check: Check) -> None:
+        name = check.name
+        own = replace(ctx, timeout=_timeout_of(ctx, name))
+        held = False
+        try:
+            if check.heavy:
+                events.waiting(name)
+                while not slots.acquire(timeout=0.2):
+                    if ctx.cancelled.is_set():
+                        return
+                held = True
+            if ctx.cancelled.is_set():
+                return
+            own.started = time.monotonic()
+            with lock:
+                deadlines[name] = own.started + own.timeout + GRACE_S
+            events.started(name)
+            try:
+                result = check.run(own)
+            except Interrupted:
+                return
+            except ShipitError as exc:
+                result = CheckResult(
+                    name,
+                    Status.ERROR,
+                    exc.what,
+                    (Finding(exc.what + (f" ({exc.why})" if exc.why else ""), hint=exc.hint),),
+                )
+            except Exception as exc:  # a bug in a check must not hide the others' results
+                log = own.log_file(name)
+                with contextlib.suppress(OSError):
+                    log.write_text(redact(traceback.format_exc()), encoding="utf-8")
+                result = CheckResult(
+                    name,
+                    Status.ERROR,
+                    f"the check crashed: {type(exc).__name__}: {exc}",
+                    (Finding(redact(str(exc)), hint="this is a bug in shipit; please report it"),),
+                    log_path=log,
+                )
+            result = replace(result, duration_s=time.monotonic() - own.started)
+            done.put(result)
+        finally:
+            if held:
+                slots.release()
+
+    threads = {c.name: threading.Thread(target=work, args=(c,), daemon=True) for c in checks}
+    for t in threads.values():
+        t.start()
+    results: dict[str, CheckResult] = {}
+    try:
+        while len(results) < len(threads):
+            try:
+                result = done.get(timeout=0.1)
+            except queue.Empty:
+                now = time.monotonic()
+                with lock:
+                    overdue = [n for n, d in deadlines.items() if now > d and n not in results]
+                for name in overdue:
+                    check_timeout = _timeout_of(ctx, name)
+                    results[name] = CheckResult(
+                        name,
+                        Status.ERROR,
+                        f"timed out after {check_timeout:.0f}s",
+                        (
+                            Finding(
+                                f"the {name} check did not finish within {check_timeout:.0f}s",
+                                hint=f"raise checks.{name}.timeout in shipit.toml",
+                            ),
+                        ),
+                        duration_s=now - (deadlines[name] - check_timeout - GRACE_S),
+                    )
+                    events.finished(results[name])
+                if all(not t.is_alive() for t in threads.values()) and done.empty():
+                    break
+                continue
+            if result.name in results:  # already reported as timed out
+                continue
+            results[result.name] = result
+            events.finished(result)
+    except KeyboardInterrupt:
+        stop(ctx, threads.values())
+        raise Interrupted(
+            "interrupted: the checks were stopped",
+            why="Ctrl-C",
+            hint="run shipit check again",
+        ) from None
+    if len(results) < len(threads):  # only after an overdue check left its thread behind
+        stop(ctx, [t for n, t in threads.items() if n not in results])
+    ordered = tuple(results[c.name] for c in checks if c.name in results)
+    return Report(ordered, time.monotonic() - start)
+
+
+def stop(ctx: CheckContext, threads: Iterable[threading.Thread]) -> None:
+    """Cancel: no new command starts, every child process is ended, threads get a moment."""
+    ctx.cancelled.set()
+    proc.terminate_all(grace_s=2.0)
+    deadline = time.monotonic() + 3.0
+    for t in threads:
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
+        proc.terminate_all(grace_s=1.0)  # anything started in the race window

@@ -1,0 +1,138 @@
+"""The ``versions`` check: every version source agrees, the version suits every target,
+it is greater than the last release tag, and no enabled registry has it yet.
+
+The registry lookups are shared with the ``registry`` check (``published.PublishedLookup``);
+a version already published with exactly this content is not a problem: the release can be
+resumed.
+"""
+
+from __future__ import annotations
+
+from shipit import git
+from shipit.checks.base import CheckContext, CheckResult, Finding, error, failed, passed
+from shipit.errors import GitError, VersionError
+from shipit.project import versions as v
+
+NAME = "versions"
+REGISTRIES = ("npm", "jsr", "pypi")
+
+
+def next_patch(version: str) -> str:
+    key = v.sort_key(version)
+    if key is None:
+        return "<next version>"
+    if key.prerelease:
+        return str(key.bump_prerelease())
+    return str(key.bump_patch())
+
+
+class VersionsCheck:
+    name = NAME
+    heavy = False
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        project = ctx.project
+        version = project.version
+        if not version:
+            where = ", ".join(str(s.file) for s in project.sources) or "no manifest found"
+            return failed(
+                NAME,
+                "no version found",
+                [
+                    Finding(
+                        f"no version source states a version ({where})",
+                        hint="shipit version set 0.1.0",
+                    )
+                ],
+            )
+        canon = project.canonical
+        findings: list[Finding] = []
+        for src in project.sources:
+            if src.version is None or canon is None or src is canon:
+                continue
+            if not v.same_version(src.version, version):
+                findings.append(
+                    Finding(
+                        f"{src.file} says {src.version} but {canon.file} says {version}",
+                        file=str(src.file),
+                        line=src.line,
+                        hint="shipit version sync",
+                    )
+                )
+        targets = [t.name for t in project.enabled_targets]
+        semver_version = version
+        try:
+            semver_version = v.validate_for(
+                version, targets, file=str(canon.file) if canon else None
+            )
+        except VersionError as exc:
+            findings.append(
+                Finding(
+                    exc.what + (f" ({exc.why})" if exc.why else ""),
+                    file=str(canon.file) if canon else None,
+                    line=canon.line if canon else None,
+                    hint=exc.hint,
+                )
+            )
+            return failed(NAME, findings[-1].message, findings)
+        tag_format = ctx.config.release.tag_format
+        try:
+            last = git.last_release_tag(ctx.root, tag_format)
+        except GitError:
+            last = None
+        tag = tag_format.format(version=semver_version)
+        if last is not None:
+            m = git.tag_pattern(tag_format).match(last)
+            last_version = m.group("version") if m else None
+            if last_version and not v.greater(semver_version, last_version):
+                resumable = last == tag and git.local_tag_commit(ctx.root, tag) == git.head_commit(
+                    ctx.root
+                )
+                if not resumable:
+                    findings.append(
+                        Finding(
+                            f"version {semver_version} is not greater than the last release {last}",
+                            file=str(canon.file) if canon else None,
+                            line=canon.line if canon else None,
+                            hint=f"shipit version set {next_patch(last_version)}",
+                        )
+                    )
+        notes: list[str] = []
+        lookup_errors: list[Finding] = []
+        if ctx.published is not None:
+            for target in project.enabled_targets:
+                if target.name not in REGISTRIES or not target.package:
+                    continue
+                st = ctx.published.state(
+                    target.name, target.package, semver_version, target.directory or ctx.root
+                )
+                if st.error:
+                    lookup_errors.append(
+                        Finding(
+                            f"cannot tell whether {target.name} has {target.package} "
+                            f"{st.version}: {st.error}",
+                            hint="check the registry URL and the network, then shipit check",
+                        )
+                    )
+                elif st.resumable:
+                    notes.append(f"{target.name} has {st.version} with this content: resumable")
+                elif st.published:
+                    findings.append(
+                        Finding(
+                            f"{target.package} {st.version} is already published on "
+                            f"{target.name}"
+                            + (" with other content" if st.identical is False else ""),
+                            file=str(canon.file) if canon else None,
+                            line=canon.line if canon else None,
+                            hint=f"shipit version set {next_patch(semver_version)}",
+                        )
+                    )
+        if findings:
+            return failed(NAME, findings[0].message, findings + lookup_errors)
+        if lookup_errors:
+            return error(NAME, lookup_errors[0].message, lookup_errors)
+        sources = len([s for s in project.sources if s.version])
+        summary = f"{semver_version} in {sources} source(s)"
+        if last:
+            summary += f", after {last}"
+        return passed(NAME, "; ".join([summary, *notes]))
