@@ -1,29 +1,621 @@
-"""CLI: `shipit plan`, `release`, `resume`, `rollback` (placeholders until the Engine lands)."""
+"""CLI: `shipit plan`, `release`, `resume`, `rollback` and the step-by-step `shipit tag`.
+
+Each command loads config and project, builds the plan (``engine.plan``), takes the release
+lock, opens the journal and lets the orchestrator walk it; output is one line per transition
+(or the live view on a terminal) and a final report. Exit codes: 0 released, 1 a step failed
+or conflicted with nothing done, 2 usage/config, 3 release left incomplete (resumable),
+130 interrupted. ``run_steps`` is the entry other step-by-step commands reuse.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
 import typer
 
-from shipit.commands._stub import not_available
+from shipit import git, proc
+from shipit.commands.common import Globals, globals_of
+from shipit.config import Config
+from shipit.engine import journal as journal_mod
+from shipit.engine.events import Listener
+from shipit.engine.journal import Journal, ReleaseLock
+from shipit.engine.orchestrator import (
+    EvidenceBoard,
+    Orchestrator,
+    RollbackOutcome,
+    RunOutcome,
+    probe_all,
+    probe_state,
+)
+from shipit.engine.plan import Plan, build_plan, make_context, release_dir_for, tag_for
+from shipit.engine.retry import StepFailure
+from shipit.engine.step import Probe
+from shipit.errors import ExitCode, ShipitError, UsageError, VersionError
+from shipit.project.model import Project
+from shipit.redact import RedactingFilter, redact
+from shipit.ui.plain import PlainReporter, render_plan, render_report
+
+log = logging.getLogger("shipit.release")
+
+INCOMPLETE = ("planned", "releasing", "failed", "interrupted")
+
+
+# ---------------------------------------------------------------- preparing
+
+
+@dataclass
+class Prepared:
+    """Everything a command needs to show or run a plan."""
+
+    g: Globals
+    config: Config
+    project: Project
+    plan: Plan
+    board: EvidenceBoard
+
+    @property
+    def ctx(self) -> Any:
+        return self.plan.ctx
+
+
+def _detect(root: Path, config: Config, env: dict[str, str]) -> Project:
+    from shipit.project.detect import detect
+
+    return detect(root, config, env)
+
+
+def _release_version(project: Project, explicit: str | None) -> str:
+    version = explicit or project.version
+    if not version:
+        raise VersionError(
+            "no version to release",
+            why="no manifest states a version and no --version was given",
+            hint="pass the version: shipit release --version 1.2.3",
+        )
+    try:
+        from shipit.project.versions import to_semver
+
+        return to_semver(version)
+    except ShipitError:
+        raise
+    except Exception:
+        return version
+
+
+def prepare(
+    g: Globals,
+    *,
+    version: str | None = None,
+    commit: str | None = None,
+    journal: Journal | None = None,
+    dry_run: bool = False,
+    only: Sequence[str] | None = None,
+) -> Prepared:
+    """Config, project, context and plan (with ``journal``'s evidence when resuming)."""
+    loaded = g.load_config()
+    config = loaded.config
+    root = g.directory
+    project = _detect(root, config, g.env)
+    release_version = journal.version if journal is not None else _release_version(project, version)
+    head = commit or git.require_head(root)
+    board = EvidenceBoard()
+    tag = tag_for(config, release_version)
+    if journal is None and not dry_run:
+        existing = _journal_for(root, tag)
+        if existing is not None and existing.state in INCOMPLETE:
+            board.journal = existing
+    else:
+        board.journal = journal
+    if dry_run and board.journal is None:
+        board.journal = _journal_for(root, tag)
+    ctx = make_context(
+        root=root,
+        config=config,
+        project=project,
+        version=release_version,
+        commit=head,
+        env=g.env,
+        dry_run=dry_run,
+        ci=g.ci,
+        interactive=g.interactive,
+        evidence_of=board.get,
+    )
+    plan = build_plan(ctx, only=only)
+    return Prepared(g, config, project, plan, board)
+
+
+def _journal_for(root: Path, tag: str) -> Journal | None:
+    directory = release_dir_for(root, tag)
+    if not (directory / "journal.json").exists():
+        return None
+    try:
+        return journal_mod.load(directory)
+    except ShipitError:
+        return None
+
+
+# ---------------------------------------------------------------- plan output
+
+
+def _targets(project: Project) -> list[dict[str, Any]]:
+    return [
+        {"name": t.name, "enabled": t.enabled, "reason": t.reason, "package": t.package}
+        for t in project.targets.values()
+    ]
+
+
+def probed_plan(prepared: Prepared) -> dict[str, Any]:
+    """The plan document with each step's state from a live probe."""
+    results = probe_all(prepared.plan)
+    states: dict[str, str] = {}
+    extra: dict[str, dict[str, Any]] = {}
+    for step_id, result in results.items():
+        states[step_id] = probe_state(result)
+        if isinstance(result, Probe):
+            extra[step_id] = {"why": result.why, "hint": result.hint}
+        elif isinstance(result, StepFailure):
+            extra[step_id] = {"why": f"probe failed: {result.what}", "hint": result.hint}
+    doc = prepared.plan.to_json(states, extra)
+    doc["targets"] = _targets(prepared.project)
+    return doc
+
+
+def _print_plan(g: Globals, doc: dict[str, Any]) -> None:
+    text = render_plan(doc["steps"], doc["release"], doc.get("targets", ()))
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------- running
+
+
+@contextlib.contextmanager
+def release_log(release_dir: Path) -> Iterator[Path]:
+    """Everything the ``shipit`` logger says, redacted, into ``<release_dir>/shipit.log``."""
+    release_dir.mkdir(parents=True, exist_ok=True)
+    path = release_dir / "shipit.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("shipit")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield path
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """SIGINT/SIGTERM ask the orchestrator to stop cleanly (only in the main thread)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        sys.stderr.write("\nstopping: waiting for running steps, starting nothing new\n")
+        stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _view(g: Globals, step_ids: Sequence[str]) -> Any:
+    if not g.json and not g.ci and sys.stderr.isatty():
+        try:
+            from shipit.ui.live import release_view
+
+            return release_view(g.err, step_ids, ci=g.ci)
+        except ImportError:
+            pass
+    return PlainReporter(sys.stderr)
+
+
+def _listeners(prepared: Prepared) -> list[Listener]:
+    out: list[Listener] = []
+    try:
+        from shipit.steps.notify import make_notifier
+
+        notifier = make_notifier(prepared.config, prepared.g.env, prepared.project.name)
+        if notifier.active:
+            out.append(notifier)
+    except ImportError:
+        pass
+    return out
+
+
+def _confirm(g: Globals, yes: bool, config: Config, question: str) -> None:
+    if yes or g.ci or not config.release.confirm:
+        return
+    if not g.interactive:
+        raise UsageError(
+            "refusing to start without confirmation",
+            why="this is not an interactive terminal, so shipit cannot ask",
+            hint="add --yes (or set CI=true) to confirm; `shipit plan` shows what would happen",
+        )
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Exit(int(ExitCode.FAILED))
+
+
+def execute(
+    prepared: Prepared,
+    journal: Journal,
+    *,
+    resume: bool = False,
+) -> int:
+    """Run the plan under the journal; print the report; return the exit code."""
+    g = prepared.g
+    prepared.board.journal = journal
+    plan = prepared.plan
+    listeners = _listeners(prepared)
+    view = _view(g, plan.ids)
+    with release_log(journal.release_dir) as log_path:
+        log.info(
+            "%s %s (version %s, commit %s): %s",
+            "resuming" if resume else "releasing",
+            plan.ctx.tag,
+            plan.ctx.version,
+            plan.ctx.commit,
+            ", ".join(plan.ids),
+        )
+        orchestrator = Orchestrator(plan, journal, listeners=[view, *listeners])
+        with view, stop_on_signals(orchestrator.request_stop):
+            outcome = orchestrator.run()
+        for listener in listeners:
+            flush = getattr(listener, "flush", None)
+            if callable(flush):
+                flush(30)
+        log.info("release %s: %s", plan.ctx.tag, outcome.state)
+    _report_run(g, journal, outcome, log_path)
+    return outcome.exit_code(journal)
+
+
+def _report_run(g: Globals, journal: Journal, outcome: RunOutcome, log_path: Path) -> None:
+    steps = journal.steps()
+    failed = [(o.id, o.message, o.why, o.hint) for o in outcome.failed]
+    if g.json:
+        g.emit_json(
+            {
+                "ok": outcome.state == "released",
+                "state": outcome.state,
+                "release": {
+                    "version": journal.version,
+                    "tag": journal.tag,
+                    "commit": journal.inputs.get("commit"),
+                },
+                "steps": [
+                    {
+                        "id": i,
+                        "state": s["state"],
+                        "attempts": s.get("attempts", 0),
+                        "evidence": s.get("evidence", {}),
+                        "error": s.get("error"),
+                    }
+                    for i, s in steps.items()
+                ],
+                "journal": str(journal.path),
+                "log": str(log_path),
+            }
+        )
+        return
+    text = render_report(
+        tag=journal.tag,
+        state=outcome.state,
+        steps=steps,
+        failed=failed,
+        not_started=outcome.not_started,
+    )
+    sys.stderr.write(text + f"\nlog: {log_path}\n")
+    sys.stderr.flush()
+
+
+def _new_journal(prepared: Prepared) -> Journal:
+    ctx = prepared.plan.ctx
+    directory = ctx.release_dir
+    old = directory / "journal.json"
+    if old.exists():  # keep the history of an earlier, finished release of this tag
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        old.rename(directory / f"journal.{stamp}.json")
+    return Journal.create(
+        directory,
+        version=ctx.version,
+        tag=ctx.tag,
+        commit=ctx.commit,
+        config_digest=prepared.config.digest(),
+        steps=[(p.id, bool(p.step.reversible)) for p in prepared.plan.steps],
+        extra={"source_version": prepared.project.version},
+    )
+
+
+def run_steps(
+    g: Globals,
+    *,
+    version: str | None = None,
+    only: Sequence[str] | None = None,
+    yes: bool = False,
+    dry_run: bool = False,
+    command: str = "release",
+) -> int:
+    """Plan, confirm and run (all steps, or those whose id starts with ``only``)."""
+    if dry_run:
+        prepared = prepare(g, version=version, dry_run=True, only=only)
+        doc = probed_plan(prepared)
+        doc["dry_run"] = True
+        if g.json:
+            g.emit_json(doc)
+        else:
+            _print_plan(g, doc)
+            sys.stderr.write("dry run: nothing was changed\n")
+        conflicts = [s["id"] for s in doc["steps"] if s["state"] == "conflict"]
+        return int(ExitCode.FAILED if conflicts else ExitCode.OK)
+    lock = ReleaseLock(g.directory, command)
+    lock.acquire()
+    try:
+        prepared = prepare(g, version=version, only=only)
+        existing = prepared.board.journal
+        if existing is not None and existing.state in INCOMPLETE:
+            _check_same_inputs(prepared, existing)
+            sys.stderr.write(
+                f"continuing the {existing.state} release {existing.tag} from its journal\n"
+            )
+            journal = existing
+            resume = True
+        else:
+            resume = False
+            journal = _new_journal(prepared)
+        if not g.json:
+            _print_plan(g, prepared.plan.to_json(journal_states(journal)))
+        _confirm(g, yes, prepared.config, f"release {prepared.plan.ctx.tag} now?")
+        return execute(prepared, journal, resume=resume)
+    finally:
+        lock.release()
+
+
+def journal_states(journal: Journal) -> dict[str, str]:
+    return {k: str(v["state"]) for k, v in journal.steps().items()}
+
+
+def _check_same_inputs(prepared: Prepared, journal: Journal) -> None:
+    inputs = journal.inputs
+    ctx = prepared.plan.ctx
+    if ctx.version != journal.version:
+        raise ShipitError(
+            f"cannot resume {journal.tag}: the version changed",
+            why=f"the release started with version {journal.version}, the project now says "
+            f"{ctx.version}",
+            hint=f"go back to {journal.version}, or roll back first: shipit rollback",
+            code="resume-inputs-changed",
+            exit_code=ExitCode.USAGE,
+        )
+    head = git.require_head(ctx.root)
+    allowed = {str(inputs.get("commit"))}
+    made = journal.evidence_of("git:commit").get("commit")
+    if isinstance(made, str):
+        allowed.add(made)
+    if head not in allowed and not _is_release_commit_of(prepared, head, str(inputs["commit"])):
+        raise ShipitError(
+            f"cannot resume {journal.tag}: HEAD moved",
+            why=f"the release started at commit {str(inputs.get('commit'))[:12]}, HEAD is now "
+            f"{head[:12]}",
+            hint=f"check out {str(inputs.get('commit'))[:12]} again, or undo the release: "
+            "shipit rollback",
+            code="resume-inputs-changed",
+            exit_code=ExitCode.USAGE,
+        )
+    if inputs.get("config_digest") != prepared.config.digest():
+        log.warning("the configuration changed since the release started")
+        sys.stderr.write("note: the configuration changed since the release started\n")
+
+
+def _is_release_commit_of(prepared: Prepared, head: str, base: str) -> bool:
+    """HEAD is the release commit made on ``base`` (journal lost the evidence: killed)."""
+    from shipit.steps.git_tag import commit_message
+
+    parent = git.rev_parse(prepared.plan.ctx.root, f"{head}~1")
+    if parent != base:
+        return False
+    result = proc.run(
+        ["git", "log", "-1", "--format=%B", head], cwd=prepared.plan.ctx.root, log_output=False
+    )
+    return result.stdout.strip() == commit_message(prepared.plan.ctx)
+
+
+# ---------------------------------------------------------------- resume / rollback
+
+
+def _last_release(root: Path, *, allowed: Sequence[str], verb: str) -> Journal:
+    journal = journal_mod.latest(root)
+    if journal is None:
+        raise UsageError(
+            f"nothing to {verb}: no release was started in this project",
+            why=f"there is no journal under {root / '.shipit' / 'releases'}",
+            hint="start one with `shipit release`",
+        )
+    if journal.state not in allowed:
+        raise UsageError(
+            f"nothing to {verb}: the last release {journal.tag} is {journal.state}",
+            why=f"`shipit {verb}` works on a release that is "
+            + " or ".join(sorted(set(allowed) - {"planned", "releasing"})),
+            hint="see it with `shipit status`; start a new one with `shipit release`",
+        )
+    return journal
+
+
+def resume_release(g: Globals, *, yes: bool = False) -> int:
+    lock = ReleaseLock(g.directory, "resume")
+    lock.acquire()
+    try:
+        journal = _last_release(g.directory, allowed=INCOMPLETE, verb="resume")
+        prepared = prepare(g, journal=journal, commit=str(journal.inputs["commit"]))
+        _check_same_inputs(prepared, journal)
+        if not g.json:
+            _print_plan(g, prepared.plan.to_json(journal_states(journal)))
+        _confirm(g, yes, prepared.config, f"resume release {journal.tag}?")
+        return execute(prepared, journal, resume=True)
+    finally:
+        lock.release()
+
+
+def rollback_release(g: Globals, *, yes: bool = False) -> int:
+    lock = ReleaseLock(g.directory, "rollback")
+    lock.acquire()
+    try:
+        journal = _last_release(
+            g.directory,
+            allowed=(*INCOMPLETE, "released", "rolling-back", "partly-rolled-back"),
+            verb="rollback",
+        )
+        prepared = prepare(g, journal=journal, commit=str(journal.inputs["commit"]))
+        prepared.board.journal = journal
+        completed = [i for i, s in journal.steps().items() if s["state"] in journal_mod.COMPLETED]
+        if not completed:
+            journal.set_state("rolled-back")
+            sys.stderr.write(f"nothing to roll back: no step of {journal.tag} was done\n")
+            if g.json:
+                g.emit_json({"ok": True, "state": "rolled-back", "steps": []})
+            return int(ExitCode.OK)
+        sys.stderr.write(
+            f"rolling back {journal.tag}: {', '.join(reversed(completed))} (in this order)\n"
+        )
+        _confirm(g, yes, prepared.config, f"undo these steps of {journal.tag}?")
+        view = PlainReporter(sys.stderr)
+        with release_log(journal.release_dir):
+            orchestrator = Orchestrator(prepared.plan, journal, listeners=[view])
+            outcome = orchestrator.rollback()
+        _report_rollback(g, journal, outcome)
+        return outcome.exit_code()
+    finally:
+        lock.release()
+
+
+def _report_rollback(g: Globals, journal: Journal, outcome: RollbackOutcome) -> None:
+    if g.json:
+        g.emit_json(
+            {
+                "ok": outcome.state == "rolled-back",
+                "state": outcome.state,
+                "steps": [
+                    {"id": o.id, "state": o.state, "message": o.message, "hint": o.hint}
+                    for o in outcome.outcomes
+                ],
+            }
+        )
+        return
+    lines = [f"{outcome.state}: {journal.tag}"]
+    for o in outcome.outcomes:
+        lines.append(f"  {o.id}: {o.state}: {o.message}")
+        if o.hint:
+            lines.append(f"    what to do: {o.hint}")
+    if outcome.remaining:
+        lines.append("these could not be undone by shipit; the lines above say what to do")
+    sys.stderr.write(redact("\n".join(lines)) + "\n")
+
+
+# ---------------------------------------------------------------- CLI
+
+VersionOpt = Annotated[
+    str | None,
+    typer.Option("--version", help="Version to release (default: the manifests' version)."),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before side effects.")]
+
+
+def _run_checks(g: Globals) -> None:
+    """`shipit check` before a release (a separate process: its own output and exit code)."""
+    argv = [sys.executable, "-m", "shipit", "-C", str(g.directory)]
+    if g.config_path is not None:
+        argv += ["--config", str(g.config_path)]
+    if g.ci:
+        argv.append("--ci")
+    argv.append("check")
+
+    def echo(line: str) -> None:
+        sys.stderr.write(line + "\n")
+
+    result = proc.run(argv, env=g.env, on_line=echo)
+    if result.ok:
+        return
+    if "not-available" in result.output or "not available yet" in result.output:
+        sys.stderr.write("note: checks are not available in this build; skipped\n")
+        return
+    raise ShipitError(
+        "the pre-release checks failed: nothing was released",
+        why=f"`shipit check` exited with {result.returncode}",
+        hint="fix what `shipit check` reports, or pass --skip-checks to release anyway",
+        code="checks-failed",
+    )
 
 
 def register(app: typer.Typer) -> None:
     @app.command("plan")
-    def plan() -> None:
-        """Show every step of the release and whether it is done. Not available yet."""
-        raise not_available("plan", "Engine")
+    def plan_cmd(ctx: typer.Context, version: VersionOpt = None) -> None:
+        """Show every step of the release, whether it is done (live probe), and what it runs."""
+        g = globals_of(ctx)
+        prepared = prepare(g, version=version, dry_run=True)
+        doc = probed_plan(prepared)
+        if g.json:
+            g.emit_json(doc)
+        else:
+            text = render_plan(doc["steps"], doc["release"], doc.get("targets", ()))
+            g.out.print(text, markup=False, highlight=False, soft_wrap=True)
 
     @app.command("release")
-    def release() -> None:
-        """Run the release. Not available yet."""
-        raise not_available("release", "Engine")
+    def release_cmd(
+        ctx: typer.Context,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Probe and describe; change nothing.")
+        ] = False,
+        yes: YesOpt = False,
+        skip_checks: Annotated[
+            bool, typer.Option("--skip-checks", help="Do not run `shipit check` first.")
+        ] = False,
+        version: VersionOpt = None,
+    ) -> None:
+        """Run the release: checks, plan, then every step, resumable at any point."""
+        g = globals_of(ctx)
+        if not skip_checks and not dry_run:
+            _run_checks(g)
+        raise typer.Exit(run_steps(g, version=version, yes=yes, dry_run=dry_run))
 
     @app.command("resume")
-    def resume() -> None:
-        """Continue a failed or interrupted release. Not available yet."""
-        raise not_available("resume", "Engine")
+    def resume_cmd(ctx: typer.Context, yes: YesOpt = False) -> None:
+        """Continue the last failed or interrupted release with the same inputs."""
+        raise typer.Exit(resume_release(globals_of(ctx), yes=yes))
 
     @app.command("rollback")
-    def rollback() -> None:
-        """Undo a release's completed steps. Not available yet."""
-        raise not_available("rollback", "Engine")
+    def rollback_cmd(ctx: typer.Context, yes: YesOpt = False) -> None:
+        """Undo the last release's completed steps, newest first; say what cannot be undone."""
+        raise typer.Exit(rollback_release(globals_of(ctx), yes=yes))
+
+    @app.command("tag")
+    def tag_cmd(
+        ctx: typer.Context,
+        version: VersionOpt = None,
+        yes: YesOpt = False,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Probe only.")] = False,
+    ) -> None:
+        """Only the git part: release commit if versions need it, tag, push (probes first)."""
+        g = globals_of(ctx)
+        raise typer.Exit(
+            run_steps(g, version=version, only=["git"], yes=yes, dry_run=dry_run, command="tag")
+        )

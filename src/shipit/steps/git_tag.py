@@ -11,12 +11,8 @@ Undo deletes the tag locally and on the remote.
 
 from __future__ import annotations
 
-import importlib
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from shipit import git
 from shipit.engine.retry import PermanentError, TransientError
@@ -30,7 +26,7 @@ from shipit.engine.step import (
     checkpoint,
 )
 from shipit.errors import GitError
-from shipit.project.model import VersionSource
+from shipit.project.model import Project, VersionSource
 
 COMMIT = "git:commit"
 TAG = "git:tag"
@@ -73,14 +69,17 @@ def _same(a: str | None, b: str) -> bool:
         return a == b
 
 
+def _fresh_project(ctx: Context) -> Project:
+    """The project as it is on disk now (the plan's snapshot may predate a version write)."""
+    from shipit.project.detect import detect
+
+    return detect(ctx.root, ctx.config, ctx.env)
+
+
 def stale_sources(ctx: Context) -> list[VersionSource]:
     """Version sources that do not state the release version yet (read from disk now)."""
-    out: list[VersionSource] = []
-    for source in ctx.project.sources:
-        current = _read_version(ctx.root, source)
-        if not _same(current, ctx.version):
-            out.append(source)
-    return out
+    project = _fresh_project(ctx) if ctx.project.sources else ctx.project
+    return [s for s in project.sources if not _same(s.version, ctx.version)]
 
 
 def _remote_tag(ctx: Context) -> str | None:
@@ -114,101 +113,12 @@ def _on_remote_branch(ctx: Context, commit: str, branch: str) -> bool:
     )
 
 
-# ---------------------------------------------------------------- version files
-# Private fallback writers until shipit.project offers a sync function (Foundation):
-# JSON manifests (package.json, deno.json, jsr.json), PEP 621 / poetry via tomlkit,
-# `__version__ = "..."` files and configured regex patterns.
-
-
-def _pep440(version: str) -> str:
-    try:
-        from shipit.project.versions import to_pep440
-
-        return to_pep440(version)
-    except Exception:
-        return version
-
-
-def _read_version(root: Path, source: VersionSource) -> str | None:
-    path = root / source.file
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    if source.kind in ("package.json", "deno.json", "jsr.json"):
-        try:
-            data = json.loads(_strip_jsonc(text))
-        except ValueError:
-            return None
-        value = data.get("version") if isinstance(data, dict) else None
-        return value if isinstance(value, str) else None
-    if source.kind in ("pep621", "poetry"):
-        import tomllib
-
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            return None
-        table = (
-            data.get("project", {})
-            if source.kind == "pep621"
-            else (data.get("tool", {}).get("poetry", {}))
-        )
-        value = table.get("version")
-        return value if isinstance(value, str) else None
-    match = _VERSION_RE.search(text)
-    return match.group("version") if match else None
-
-
-_VERSION_RE = re.compile(r"""__version__\s*=\s*["'](?P<version>[^"']+)["']""")
-_JSON_VERSION = re.compile(r'("version"\s*:\s*")([^"]*)(")')
-
-
-def _strip_jsonc(text: str) -> str:
-    return re.sub(r"^\s*//.*$", "", text, flags=re.M)
-
-
-def _write_version(root: Path, source: VersionSource, version: str) -> None:
-    path = root / source.file
-    text = path.read_text(encoding="utf-8")
-    if source.kind in ("package.json", "deno.json", "jsr.json"):
-        new, count = _JSON_VERSION.subn(lambda m: m.group(1) + version + m.group(3), text, 1)
-        if count == 0:
-            raise PermanentError(f'{source.file} has no "version" field to update')
-    elif source.kind in ("pep621", "poetry"):
-        import tomlkit
-
-        doc = tomlkit.parse(text)
-        table: Any = doc["project"] if source.kind == "pep621" else doc["tool"]["poetry"]
-        table["version"] = _pep440(version)
-        new = tomlkit.dumps(doc)
-    elif source.kind == "python-file":
-        new = _VERSION_RE.sub(
-            lambda m: m.group(0).replace(m.group("version"), _pep440(version)), text, 1
-        )
-    else:
-        current = source.version
-        if not current or current not in text:
-            raise PermanentError(f"cannot find the version to replace in {source.file}")
-        new = text.replace(current, version, 1)
-    path.write_text(new, encoding="utf-8")
-
-
 def sync_versions(ctx: Context) -> list[Path]:
     """Write the release version into every stale source; return the files changed."""
-    try:  # Foundation's writer, when it lands
-        project_sync: Any = importlib.import_module("shipit.project.sync")
-    except ImportError:
-        project_sync = None
-    write = getattr(project_sync, "write_version", None)
-    changed: list[Path] = []
-    for source in stale_sources(ctx):
-        if callable(write):
-            write(ctx.root, source, ctx.version)
-        else:
-            _write_version(ctx.root, source, ctx.version)
-        changed.append(Path(source.file))
-    return changed
+    from shipit.project.sync import set_version
+
+    _, changes = set_version(_fresh_project(ctx), ctx.version)
+    return [Path(c.file) for c in changes]
 
 
 # ---------------------------------------------------------------- git:commit

@@ -1,0 +1,151 @@
+"""Plain release output: one line per transition (CI logs, pipes) and the final report.
+
+``PlainReporter`` is a ``Listener`` writing ``<step>: <what happened>`` lines to a stream;
+``render_plan`` prints the plan as a table of text; ``render_report`` says what was done,
+what failed and why, and the ways on. The rich live view (``ui/live.py``) replaces the
+per-transition lines on a terminal.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+from shipit.engine.events import Event, ReleaseEvent, StepEvent
+from shipit.redact import redact
+
+_WORDS = {
+    "probing": "probing",
+    "skipped": "already done",
+    "running": "running",
+    "retrying": "retrying",
+    "done": "done",
+    "failed": "FAILED",
+    "conflict": "CONFLICT",
+    "undoing": "undoing",
+    "undone": "undone",
+    "irreversible": "cannot be undone",
+}
+
+
+class PlainReporter:
+    """A Listener: one line per step transition, thread-safe, never raises."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._lock = threading.Lock()
+        self._started: dict[str, float] = {}
+
+    def __call__(self, event: Event) -> None:
+        try:
+            line = self.line(event)
+            if line is None:
+                return
+            with self._lock:
+                self.stream.write(redact(line) + "\n")
+                self.stream.flush()
+        except Exception:
+            pass
+
+    def line(self, event: Event) -> str | None:
+        if isinstance(event, ReleaseEvent):
+            text = f"release {event.tag} ({event.version}): {event.kind}"
+            if event.failed_step:
+                text += f" at {event.failed_step}"
+            if event.message:
+                text += f": {event.message}"
+            return text
+        assert isinstance(event, StepEvent)
+        if event.kind in ("waiting", "progress", "probing"):
+            return None
+        if event.kind == "running":
+            self._started[event.step_id] = event.at
+        text = f"{event.step_id}: {_WORDS.get(event.kind, event.kind)}"
+        started = self._started.get(event.step_id)
+        if event.kind in ("done", "failed") and started is not None:
+            text += f" ({event.at - started:.1f}s)"
+        if event.message:
+            text += f": {event.message}"
+        if event.hint:
+            text += f" -- next: {event.hint}"
+        return text
+
+    def __enter__(self) -> PlainReporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def render_plan(
+    steps: Sequence[Mapping[str, Any]],
+    release: Mapping[str, str],
+    targets: Iterable[Mapping[str, Any]] = (),
+) -> str:
+    """The plan as text: release line, targets and why, then one block per step."""
+    lines = [
+        f"release {release['tag']} (version {release['version']}) of commit "
+        f"{str(release['commit'])[:12]}"
+    ]
+    target_lines = [
+        f"  {t['name']}: {'on' if t['enabled'] else 'off'} ({t['reason']})" for t in targets
+    ]
+    if target_lines:
+        lines.append("targets:")
+        lines.extend(target_lines)
+    lines.append("steps:")
+    width = max((len(str(s["id"])) for s in steps), default=4)
+    for step in steps:
+        state = str(step.get("state", "pending"))
+        undo = "reversible" if step.get("reversible") else "irreversible"
+        description = str(step.get("description", "")).splitlines() or [""]
+        lines.append(f"  {state:<9} {step['id']!s:<{width}}  {description[0]}  [{undo}]")
+        for extra in description[1:]:
+            lines.append(f"  {'':<9} {'':<{width}}    $ {extra}")
+        if step.get("why"):
+            lines.append(f"  {'':<9} {'':<{width}}    ({step['why']})")
+        if step.get("hint"):
+            lines.append(f"  {'':<9} {'':<{width}}    next: {step['hint']}")
+    return redact("\n".join(lines))
+
+
+def render_report(
+    *,
+    tag: str,
+    state: str,
+    steps: Mapping[str, Mapping[str, Any]],
+    failed: Sequence[tuple[str, str, str | None, str | None]] = (),
+    not_started: Sequence[str] = (),
+) -> str:
+    """The end of a run: what was done, what failed and why, and the ways on."""
+    done = [i for i, s in steps.items() if s.get("state") == "done"]
+    skipped = [i for i, s in steps.items() if s.get("state") == "skipped"]
+    lines: list[str] = []
+    if state == "released":
+        lines.append(f"released {tag}: {len(done)} step(s) done, {len(skipped)} already done")
+        return "\n".join(lines)
+    title = {"failed": "release failed", "interrupted": "release interrupted"}.get(state, state)
+    lines.append(f"{title}: {tag}")
+    lines.append("done: " + (", ".join(done + skipped) or "nothing"))
+    for step_id, what, why, hint in failed:
+        lines.append(f"failed: {step_id}: {what}")
+        if why:
+            lines.extend("  " + line for line in why.splitlines()[:15])
+        if hint:
+            lines.append(f"  hint: {hint}")
+    if not_started:
+        lines.append("not started: " + ", ".join(not_started))
+    conflict = any(steps.get(i, {}).get("state") == "conflict" for i, *_ in failed)
+    if conflict:
+        lines.append("nothing was overwritten; resolve the conflict, then `shipit resume`")
+    lines.append(
+        "ways on: fix the cause and run `shipit resume`, or undo what was done with "
+        "`shipit rollback`"
+    )
+    return redact("\n".join(lines))
+
+
+def stamp() -> str:
+    return time.strftime("%H:%M:%S")
