@@ -24,6 +24,7 @@ class VersionSource:
     kind: SourceKind
     version: str | None
     line: int | None = None
+    pattern: str | None = None  # the regex of a "python-file" or "pattern" source
 
 
 @dataclass(frozen=True)

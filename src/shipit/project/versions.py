@@ -2,7 +2,8 @@
 
 shipit's canonical version is SemVer (``1.2.0-rc.1``); PyPI receives its PEP 440 form
 (``1.2.0rc1``). Pre-releases map ``alpha`` <-> ``a``, ``beta`` <-> ``b``, ``rc`` <-> ``rc``,
-and ``dev``/``post`` <-> ``.devN``/``.postN``; SemVer build metadata ``+x`` <-> local ``+x``.
+and ``dev``/``post`` <-> ``.devN``/``.postN``; SemVer build metadata ``+x`` <-> local ``+x``
+(only when PEP 440 keeps it as written: no hyphens, no leading zeros).
 Ordering ("is this greater than the last tag?") follows SemVer precedence, as npm does. Note
 that SemVer sorts ``1.2.0-post.1`` *before* ``1.2.0`` while PEP 440 sorts ``1.2.0.post1``
 after it: prefer a patch release over a post release.
@@ -124,12 +125,16 @@ def _pep440_from_semver(v: semver.Version, original: str, file: str | None) -> s
     if dev is not None:
         text += f".dev{dev}"
     if v.build:
-        local = re.sub(r"[-_]", ".", v.build)
-        text += f"+{local}"
+        text += f"+{v.build}"
     try:
-        return str(Version(text))
+        result = str(Version(text))
     except InvalidVersion:
         raise unmappable(f"the build part {v.build!r} is not a valid PEP 440 local label") from None
+    if v.build and not result.endswith(f"+{v.build}"):
+        raise unmappable(
+            f"PEP 440 would rewrite the build part {v.build!r} (hyphens, capitals, leading zeros)"
+        )
+    return result
 
 
 def to_pep440(version: str, *, file: str | None = None) -> str:
@@ -240,6 +245,14 @@ def validate_for(version: str, targets: Iterable[str], *, file: str | None = Non
     if is_semver(version):
         result = version
     elif is_pep440(version):
+        normal = str(Version(version))
+        if normal != version:
+            raise VersionError(
+                f"version {version!r}{_where(file)} is not written in its normal form",
+                why=f"PEP 440 reads it as {normal}; shipit writes versions exactly, "
+                "so it wants the exact spelling",
+                hint=f"shipit version set {to_semver(normal)}",
+            )
         result = to_semver(version, file=file)
     else:
         raise VersionError(

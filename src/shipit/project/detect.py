@@ -1,0 +1,378 @@
+"""Detect the project: its ecosystems, every file that states the version, and the targets.
+
+``detect(root, config, env)`` reads deno.json / deno.jsonc, jsr.json, package.json and
+pyproject.toml (PEP 621, static ``[tool.poetry]``, or a dynamic version read from a
+``__version__`` file), plus the extra files named in ``project.version-files``. Each publish
+target is switched on by what is found (with the reason) and can be forced on or off in the
+configuration. Nothing here writes files or talks to the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shipit import git
+from shipit.config import Config
+from shipit.errors import ConfigError
+from shipit.project import manifests
+from shipit.project.model import Project, SourceKind, Target, VersionSource
+
+CANONICAL_ORDER: tuple[SourceKind, ...] = (
+    "deno.json",
+    "jsr.json",
+    "package.json",
+    "pep621",
+    "poetry",
+    "python-file",
+    "pattern",
+)
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    path: Path
+    data: dict[str, Any]
+
+
+def _rel(root: Path, path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return path
+
+
+def _dir(root: Path, directory: str) -> Path:
+    return (root / directory).resolve()
+
+
+def _deno_manifest(directory: Path) -> _Manifest | None:
+    for name in ("deno.json", "deno.jsonc"):
+        path = directory / name
+        if path.is_file():
+            return _Manifest(path, manifests.read_json(path))
+    return None
+
+
+def _json_manifest(path: Path) -> _Manifest | None:
+    return _Manifest(path, manifests.read_json(path)) if path.is_file() else None
+
+
+def _json_source(root: Path, m: _Manifest, kind: SourceKind) -> VersionSource | None:
+    version, line = manifests.json_version(m.path)
+    if version is None:
+        return None
+    return VersionSource(_rel(root, m.path), kind, version, line)
+
+
+def _missing_jsr_fields(data: dict[str, Any]) -> list[str]:
+    return [key for key in ("name", "version", "exports") if not data.get(key)]
+
+
+# ---------------------------------------------------------------- python
+
+
+def _resolve_attr_file(root: Path, attr: str) -> Path | None:
+    """File for a setuptools ``attr = "pkg.mod.__version__"``."""
+    module = attr.rsplit(".", 1)[0]
+    parts = module.split(".")
+    for base in (root / "src", root):
+        for candidate in (
+            base.joinpath(*parts, "__init__.py"),
+            base.joinpath(*parts[:-1], parts[-1] + ".py"),
+        ):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _python_version_file(root: Path, pyproject: Any, config: Config) -> Path | None:
+    """The file holding ``__version__`` for a dynamic version (config first, then tooling)."""
+    configured = config.project.python_version_file
+    if configured:
+        path = root / configured
+        if not path.is_file():
+            raise ConfigError(
+                f"project.python-version-file names {configured}, which does not exist",
+                why=f"looked for {path}",
+                hint="fix project.python-version-file in the configuration",
+            )
+        return path
+    attr = manifests.toml_table(pyproject, "tool", "setuptools", "dynamic", "version", "attr")
+    if isinstance(attr, str):
+        return _resolve_attr_file(root, attr)
+    hatch = manifests.toml_table(pyproject, "tool", "hatch", "version", "path")
+    if isinstance(hatch, str) and (root / hatch).is_file():
+        return root / hatch
+    return None
+
+
+def _python_sources(
+    root: Path, pyproject_path: Path, config: Config
+) -> tuple[list[VersionSource], Any]:
+    doc = manifests.read_toml(pyproject_path)
+    sources: list[VersionSource] = []
+    project = manifests.toml_table(doc, "project")
+    rel = _rel(root, pyproject_path)
+    if project is not None:
+        version, line = manifests.toml_version(pyproject_path, ("project",))
+        if version is not None:
+            sources.append(VersionSource(rel, "pep621", version, line))
+        elif "version" in (project.get("dynamic") or []):
+            path = _python_version_file(pyproject_path.parent, doc, config)
+            if path is None:
+                raise ConfigError(
+                    f"{rel} declares a dynamic version but shipit cannot find where it lives",
+                    why="[project] lists `version` in `dynamic` and no __version__ file is known",
+                    hint='set project.python-version-file = "src/<pkg>/__init__.py" in shipit.toml',
+                )
+            version, line = manifests.pattern_version(path, manifests.PYTHON_VERSION_PATTERN)
+            sources.append(
+                VersionSource(
+                    _rel(root, path), "python-file", version, line, manifests.PYTHON_VERSION_PATTERN
+                )
+            )
+    else:
+        version, line = manifests.toml_version(pyproject_path, ("tool", "poetry"))
+        if version is not None:
+            sources.append(VersionSource(rel, "poetry", version, line))
+    return sources, doc
+
+
+# ---------------------------------------------------------------- targets
+
+
+def _override(enabled: bool | None, key: str, found: Target) -> Target:
+    if enabled is None:
+        return found
+    if enabled == found.enabled:
+        return Target(
+            found.name,
+            enabled,
+            f"{found.reason}; {key} = {str(enabled).lower()} in config",
+            found.package,
+            found.directory,
+        )
+    state = "on" if enabled else "off"
+    return Target(
+        found.name,
+        enabled,
+        f"switched {state} in config ({key} = {str(enabled).lower()}); detection: {found.reason}",
+        found.package,
+        found.directory,
+    )
+
+
+def _npm_target(config: Config, directory: Path, pkg: _Manifest | None) -> Target:
+    rel = config.npm.directory.rstrip("/")
+    shown = "package.json" if rel in ("", ".") else f"{rel}/package.json"
+    if pkg is None:
+        found = Target("npm", False, f"no {shown}", None, directory)
+    elif pkg.data.get("private") is True:
+        found = Target(
+            "npm", False, f'{shown} has "private": true', pkg.data.get("name"), directory
+        )
+    elif not pkg.data.get("name"):
+        found = Target("npm", False, f"{shown} has no name", None, directory)
+    else:
+        name = str(pkg.data["name"])
+        found = Target("npm", True, f"{shown} found ({name})", name, directory)
+    return _override(config.npm.enabled, "npm.enabled", found)
+
+
+def _jsr_target(config: Config, directory: Path, manifest: _Manifest | None) -> Target:
+    if manifest is None:
+        found = Target("jsr", False, "no deno.json, deno.jsonc or jsr.json", None, directory)
+    else:
+        missing = _missing_jsr_fields(manifest.data)
+        name = manifest.data.get("name")
+        if missing:
+            found = Target(
+                "jsr",
+                False,
+                f"{manifest.path.name} has no {', '.join(missing)}",
+                str(name) if name else None,
+                directory,
+            )
+        else:
+            found = Target(
+                "jsr",
+                True,
+                f"{manifest.path.name} has name, version and exports ({name})",
+                str(name),
+                directory,
+            )
+    return _override(config.jsr.enabled, "jsr.enabled", found)
+
+
+def _pypi_target(config: Config, directory: Path, doc: Any) -> Target:
+    project = manifests.toml_table(doc, "project") if doc is not None else None
+    poetry = manifests.toml_table(doc, "tool", "poetry") if doc is not None else None
+    if doc is None:
+        found = Target("pypi", False, "no pyproject.toml", None, directory)
+    elif project is not None:
+        name = project.get("name")
+        found = Target(
+            "pypi",
+            bool(name),
+            f"pyproject.toml has a [project] table ({name})"
+            if name
+            else "pyproject.toml [project] has no name",
+            str(name) if name else None,
+            directory,
+        )
+    elif poetry is not None and poetry.get("name"):
+        name = str(poetry["name"])
+        found = Target("pypi", True, f"pyproject.toml has [tool.poetry] ({name})", name, directory)
+    else:
+        found = Target("pypi", False, "pyproject.toml has no [project] table", None, directory)
+    return _override(config.pypi.enabled, "pypi.enabled", found)
+
+
+def _github_target(root: Path, config: Config, env: Mapping[str, str]) -> Target:
+    repo = config.github.repository
+    reason = f"github.repository = {repo} in config" if repo else ""
+    if not repo and env.get("GITHUB_REPOSITORY"):
+        repo = env["GITHUB_REPOSITORY"]
+        reason = f"GITHUB_REPOSITORY={repo}"
+    url: str | None = None
+    if git.is_repo(root):
+        url = git.remote_url(root, config.release.remote)
+    from_remote = git.github_repo_from_url(url)
+    if not repo and from_remote:
+        repo = from_remote
+        reason = f"{config.release.remote} is github.com/{from_remote}"
+    if repo:
+        found = Target("github", True, reason, repo, None)
+    elif url:
+        found = Target(
+            "github", False, f"{config.release.remote} ({url}) is not on github.com", None, None
+        )
+    else:
+        found = Target(
+            "github",
+            False,
+            f"no `{config.release.remote}` remote and no GITHUB_REPOSITORY",
+            None,
+            None,
+        )
+    return _override(config.github.enabled, "github.enabled", found)
+
+
+def _binaries_target(root: Path, config: Config, name: str | None) -> Target:
+    b = config.binaries
+    if b.enabled:
+        targets = ", ".join(b.targets) if b.targets else "no targets yet"
+        program = b.name or (name.rsplit("/", 1)[-1] if name else root.name)
+        return Target("binaries", True, f"[binaries] enabled in config ({targets})", program, root)
+    return Target("binaries", False, "not configured ([binaries] enabled = false)", None, root)
+
+
+# ---------------------------------------------------------------- detect
+
+
+def _pattern_sources(root: Path, config: Config) -> list[VersionSource]:
+    sources: list[VersionSource] = []
+    for entry in config.project.version_files:
+        path = root / entry.file
+        if not path.is_file():
+            raise ConfigError(
+                f"project.version-files names {entry.file}, which does not exist",
+                why=f"looked for {path}",
+                hint="fix project.version-files in the configuration, or create the file",
+            )
+        version, line = manifests.pattern_version(path, entry.pattern)
+        sources.append(VersionSource(_rel(root, path), "pattern", version, line, entry.pattern))
+    return sources
+
+
+def _canonical(root: Path, config: Config, sources: list[VersionSource]) -> VersionSource | None:
+    wanted = config.project.version_source
+    if wanted:
+        target = Path(wanted)
+        for source in sources:
+            if source.file == target or (root / source.file).resolve() == (root / target).resolve():
+                return source
+        listed = ", ".join(str(s.file) for s in sources) or "none"
+        raise ConfigError(
+            f"project.version-source is {wanted}, which states no version",
+            why=f"files with a version: {listed}",
+            hint="set project.version-source to one of those files",
+        )
+    with_version = [s for s in sources if s.version is not None]
+    for kind in CANONICAL_ORDER:
+        for source in with_version:
+            if source.kind == kind:
+                return source
+    return None
+
+
+def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
+    """Look at the project in ``root`` and say what it is, what version, and where it goes."""
+    root = root.resolve()
+    jsr_dir = _dir(root, config.jsr.directory)
+    npm_dir = _dir(root, config.npm.directory)
+    pypi_dir = _dir(root, config.pypi.directory)
+
+    deno = _deno_manifest(jsr_dir)
+    jsr_json = _json_manifest(jsr_dir / "jsr.json")
+    pkg = _json_manifest(npm_dir / "package.json")
+    pyproject_path = pypi_dir / "pyproject.toml"
+
+    sources: list[VersionSource] = []
+    ecosystems: list[str] = []
+    if deno is not None:
+        ecosystems.append("deno")
+        src = _json_source(root, deno, "deno.json")
+        if src:
+            sources.append(src)
+    if jsr_json is not None:
+        if "deno" not in ecosystems:
+            ecosystems.append("deno")
+        src = _json_source(root, jsr_json, "jsr.json")
+        if src:
+            sources.append(src)
+    if pkg is not None:
+        ecosystems.append("node")
+        src = _json_source(root, pkg, "package.json")
+        if src:
+            sources.append(src)
+    doc: Any = None
+    if pyproject_path.is_file():
+        ecosystems.append("python")
+        py_sources, doc = _python_sources(root, pyproject_path, config)
+        sources.extend(py_sources)
+    sources.extend(_pattern_sources(root, config))
+
+    # JSR reads jsr.json when both exist only if deno.json lacks the package fields.
+    jsr_manifest = deno
+    if jsr_json is not None and (deno is None or _missing_jsr_fields(deno.data)):
+        jsr_manifest = jsr_json
+
+    name = config.project.name
+    for candidate in (
+        jsr_manifest.data.get("name") if jsr_manifest else None,
+        pkg.data.get("name") if pkg else None,
+        manifests.toml_table(doc, "project", "name") if doc is not None else None,
+        manifests.toml_table(doc, "tool", "poetry", "name") if doc is not None else None,
+    ):
+        if not name and isinstance(candidate, str) and candidate:
+            name = candidate
+
+    targets = {
+        "npm": _npm_target(config, npm_dir, pkg),
+        "jsr": _jsr_target(config, jsr_dir, jsr_manifest),
+        "pypi": _pypi_target(config, pypi_dir, doc),
+        "github": _github_target(root, config, env),
+        "binaries": _binaries_target(root, config, name),
+    }
+    return Project(
+        root=root,
+        ecosystems=tuple(ecosystems),
+        sources=tuple(sources),
+        canonical=_canonical(root, config, sources),
+        targets=dict(targets),
+        name=name,
+    )
