@@ -1,0 +1,489 @@
+"""JSR step: ``jsr:publish`` runs the real ``deno publish --token`` in the package directory,
+once.
+
+The probe reads JSR's public metadata (``{JSR_URL}@scope/pkg/meta.json`` for the versions,
+``{version}_meta.json`` for each file's ``sha256-`` checksum) and compares the published files
+with the local ones: equal means done, different is a conflict. deno skips a version that
+exists ("Skipping, already published") with exit 0, so every success is verified by that
+probe. A publish whose answer was lost waits, visibly, for JSR to finish processing, and
+otherwise raises ``OutcomeUnknown`` so the orchestrator probes before it retries.
+
+deno takes the token only as ``--token`` on its command line (deno 2.9 has no environment
+variable or file for it): the token is registered with the redactor, so logs and messages
+show ``***``, but it is visible in the process list while deno runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from shipit import http, proc
+from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
+from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
+from shipit.errors import ConfigError, ShipitError
+from shipit.project.manifests import loads_jsonc
+from shipit.redact import register
+from shipit.steps._registry import get, json_of, relevant_lines, status_error, transport_error
+
+PUBLISH_ID = "jsr:publish"
+TIMEOUT_S = 900.0
+SETTLE_S = 30.0  # how long a run waits for JSR to finish processing an upload it lost sight of
+DENO_HINT = "install deno (`pip install deno` or https://docs.deno.com/runtime/getting_started/)"
+TOKEN_HINT = (
+    "create a JSR access token with publish rights (https://jsr.io/account/tokens/create) and "
+    "set JSR_TOKEN, then run `shipit resume`"
+)
+_MANIFESTS = ("deno.json", "deno.jsonc", "jsr.json")
+_PERMANENT_CODES = {
+    "invalidBearerToken": "JSR rejected the token",
+    "missingAuthentication": "JSR wants a token",
+    "missingPermission": "the token may not publish this package",
+    "actorNotScopeMember": "the token's user is not a member of the scope",
+    "actorNotScopeAdmin": "the token's user is not an admin of the scope",
+    "scopeRequiresPublishingFromCI": "the scope only accepts publishes from CI (GitHub OIDC)",
+    "packageArchived": "the package is archived",
+    "weeklyPublishAttemptsLimitExceeded": "the weekly publish limit of the scope is used up",
+    "tarballSizeLimitExceeded": "the package is larger than JSR's 20 MiB limit",
+    "malformedRequest": "JSR refused the request as malformed",
+    "invalidConfigFile": "JSR refused the package's config file",
+    "graphError": "JSR could not resolve the package's module graph",
+    "invalidPath": "the package contains a path JSR does not accept",
+    "missingConfigFile": "JSR found no config file in the package",
+}
+
+
+# ------------------------------------------------------------------ project facts
+
+
+def enabled(ctx: Context) -> bool:
+    if ctx.config.jsr.enabled is False:
+        return False
+    return ctx.project.target("jsr") is not None or ctx.config.jsr.enabled is True
+
+
+def package_dir(ctx: Context) -> Path:
+    target = ctx.project.target("jsr")
+    if target is not None and target.directory is not None:
+        return target.directory
+    return (ctx.root / ctx.config.jsr.directory).resolve()
+
+
+def _manifest(ctx: Context) -> tuple[Path, dict[str, Any]] | None:
+    """The first of deno.json, deno.jsonc, jsr.json with a ``name`` (JSR's own rule)."""
+    directory = package_dir(ctx)
+    for file in _MANIFESTS:
+        path = directory / file
+        if path.is_file():
+            try:
+                data = loads_jsonc(path.read_text(encoding="utf-8"), path)
+            except ConfigError as exc:
+                raise PermanentError(exc.what, why=exc.why, hint=exc.hint) from None
+            if isinstance(data.get("name"), str) and data["name"]:
+                return path, data
+    return None
+
+
+def package_name(ctx: Context) -> str:
+    """``@scope/name`` from detection, else from deno.json(c) / jsr.json."""
+    target = ctx.project.target("jsr")
+    if target is not None and target.package:
+        return target.package
+    found = _manifest(ctx)
+    if found is not None:
+        return str(found[1]["name"])
+    directory = package_dir(ctx)
+    raise PermanentError(
+        "cannot tell the JSR package's name",
+        why=f"no `name` in deno.json, deno.jsonc or jsr.json in {directory}",
+        hint='add `"name": "@scope/package"` to deno.json',
+    )
+
+
+def split_name(name: str) -> tuple[str, str]:
+    m = re.fullmatch(r"@([a-z0-9-]+)/([a-z0-9-]+)", name)
+    if not m:
+        raise PermanentError(
+            f"{name!r} is not a JSR package name",
+            hint='JSR names look like "@scope/package" (lower case, digits, dashes)',
+        )
+    return m.group(1), m.group(2)
+
+
+def jsr_url(ctx: Context) -> str:
+    url = ctx.settings.jsr_url
+    return url if url.endswith("/") else url + "/"
+
+
+def api_url(ctx: Context) -> str:
+    """deno's rule: the API lives at ``<origin>/api/`` (``api.jsr.io`` for jsr.io)."""
+    parts = urlsplit(jsr_url(ctx))
+    if parts.netloc == "jsr.io":
+        return "https://api.jsr.io/"
+    return f"{parts.scheme}://{parts.netloc}/api/"
+
+
+def _oidc(ctx: Context) -> bool:
+    return ctx.env.get("GITHUB_ACTIONS") == "true" and bool(
+        ctx.env.get("ACTIONS_ID_TOKEN_REQUEST_URL")
+    )
+
+
+# ------------------------------------------------------------------ registry reads
+
+
+@dataclass(frozen=True)
+class Published:
+    exists: bool
+    yanked: bool = False
+    files: dict[str, str] | None = None  # "/mod.ts" -> "sha256-<hex>"
+
+
+def read_published(ctx: Context, name: str, version: str) -> Published:
+    scope, pkg = split_name(name)
+    base = jsr_url(ctx)
+    what = f"cannot read {name} from JSR at {base}"
+    headers = {"Accept": "application/json"}
+    with http.client(headers=headers) as c:
+        meta_r = get(c, f"{base}@{scope}/{pkg}/meta.json", what)
+        if meta_r.status_code == 404:
+            return Published(False)
+        if meta_r.status_code != 200:
+            raise status_error(meta_r, what)
+        meta = json_of(meta_r, what)
+        versions = meta.get("versions") if isinstance(meta, dict) else None
+        entry = versions.get(version) if isinstance(versions, dict) else None
+        if not isinstance(entry, dict):
+            return Published(False)
+        files_r = get(c, f"{base}@{scope}/{pkg}/{version}_meta.json", what)
+        if files_r.status_code != 200:
+            raise status_error(files_r, what)
+        data = json_of(files_r, what)
+    manifest = data.get("manifest") if isinstance(data, dict) else None
+    files: dict[str, str] = {}
+    if isinstance(manifest, dict):
+        for path, info in manifest.items():
+            if isinstance(info, dict) and isinstance(info.get("checksum"), str):
+                files[str(path)] = info["checksum"]
+    return Published(True, bool(entry.get("yanked")), files)
+
+
+def differing_files(directory: Path, files: dict[str, str]) -> list[str]:
+    """Published paths whose local file is missing or has another sha256."""
+    wrong: list[str] = []
+    for path, checksum in sorted(files.items()):
+        local = directory / path.lstrip("/")
+        if not local.is_file():
+            wrong.append(f"{path} (not here)")
+            continue
+        digest = "sha256-" + hashlib.sha256(local.read_bytes()).hexdigest()
+        if digest != checksum:
+            wrong.append(path)
+    return wrong
+
+
+def judge(ctx: Context, name: str) -> Probe:
+    published = read_published(ctx, name, ctx.version)
+    base = jsr_url(ctx)
+    if not published.exists:
+        return Probe.todo(f"{name}@{ctx.version} is not on {base} yet")
+    directory = package_dir(ctx)
+    wrong = differing_files(directory, published.files or {})
+    if wrong:
+        return Probe.conflict(
+            f"JSR already has {name}@{ctx.version} with other content: "
+            f"{', '.join(wrong[:8])} differ{'s' if len(wrong) == 1 else ''} from {directory}",
+            hint="nothing was overwritten (JSR versions are immutable): bump the version with "
+            f"`shipit version patch` and release again; see {base}{name}@{ctx.version}",
+        )
+    evidence: Evidence = {
+        "package": name,
+        "version": ctx.version,
+        "url": f"{base}{name}@{ctx.version}",
+        "files": published.files or {},
+    }
+    if published.yanked:
+        evidence["yanked"] = True
+    return Probe.done(evidence, why=f"{name}@{ctx.version} is on {base} with this content")
+
+
+# ------------------------------------------------------------------ git state
+
+
+def dirty_files(directory: Path, env: dict[str, str]) -> list[str] | None:
+    """Paths git reports as changed or untracked under ``directory`` (None: not a repo)."""
+    git = proc.which("git", env)
+    if git is None:
+        return None
+    result = proc.run(
+        [git, "status", "--porcelain=v1", "--untracked-files=all", "--", "."],
+        cwd=directory,
+        env=env,
+        timeout=60,
+    )
+    if not result.ok:
+        return None
+    top = proc.run([git, "rev-parse", "--show-toplevel"], cwd=directory, env=env, timeout=30)
+    root = Path(top.stdout.strip()) if top.ok else directory
+    paths = []
+    for line in result.stdout.splitlines():
+        if len(line) > 3:
+            path = line[3:].split(" -> ")[-1].strip('"')
+            paths.append(str((root / path).resolve()))
+    return paths
+
+
+def own_files(ctx: Context) -> set[str]:
+    """Files shipit itself writes during a release: version sources and its .shipit/ tree."""
+    owned = {str((ctx.root / s.file).resolve()) for s in ctx.project.sources}
+    owned |= {str((ctx.root / vf.file).resolve()) for vf in ctx.config.project.version_files}
+    return owned
+
+
+# ------------------------------------------------------------------ the step
+
+
+class JsrPublish:
+    """Publish the package with ``deno publish``; verify through JSR's metadata."""
+
+    id = PUBLISH_ID
+    needs: tuple[str, ...] = ()
+    reversible = True  # by yanking (the version stays, hidden from resolution)
+
+    def describe(self, ctx: Context) -> str:
+        try:
+            name = package_name(ctx)
+        except ShipitError:
+            name = "<package>"
+        flags = " --no-provenance" if not _oidc(ctx) else ""
+        return (
+            f"publish {name}@{ctx.version} to {jsr_url(ctx)}\n"
+            f"JSR_URL={jsr_url(ctx)} deno publish --token ***{flags}  (in {package_dir(ctx)})"
+        )
+
+    def probe(self, ctx: Context) -> Probe:
+        return judge(ctx, package_name(ctx))
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        name = package_name(ctx)
+        split_name(name)
+        progress.status(f"checking {jsr_url(ctx)}")
+        before = judge(ctx, name)
+        if before.state is ProbeState.DONE:
+            progress.log(before.why or "already published")
+            return dict(before.evidence)
+        if before.state is ProbeState.CONFLICT:
+            raise PermanentError(before.why or "conflict", hint=before.hint)
+        found = _manifest(ctx)
+        if found is not None and found[1].get("version") != ctx.version:
+            raise PermanentError(
+                f"{found[0]} says version {found[1].get('version')!r}, "
+                f"but the release is {ctx.version}",
+                why="deno would publish the version its config file names",
+                hint=f"run `shipit version sync` (or set {ctx.version} in {found[0].name})",
+            )
+        token = ctx.settings.jsr_token
+        if not token and not _oidc(ctx):
+            raise PermanentError(
+                f"no JSR token to publish {name}",
+                why="JSR_TOKEN is not set and this is not GitHub Actions with OIDC",
+                hint=TOKEN_HINT,
+            )
+        argv = self._argv(ctx, token)
+        env = dict(ctx.env)
+        env.update({"JSR_URL": jsr_url(ctx), "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"})
+        argv += self._dirty_flag(ctx, env)
+
+        def on_line(line: str) -> None:
+            progress.log(line)
+            if line.startswith("Publishing"):
+                progress.status(f"JSR is processing {name}@{ctx.version}")
+
+        progress.status(f"deno publish {name}@{ctx.version}")
+        result = proc.run(argv, cwd=package_dir(ctx), env=env, timeout=TIMEOUT_S, on_line=on_line)
+        if result.ok:
+            after = self._settle(ctx, name, progress, SETTLE_S)
+            if after.state is ProbeState.DONE:
+                return dict(after.evidence)
+            if after.state is ProbeState.CONFLICT:
+                raise PermanentError(after.why or "conflict", hint=after.hint)
+            raise OutcomeUnknown(
+                f"deno reported {name}@{ctx.version} published, but JSR does not list it",
+                why=relevant_lines(result.output),
+                hint="shipit checks JSR again before retrying",
+            )
+        return self._failed(ctx, name, result, progress)
+
+    @staticmethod
+    def _argv(ctx: Context, token: str | None) -> list[str]:
+        deno = proc.require("deno", hint=DENO_HINT, env=ctx.env)
+        argv = [deno, "publish"]
+        if token:
+            register(token)
+            argv += ["--token", token]
+        if not _oidc(ctx):
+            argv.append("--no-provenance")
+        return argv
+
+    @staticmethod
+    def _dirty_flag(ctx: Context, env: dict[str, str]) -> list[str]:
+        """``--allow-dirty`` only when every uncommitted file is one shipit wrote."""
+        dirty = dirty_files(package_dir(ctx), env)
+        if not dirty:
+            return []
+        shipit_dir = str((ctx.root / ".shipit").resolve())
+        owned = own_files(ctx)
+        foreign = [p for p in dirty if p not in owned and not p.startswith(shipit_dir + "/")]
+        if foreign:
+            shown = [
+                str(Path(p).relative_to(ctx.root)) if p.startswith(str(ctx.root)) else p
+                for p in foreign
+            ]
+            raise PermanentError(
+                "the JSR package directory has uncommitted changes",
+                why="deno publish refuses them: " + ", ".join(shown[:10]),
+                hint="commit or remove these files (`git status`), then `shipit resume`",
+            )
+        return ["--allow-dirty"]
+
+    def _settle(self, ctx: Context, name: str, progress: Progress, limit: float) -> Probe:
+        """Probe until JSR lists the version or ``limit`` seconds pass (a visible wait)."""
+        start = time.monotonic()
+        while True:
+            try:
+                probe = judge(ctx, name)
+            except TransientError:
+                probe = Probe.todo("JSR did not answer")
+            waited = time.monotonic() - start
+            if probe.state is not ProbeState.TODO or waited >= limit:
+                return probe
+            progress.status(
+                f"waiting for JSR to finish processing {name}@{ctx.version} ({waited:.0f}s)"
+            )
+            time.sleep(min(1.0, max(0.0, limit - waited)))
+
+    def _failed(self, ctx: Context, name: str, result: proc.Result, progress: Progress) -> Evidence:
+        out = result.output
+        lines = relevant_lines(out)
+        what = f"deno could not publish {name}@{ctx.version} to {jsr_url(ctx)}"
+        if result.timed_out:
+            raise OutcomeUnknown(what, why=f"deno publish timed out after {TIMEOUT_S:.0f}s")
+        if "don't exist" in out or "does not exist" in out:
+            link = re.search(r"(https?://\S+/new\?\S+)", out)
+            raise PermanentError(
+                f"the JSR package {name} does not exist yet",
+                why=lines,
+                hint=f"create it at {link.group(1) if link else jsr_url(ctx) + 'new'} "
+                "(or with `POST /api/scopes/<scope>/packages`), then `shipit resume`",
+            )
+        if "uncommitted changes" in out:
+            raise PermanentError(
+                "deno refused to publish from a directory with uncommitted changes",
+                why=lines,
+                hint="commit or remove them (`git status`), then `shipit resume`",
+            )
+        if "No means to authenticate" in out:
+            raise PermanentError(f"no JSR token to publish {name}", why=lines, hint=TOKEN_HINT)
+        caused = _caused_by(out)
+        code_m = re.search(r"\((\w+)\)\s*$", caused)
+        code = code_m.group(1) if code_m else None
+        if code in ("invalidBearerToken", "missingAuthentication"):
+            raise PermanentError(
+                f"JSR rejected the token for {jsr_url(ctx)}: {code}", why=lines, hint=TOKEN_HINT
+            )
+        if code is not None and code in _PERMANENT_CODES:
+            raise PermanentError(
+                f"{what}: {_PERMANENT_CODES[code]} ({code})",
+                why=lines,
+                hint="fix what JSR names above, then `shipit resume`",
+            )
+        status_m = re.match(r"(\d{3}) ", caused)
+        status = int(status_m.group(1)) if status_m else None
+        if status in (408, 429):
+            raise TransientError(what, why=lines, hint="JSR is busy; shipit retries")
+        if (status is not None and status >= 500) or code == "internalServerError":
+            return self._maybe_published(ctx, name, what, lines, progress)
+        if re.search(r"Connection refused|dns error|failed to lookup", caused, re.I):
+            raise TransientError(what, why=lines, hint="check JSR_URL and the network")
+        if re.search(
+            r"error sending request|connection closed|connection reset|timed out|"
+            r"broken pipe|unexpected EOF|IncompleteMessage",
+            caused,
+            re.I,
+        ):
+            return self._maybe_published(ctx, name, what, lines, progress)
+        if status is not None and 400 <= status < 500:
+            raise PermanentError(what, why=lines, hint="fix what JSR names above, then resume")
+        raise PermanentError(what, why=lines, hint="fix what deno names above, then resume")
+
+    def _maybe_published(
+        self, ctx: Context, name: str, what: str, lines: str, progress: Progress
+    ) -> Evidence:
+        """The upload may have reached JSR: wait for it to show up, else say we do not know."""
+        probe = self._settle(ctx, name, progress, SETTLE_S / 3)
+        if probe.state is ProbeState.DONE:
+            progress.log(f"JSR lists {name}@{ctx.version} after all")
+            return dict(probe.evidence)
+        if probe.state is ProbeState.CONFLICT:
+            raise PermanentError(probe.why or what, hint=probe.hint)
+        raise OutcomeUnknown(what, why=lines, hint="shipit checks JSR again before retrying")
+
+    def undo(self, ctx: Context) -> Undo:
+        name = package_name(ctx)
+        scope, pkg = split_name(name)
+        published = read_published(ctx, name, ctx.version)
+        manage = f"{jsr_url(ctx)}{name}/versions"
+        if not published.exists:
+            return Undo.nothing(f"{name}@{ctx.version} is not on {jsr_url(ctx)}")
+        if published.yanked:
+            return Undo.undone(f"{name}@{ctx.version} is already yanked")
+        if differing_files(package_dir(ctx), published.files or {}):
+            return Undo.irreversible(
+                f"JSR holds {name}@{ctx.version} with content shipit did not publish; left alone",
+                hint=f"look at it on {manage}",
+            )
+        token = ctx.settings.jsr_token
+        hint = f"yank it on {manage} (scope admins only); JSR versions cannot be deleted"
+        if not token:
+            return Undo.irreversible(f"no JSR_TOKEN to yank {name}@{ctx.version}", hint=hint)
+        register(token)
+        url = f"{api_url(ctx)}scopes/{scope}/packages/{pkg}/versions/{ctx.version}"
+        with http.client(token=token) as c:
+            try:
+                response = c.patch(url, json={"yanked": True})
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, f"cannot yank {name}@{ctx.version}") from None
+        if response.status_code in (200, 204):
+            return Undo.undone(f"yanked {name}@{ctx.version} on {jsr_url(ctx)}")
+        if response.status_code in (401, 403):
+            return Undo.irreversible(
+                f"JSR refused to yank {name}@{ctx.version} with this token "
+                f"({response.status_code} {_code_of(response)})",
+                hint=hint,
+            )
+        raise status_error(response, f"cannot yank {name}@{ctx.version}")
+
+
+def _caused_by(output: str) -> str:
+    """The first line after deno's ``Caused by:`` (without a ``0:`` prefix)."""
+    m = re.search(r"Caused by:\s*\n\s*(?:0:\s*)?(.+)", output)
+    return m.group(1).strip() if m else ""
+
+
+def _code_of(response: httpx.Response) -> str:
+    try:
+        data: Any = response.json()
+    except ValueError:
+        return ""
+    return str(data.get("code", "")) if isinstance(data, dict) else ""
+
+
+def publish_steps(ctx: Context) -> list[Step]:
+    return [JsrPublish()] if enabled(ctx) else []
