@@ -363,8 +363,8 @@ def test_faults_on_the_jsr_server(jsr_auto: Proc) -> None:
     body = tarball(package_files("flt", name, "1.0.0"))
     try:
         # status: answered as told, nothing published
-        add_faults(url, {"method": "POST", "path": path, "action": "status", "status": 503,
-                         "headers": {"Retry-After": "1"}, "body": {"code": "busy"}, "times": 2})  # fmt: skip
+        rule = {"method": "POST", "path": path, "action": "status", "status": 503, "times": 2}
+        add_faults(url, {**rule, "headers": {"Retry-After": "1"}, "body": {"code": "busy"}})
         rules = client(base_url=url).get("/_shipit/faults").json()["rules"]
         assert rules[0]["remaining"] == 2
         for _ in range(2):
