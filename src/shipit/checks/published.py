@@ -113,7 +113,7 @@ def _pypi_file_version(filename: str) -> str | None:
 
 
 def _unreachable(exc: Exception, url: str) -> str:
-    return f"{url} did not answer ({type(exc).__name__}: {exc})"
+    return f"{url} does not answer ({type(exc).__name__}: {exc})"
 
 
 @dataclass
@@ -139,9 +139,16 @@ class PublishedLookup:
                     self._cache[key] = self._lookup(target, package, version, directory)
                 except httpx.HTTPError as exc:
                     self._cache[key] = PublishedState(
-                        target, package, version, False, error=_unreachable(exc, target)
+                        target, package, version, False, error=_unreachable(exc, self._url(target))
                     )
             return self._cache[key]
+
+    def _url(self, target: str) -> str:
+        if target == "npm":
+            return self.settings.npm_registry
+        if target == "jsr":
+            return self.settings.jsr_url
+        return pypi_index_url(self.config, self.settings)
 
     def _lookup(self, target: str, package: str, version: str, directory: Path) -> PublishedState:
         if target == "npm":
