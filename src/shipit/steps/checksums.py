@@ -330,7 +330,7 @@ class SignChecksums:
     """A detached signature of SHA256SUMS, verified with the standard tool."""
 
     id = SIGN_ID
-    needs = (SUMS_ID,)
+    needs: tuple[str, ...] = (SUMS_ID,)
     reversible = True
 
     def describe(self, ctx: Context) -> str:
