@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,9 @@ def executable() -> str:
 def write_htpasswd(path: Path, token: str) -> None:
     """Write an htpasswd file whose only user is ``__token__`` with ``token`` as password."""
     try:
-        from passlib.apache import HtpasswdFile
+        with warnings.catch_warnings():  # passlib imports the deprecated `crypt` module
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from passlib.apache import HtpasswdFile
     except ImportError:  # pragma: no cover - part of the sandbox extra
         raise ToolMissingError(
             "passlib is not installed",
