@@ -28,9 +28,18 @@ HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "202
 def gh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
     data = tmp_path_factory.mktemp("gh-data")
     proc = start(
-        MODULE, "--data", str(data), "--token", TOKEN, "--read-token", "reader",
-        "--repo", REPO, "--repo", "acme/other",
-    )  # fmt: skip
+        MODULE,
+        "--data",
+        str(data),
+        "--token",
+        TOKEN,
+        "--read-token",
+        "reader",
+        "--repo",
+        REPO,
+        "--repo",
+        "acme/other",
+    )
     try:
         yield proc
     finally:
@@ -62,9 +71,16 @@ def upload(
 def new_draft(c: httpx.Client, tag: str) -> dict[str, object]:
     resp = c.post(
         f"/repos/{REPO}/releases",
-        json={"tag_name": tag, "target_commitish": "main", "name": tag, "body": "notes",
-              "draft": True, "prerelease": False, "generate_release_notes": False},
-    )  # fmt: skip
+        json={
+            "tag_name": tag,
+            "target_commitish": "main",
+            "name": tag,
+            "body": "notes",
+            "draft": True,
+            "prerelease": False,
+            "generate_release_notes": False,
+        },
+    )
     assert resp.status_code == 201, resp.text
     return dict(resp.json())
 
@@ -194,8 +210,9 @@ def test_pagination_lists_every_release(gh: Proc) -> None:
 def test_rate_limit_exhausted_answers_403_with_remaining_zero(
     spawn: Callable[..., Proc], tmp_path: Path
 ) -> None:
-    proc = spawn(MODULE, "--data", str(tmp_path), "--token", TOKEN, "--repo", REPO,
-                 "--rate-limit", "3")  # fmt: skip
+    proc = spawn(
+        MODULE, "--data", str(tmp_path), "--token", TOKEN, "--repo", REPO, "--rate-limit", "3"
+    )
     with api(proc.url) as c:
         remaining = [int(c.get(f"/repos/{REPO}").headers["x-ratelimit-remaining"]) for _ in "abc"]
         assert remaining == [2, 1, 0]
@@ -291,8 +308,16 @@ def test_faults_on_the_github_server(gh: Proc) -> None:
             up = f"/releases/{draft['id']}/assets$"
 
             # 502 during an upload leaves a starter asset (asset_state), like GitHub
-            add_faults(url, {"method": "POST", "path": up, "action": "status", "status": 502,
-                             "asset_state": "starter"})  # fmt: skip
+            add_faults(
+                url,
+                {
+                    "method": "POST",
+                    "path": up,
+                    "action": "status",
+                    "status": 502,
+                    "asset_state": "starter",
+                },
+            )
             resp = upload(c, draft, "one", b"1111")
             assert resp.status_code == 502
             assert [(a["name"], a["state"]) for a in c.get(assets_path).json()] == [
@@ -300,8 +325,15 @@ def test_faults_on_the_github_server(gh: Proc) -> None:
             ]
 
             # drop_after_body with asset_state: body read, asset left starter, no answer
-            add_faults(url, {"method": "POST", "path": up, "action": "drop_after_body",
-                             "asset_state": "starter"})  # fmt: skip
+            add_faults(
+                url,
+                {
+                    "method": "POST",
+                    "path": up,
+                    "action": "drop_after_body",
+                    "asset_state": "starter",
+                },
+            )
             with pytest.raises(httpx.TransportError):
                 upload(c, draft, "two", b"2222")
             states = {a["name"]: a["state"] for a in c.get(assets_path).json()}
@@ -321,17 +353,27 @@ def test_faults_on_the_github_server(gh: Proc) -> None:
             assert "four" not in {a["name"] for a in c.get(assets_path).json()}
 
             # status with Retry-After on an API call; rate-limit headers still present
-            add_faults(url, {"method": "POST", "path": f"^/repos/{REPO}/releases$",
-                             "status": 429, "headers": {"Retry-After": "1"},
-                             "body": {"message": "You have exceeded a secondary rate limit."}})  # fmt: skip
+            secondary = {"message": "You have exceeded a secondary rate limit."}
+            add_faults(
+                url,
+                {
+                    "method": "POST",
+                    "path": f"^/repos/{REPO}/releases$",
+                    "status": 429,
+                    "headers": {"Retry-After": "1"},
+                    "body": secondary,
+                },
+            )
             resp = c.post(f"/repos/{REPO}/releases", json={"tag_name": "never"})
             assert resp.status_code == 429 and resp.headers["retry-after"] == "1"
             assert "x-ratelimit-remaining" in resp.headers
             assert "secondary rate limit" in resp.json()["message"]
 
             # delay
-            add_faults(url, {"method": "GET", "path": f"^/repos/{REPO}$", "action": "delay",
-                             "delay_s": 0.4})  # fmt: skip
+            add_faults(
+                url,
+                {"method": "GET", "path": f"^/repos/{REPO}$", "action": "delay", "delay_s": 0.4},
+            )
             t0 = time.monotonic()
             assert c.get(f"/repos/{REPO}").status_code == 200
             assert time.monotonic() - t0 >= 0.4

@@ -289,9 +289,16 @@ def test_task_goes_pending_processing_success(jsr: Proc) -> None:
     task = resp.json()
     assert task["status"] == "pending" and task["error"] is None
     assert set(task) == {
-        "id", "status", "error", "user", "packageScope", "packageName", "packageVersion",
-        "createdAt", "updatedAt",
-    }  # fmt: skip
+        "id",
+        "status",
+        "error",
+        "user",
+        "packageScope",
+        "packageName",
+        "packageVersion",
+        "createdAt",
+        "updatedAt",
+    }
     seen = []
     deadline = time.monotonic() + 5
     with client(base_url=jsr.url) as c:
@@ -339,9 +346,17 @@ def test_yank_and_state_survive_a_restart(tmp_path: Path) -> None:
 
 def test_yank_needs_a_scope_admin(spawn: Callable[..., Proc], tmp_path: Path) -> None:
     proc = spawn(
-        MODULE, "--data", str(tmp_path), "--token", TOKEN, "--scope-admin-token", "admin-t",
-        "--auto-create", "--processing-delay", "0",
-    )  # fmt: skip
+        MODULE,
+        "--data",
+        str(tmp_path),
+        "--token",
+        TOKEN,
+        "--scope-admin-token",
+        "admin-t",
+        "--auto-create",
+        "--processing-delay",
+        "0",
+    )
     body = tarball(package_files("adm", "p1", "1.0.0"))
     assert raw_publish(proc.url, "adm", "p1", "1.0.0", body).status_code == 200
     path = "/api/scopes/adm/packages/p1/versions/1.0.0"
@@ -408,9 +423,14 @@ def test_deno_publish_through_a_503_fault(jsr_auto: Proc, tmp_path: Path) -> Non
     pkg = make_package(tmp_path, "auto", name, "1.0.0")
     add_faults(
         jsr_auto.url,
-        {"method": "POST", "path": f"/packages/{name}/versions/", "action": "status",
-         "status": 503, "body": {"code": "internalServerError", "message": "try again"}},
-    )  # fmt: skip
+        {
+            "method": "POST",
+            "path": f"/packages/{name}/versions/",
+            "action": "status",
+            "status": 503,
+            "body": {"code": "internalServerError", "message": "try again"},
+        },
+    )
     try:
         result = deno_publish(pkg, jsr_auto.url, TOKEN)
     finally:
