@@ -31,7 +31,14 @@ from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, S
 from shipit.errors import ConfigError, ShipitError
 from shipit.project.manifests import loads_jsonc
 from shipit.redact import register
-from shipit.steps._registry import get, json_of, relevant_lines, status_error, transport_error
+from shipit.steps._registry import (
+    get,
+    json_of,
+    relevant_lines,
+    shield_shipit_dir,
+    status_error,
+    transport_error,
+)
 
 PUBLISH_ID = "jsr:publish"
 TIMEOUT_S = 900.0
@@ -296,6 +303,7 @@ class JsrPublish:
                 why="JSR_TOKEN is not set and this is not GitHub Actions with OIDC",
                 hint=TOKEN_HINT,
             )
+        shield_shipit_dir(ctx.root)
         argv = self._argv(ctx, token)
         env = dict(ctx.env)
         env.update({"JSR_URL": jsr_url(ctx), "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"})

@@ -33,6 +33,7 @@ from shipit.steps._registry import (
     relevant_lines,
     sha1_file,
     sha512_integrity,
+    shield_shipit_dir,
     status_error,
 )
 
@@ -343,6 +344,7 @@ class NpmPack:
                 hint=f"run `shipit version sync` (or set {ctx.version} in package.json)",
             )
         ctx.dist_dir.mkdir(parents=True, exist_ok=True)
+        shield_shipit_dir(ctx.root)
         progress.status("npm pack")
         argv = [_npm(), "pack", "--json", "--pack-destination", str(ctx.dist_dir)]
         result = proc.run(argv, cwd=directory, env=_base_env(ctx), timeout=TIMEOUT_S)
@@ -363,6 +365,18 @@ class NpmPack:
                 hint="update npm (`npm install -g npm`) and try again",
             )
         tarball = ctx.dist_dir / str(info["filename"])
+        leaked = [
+            str(f.get("path"))
+            for f in info.get("files") or []
+            if isinstance(f, dict) and str(f.get("path", "")).startswith(".shipit/")
+        ]
+        if leaked:
+            tarball.unlink(missing_ok=True)
+            raise PermanentError(
+                "npm would pack shipit's own files into the package",
+                why=", ".join(leaked[:5]),
+                hint='add ".shipit/" to .npmignore (or list your files in package.json "files")',
+            )
         integrity = sha512_integrity(tarball)
         if info.get("integrity") and info["integrity"] != integrity:
             raise PermanentError(

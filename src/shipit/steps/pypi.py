@@ -32,6 +32,7 @@ from shipit.steps._registry import (
     get,
     relevant_lines,
     sha256_file,
+    shield_shipit_dir,
     status_error,
     transport_error,
 )
@@ -306,6 +307,7 @@ class PypiBuild:
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
+        shield_shipit_dir(ctx.root)
         argv = self._argv(ctx)
         progress.status("building sdist and wheel")
         result = proc.run(
