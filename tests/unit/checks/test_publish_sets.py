@@ -1,0 +1,49 @@
+"""JSR include/exclude selection, deno.jsonc reading, and the .env rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shipit.checks.artifacts import glob_match, jsr_files, read_jsonc
+from shipit.checks.secrets import is_env_file
+
+FILES = ["deno.json", "mod.ts", "mod_test.ts", "src/a.ts", "src/b_test.ts", "docs/x.md", ".env"]
+
+
+def test_default_is_every_file_git_keeps() -> None:
+    assert jsr_files(Path("."), {}, FILES) == FILES
+
+
+def test_include_and_exclude() -> None:
+    config = {"publish": {"include": ["mod.ts", "src/", "deno.json"], "exclude": ["**/*_test.ts"]}}
+    assert jsr_files(Path("."), config, FILES) == ["deno.json", "mod.ts", "src/a.ts"]
+
+
+def test_top_level_exclude_and_negation() -> None:
+    config = {"exclude": ["docs/", "src/"], "publish": {"exclude": ["!src/a.ts"]}}
+    assert jsr_files(Path("."), config, FILES) == [
+        "deno.json",
+        "mod.ts",
+        "mod_test.ts",
+        "src/a.ts",
+        ".env",
+    ]
+
+
+def test_glob_forms() -> None:
+    assert glob_match("src/deep/x.ts", "./src")
+    assert glob_match("mod.ts", "**/*.ts")
+    assert glob_match("a/b/c_test.ts", "**/*_test.ts")
+    assert not glob_match("mod.ts", "src/")
+
+
+def test_jsonc(tmp_path: Path) -> None:
+    p = tmp_path / "deno.jsonc"
+    p.write_text('{\n  // comment\n  "name": "@a/b", /* block */\n  "url": "http://x//y",\n}\n')
+    assert read_jsonc(p) == {"name": "@a/b", "url": "http://x//y"}
+
+
+def test_env_file_rule() -> None:
+    assert is_env_file(".env") and is_env_file("pkg/.env.production")
+    assert is_env_file("dist.whl!.env")
+    assert not is_env_file(".env.example") and not is_env_file("env.ts")
