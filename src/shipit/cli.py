@@ -16,6 +16,8 @@ from typing import Annotated
 
 import click
 import typer
+from typer._click import Context as TyperClickContext
+from typer._click.exceptions import ClickException as TyperClickException
 
 from shipit import __version__
 from shipit.commands import (
@@ -31,6 +33,19 @@ from shipit.commands.common import Globals, ci_from_env
 from shipit.errors import ExitCode, ShipitError
 from shipit.redact import RedactingFilter, redact, register_env
 from shipit.ui.errors import render_error
+
+_typer_display_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_display_type(self: typer.core.TyperOption, ctx: TyperClickContext) -> str | None:
+    """Plain flags (--json, -v) show no `<bool>` type in --help; other options keep theirs."""
+    return None if self.is_flag else _typer_display_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_display_type  # type: ignore[method-assign]
+# typer >= 0.20 vendors click as typer._click: its usage errors are not click's classes.
+_USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException, TyperClickException)
+_ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
 
 app = typer.Typer(
     name="shipit",
@@ -142,11 +157,11 @@ def main(argv: list[str] | None = None) -> None:
         code = int(exc.exit_code)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except _ABORTS:
         sys.stderr.write("\ninterrupted\n")
         code = int(ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
+    except _USAGE_ERRORS as exc:
+        exc.show()  # type: ignore[attr-defined]
         code = int(ExitCode.USAGE)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted: nothing more was started\n")
