@@ -146,25 +146,25 @@ class CommitStep:
             and (made == head or git.is_ancestor(ctx.root, made, head))
         ):
             return Probe.done({"commit": made}, why=f"release commit {made[:12]} exists")
-        if (
-            head
-            and not stale_sources(ctx)
-            and head != ctx.commit
-            and _head_message(ctx) == (commit_message(ctx))
-        ):
-            return Probe.done({"commit": head}, why=f"release commit {head[:12]} is HEAD")
         stale = stale_sources(ctx)
-        if not stale:
+        if head and not stale and head_is_release_commit(ctx):
+            return Probe.done({"commit": head}, why=f"release commit {head[:12]} is HEAD")
+        if not stale and not _uncommitted_sources(ctx):
             return Probe.done({"commit": head or ctx.commit}, why="versions already agree")
-        return Probe.todo(f"{len(stale)} file(s) do not say {ctx.version} yet")
+        return Probe.todo(
+            f"{len(stale)} file(s) do not say {ctx.version} yet"
+            if stale
+            else "the version files are written but not committed"
+        )
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:
-        files = sync_versions(ctx)
+        sync_versions(ctx)
         checkpoint(self.id)
-        progress.status(f"committing {', '.join(map(str, files))}")
+        files = _uncommitted_sources(ctx)  # also those written by an interrupted run
         head = git.head_commit(ctx.root)
-        if not files or not _has_changes(ctx.root, files):
+        if not files:
             return {"commit": head or ctx.commit, "files": [], "note": "nothing to commit"}
+        progress.status(f"committing {', '.join(map(str, files))}")
         commit = git.commit_files(ctx.root, files, commit_message(ctx))
         return {"commit": commit, "parent": head, "files": [str(f) for f in files]}
 
@@ -193,19 +193,26 @@ class CommitStep:
         return Undo.undone(f"removed release commit {made[:12]} from {branch}")
 
 
-def _head_message(ctx: Context) -> str:
+def head_is_release_commit(ctx: Context) -> bool:
+    """HEAD is this release's commit (its message), e.g. after a crash or a lost journal."""
     result = git._git(ctx.root, "log", "-1", "--format=%B")
-    return result.stdout.strip() if result.ok else ""
+    return result.ok and result.stdout.strip() == commit_message(ctx)
 
 
-def _has_changes(root: Path, files: list[Path]) -> bool:
-    result = git._git(root, "status", "--porcelain", "--", *map(str, files))
-    return bool(result.stdout.strip())
+def _uncommitted_sources(ctx: Context) -> list[Path]:
+    """Version files with uncommitted changes."""
+    files = [str(s.file) for s in _fresh_project(ctx).sources] if ctx.project.sources else []
+    if not files:
+        return []
+    result = git._git(ctx.root, "status", "--porcelain", "--", *files)
+    changed = {line[3:].strip() for line in result.stdout.splitlines() if len(line) > 3}
+    return [Path(f) for f in files if f in changed]
 
 
 def commit_steps(ctx: Context) -> list[Step]:
-    """``git:commit`` when a version source disagrees with the release version."""
-    if ctx.evidence_of(COMMIT) or stale_sources(ctx):
+    """``git:commit`` when a version source disagrees with the release version (or HEAD is
+    already this release's commit: the step then probes DONE and gives the tag its commit)."""
+    if ctx.evidence_of(COMMIT) or stale_sources(ctx) or head_is_release_commit(ctx):
         return [CommitStep()]
     return []
 
@@ -286,6 +293,7 @@ class TagStep:
             )
         except git.TagExistsError:
             target = git.local_tag_commit(ctx.root, ctx.tag) or ""
+        checkpoint(self.id)
         if target != intended:
             raise PermanentError(
                 f"tag {ctx.tag} points at {target[:12]}, not at {intended[:12]}",
