@@ -1,14 +1,360 @@
-"""CLI: `shipit status` (placeholder until the Operator experience part lands)."""
+"""CLI: `shipit status [--watch] [--json]`: where the project's releases stand, in one screen.
+
+Gathers the project's version and sources (``shipit.project.detect``), git (branch, last
+release tag), what each enabled registry and GitHub have live (``shipit.live_versions``, in
+parallel, a timeout each), and the current or last release from its journal; then says what
+to do next. ``--watch`` redraws while a release runs in another terminal: it only reads the
+journal (writes are atomic) and never takes the release lock.
+"""
 
 from __future__ import annotations
 
-import typer
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any
 
-from shipit.commands._stub import not_available
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from shipit import live_versions
+from shipit.commands.common import globals_of
+from shipit.config import Config, Settings
+from shipit.engine import journal as journal_mod
+from shipit.errors import ShipitError
+from shipit.redact import redact
+from shipit.ui.status_view import (
+    GitInfo,
+    NextStep,
+    ProjectInfo,
+    ReleaseInfo,
+    SourceInfo,
+    StatusReport,
+    StepInfo,
+    render,
+)
+
+TERMINAL_STATES = frozenset(
+    {"released", "failed", "interrupted", "rolled-back", "partly-rolled-back"}
+)
+
+
+# ---------------------------------------------------------------- gathering
+
+
+def project_info(root: Path, config: Config, env: Mapping[str, str]) -> ProjectInfo:
+    try:
+        from shipit.project.detect import detect
+
+        project = detect(root, config, env)
+    except ShipitError as exc:
+        return ProjectInfo(None, str(root), None, False, [], {}, error=redact(exc.what))
+    sources = [SourceInfo(str(s.file), s.kind, s.version) for s in project.sources]
+    targets: dict[str, str] = {
+        str(t.name): t.package or "?" for t in project.enabled_targets if t.name != "binaries"
+    }
+    return ProjectInfo(
+        name=project.name or config.project.name,
+        root=str(project.root),
+        version=project.version,
+        consistent=project.consistent,
+        sources=sources,
+        targets=targets,
+    )
+
+
+def git_info(root: Path, config: Config) -> GitInfo:
+    try:
+        from shipit import git
+
+        st = git.state(root, remote=config.release.remote, tag_format=config.release.tag_format)
+    except ShipitError as exc:
+        return GitInfo(None, None, None, None, None, error=redact(exc.what))
+    return GitInfo(st.branch, st.head, st.clean, st.last_tag, redact(st.remote_url or "") or None)
+
+
+def _alive(info: journal_mod.LockInfo) -> bool:
+    if info.host != socket.gethostname():
+        return True  # cannot tell from here: trust the lock file
+    try:
+        os.kill(info.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _urls(value: Any) -> list[str]:
+    found: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str) and v.startswith(("http://", "https://")):
+            if v not in found:
+                found.append(v)
+        elif isinstance(v, dict):
+            for item in v.values():
+                walk(item)
+        elif isinstance(v, list):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return found
+
+
+def release_info(root: Path) -> ReleaseInfo | None:
+    """The newest release's journal, read without the lock."""
+    try:
+        journal = journal_mod.latest(root)
+    except ShipitError:
+        return None
+    if journal is None:
+        return None
+    holder = journal_mod.ReleaseLock(root).holder()
+    running = holder is not None and _alive(holder)
+    steps: list[StepInfo] = []
+    for step_id, entry in journal.steps().items():
+        error = entry.get("error") or None
+        what = hint = None
+        if isinstance(error, dict):
+            what = error.get("what")
+            if error.get("why"):
+                what = f"{what}: {error['why']}" if what else error["why"]
+            hint = error.get("hint")
+        elif error:
+            what = str(error)
+        duration = entry.get("duration_s")
+        steps.append(
+            StepInfo(
+                id=step_id,
+                state=str(entry.get("state", "pending")),
+                attempts=int(entry.get("attempts") or 0),
+                duration_s=float(duration) if isinstance(duration, int | float) else None,
+                urls=_urls(entry.get("evidence") or {}),
+                error=redact(str(what)) if what else None,
+                hint=redact(str(hint)) if hint else None,
+                note=redact(str(entry["note"])) if entry.get("note") else None,
+            )
+        )
+    data = journal.data
+    top_error = data.get("error")
+    error_text = None
+    if isinstance(top_error, dict):
+        error_text = top_error.get("what")
+    elif isinstance(top_error, str):
+        error_text = top_error
+    return ReleaseInfo(
+        tag=journal.tag,
+        version=journal.version,
+        state=journal.state,
+        started_at=data["inputs"].get("started_at"),
+        updated_at=data.get("updated_at"),
+        directory=str(journal.release_dir),
+        running=running,
+        holder=(
+            f"pid {holder.pid} on {holder.host}, `shipit {holder.command}` since {holder.since}"
+            if running and holder
+            else None
+        ),
+        steps=steps,
+        error=redact(str(error_text)) if error_text else None,
+    )
+
+
+def next_steps(
+    project: ProjectInfo,
+    git: GitInfo,
+    release: ReleaseInfo | None,
+    live: list[live_versions.LiveVersion],
+    tag_format: str = "v{version}",
+) -> list[NextStep]:
+    """What a person should type next, most useful first."""
+    out: list[NextStep] = []
+    if project.error:
+        return [NextStep("shipit version", f"fix the project first: {project.error}")]
+    if git.error:
+        return [NextStep("git status", f"fix the repository first: {git.error}")]
+    if not project.consistent:
+        out.append(NextStep("shipit version sync", "make every version source agree"))
+    if release is not None:
+        pending = [s.id for s in release.steps if s.state not in ("done", "skipped")]
+        failed = [s for s in release.steps if s.state in ("failed", "conflict")]
+        if release.running:
+            verb = "rollback" if release.state == "rolling-back" else "release"
+            out.append(
+                NextStep(
+                    "shipit status --watch",
+                    f"a {verb} of {release.tag} is running ({release.holder}); follow it live",
+                )
+            )
+            return out
+        if release.state in ("failed", "interrupted", "releasing", "planned"):
+            why = f"finish {release.tag}: {len(pending)} step(s) left"
+            if failed:
+                why += f", {failed[0].id} failed"
+                if failed[0].hint:
+                    why += f" (first: {failed[0].hint})"
+            out.append(NextStep("shipit resume", why))
+            out.append(NextStep("shipit rollback", f"or undo what {release.tag} already did"))
+            return out
+        if release.state == "rolling-back":
+            out.append(NextStep("shipit rollback", f"finish rolling back {release.tag}"))
+            return out
+        if release.state == "partly-rolled-back":
+            stuck = [s.id for s in release.steps if s.state == "irreversible"]
+            out.append(
+                NextStep(
+                    "shipit status",
+                    f"{', '.join(stuck) or 'some steps'} could not be undone: see their hints",
+                )
+            )
+    version = project.version
+    if version is None:
+        out.append(NextStep("shipit version set 0.1.0", "no version found in any manifest"))
+        return out
+    tag = tag_format.replace("{version}", version)
+    released_here = release is not None and release.state == "released" and release.tag == tag
+    live_everywhere = bool(live) and all(lv.has_current for lv in live if lv.ok)
+    if released_here or (git.last_tag == tag and live_everywhere):
+        out.append(
+            NextStep(
+                "shipit version set <next>",
+                f"{tag} is released; bump the version for the next release",
+            )
+        )
+        return out
+    if release is not None and release.state in ("rolled-back", "partly-rolled-back"):
+        out.append(NextStep("shipit release", f"try {tag} again once the cause is fixed"))
+        return out
+    out.append(NextStep("shipit check", f"see whether {version} is ready to release"))
+    out.append(NextStep("shipit release", f"release {version} as {tag}"))
+    return out
+
+
+def collect(
+    root: Path,
+    config: Config,
+    settings: Settings,
+    env: Mapping[str, str],
+    *,
+    timeout: float = 5.0,
+    probe: bool = True,
+    previous_live: list[live_versions.LiveVersion] | None = None,
+) -> StatusReport:
+    """Everything the dashboard shows. ``probe=False`` reuses ``previous_live`` (watch)."""
+    project = project_info(root, config, env)
+    git = git_info(root, config)
+    release = release_info(root)
+    if probe:
+        tag = None
+        if project.version is not None:
+            tag = config.release.tag_format.replace("{version}", project.version)
+        items = live_versions.lookups(
+            config, settings, project.targets, project.version, tag, timeout=timeout
+        )
+        live = live_versions.probe_all(items, timeout=timeout)
+    else:
+        live = list(previous_live or [])
+    nxt = next_steps(project, git, release, live, config.release.tag_format)
+    return StatusReport(project=project, git=git, live=live, release=release, next=nxt)
+
+
+# ---------------------------------------------------------------- watching
+
+
+def watch(
+    console: Console,
+    gather: Callable[[bool, list[live_versions.LiveVersion]], StatusReport],
+    *,
+    interval: float = 0.5,
+    probe_every: float = 15.0,
+    until_done: bool = True,
+    max_frames: int | None = None,
+) -> StatusReport:
+    """Redraw the dashboard every ``interval`` until the release ends (or Ctrl-C).
+
+    The journal is re-read every frame; the registries are asked again every ``probe_every``
+    seconds and once more when the release finishes. Returns the last report.
+    """
+    report = gather(True, [])
+    last_probe = time.monotonic()
+    seen_running = report.release is not None and report.release.running
+    frames = 0
+    with Live(render(report), console=console, refresh_per_second=4, transient=False) as live:
+        while True:
+            frames += 1
+            if max_frames is not None and frames >= max_frames:
+                break
+            time.sleep(interval)
+            due = time.monotonic() - last_probe >= probe_every
+            report = gather(due, report.live)
+            if due:
+                last_probe = time.monotonic()
+            running = report.release is not None and report.release.running
+            seen_running = seen_running or running
+            finished = (
+                report.release is not None
+                and not running
+                and report.release.state in TERMINAL_STATES
+            )
+            if until_done and seen_running and finished:
+                report = gather(True, report.live)
+                live.update(render(report), refresh=True)
+                break
+            live.update(render(report), refresh=True)
+    return report
+
+
+# ---------------------------------------------------------------- CLI
 
 
 def register(app: typer.Typer) -> None:
     @app.command("status")
-    def status() -> None:
-        """Not available yet."""
-        raise not_available("status", "Operator experience")
+    def status(
+        ctx: typer.Context,
+        watch_: Annotated[
+            bool,
+            typer.Option(
+                "--watch", "-w", help="Redraw live while a release runs (reads the journal only)."
+            ),
+        ] = False,
+        timeout: Annotated[
+            float, typer.Option("--timeout", help="Seconds to wait for each registry.")
+        ] = 5.0,
+        offline: Annotated[
+            bool, typer.Option("--offline", help="Do not ask the registries.")
+        ] = False,
+        interval: Annotated[
+            float, typer.Option("--interval", help="Seconds between redraws with --watch.")
+        ] = 0.5,
+    ) -> None:
+        """Show the version, what is live on each registry, the last release and what to do next."""
+        g = globals_of(ctx)
+        loaded = g.load_config()
+        config = loaded.config
+        settings = g.settings(config)
+        root = g.directory
+
+        def gather(probe: bool, previous: list[live_versions.LiveVersion]) -> StatusReport:
+            return collect(
+                root,
+                config,
+                settings,
+                g.env,
+                timeout=timeout,
+                probe=probe and not offline,
+                previous_live=previous,
+            )
+
+        if g.json:
+            report = gather(True, [])
+            g.emit_json({"ok": True, **report.to_json()})
+            return
+        if watch_ and not g.ci:
+            watch(g.out, gather, interval=interval)
+            return
+        g.out.print(render(gather(True, [])))
