@@ -13,6 +13,7 @@ import atexit
 import os
 import secrets
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -116,14 +117,35 @@ def unique_name() -> str:
     return f"pkg-{secrets.token_hex(5)}"
 
 
+class RequestLog:
+    """The proxy's request log kept in memory: ``lines`` (requests and faults applied)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lines: list[str] = []
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self._lines.extend(line for line in text.splitlines() if line)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def lines(self) -> list[str]:
+        with self._lock:
+            return list(self._lines)
+
+
 @pytest.fixture
 def fault_proxy() -> Iterator[Callable[[str], FaultProxy]]:
     """Factory: ``fault_proxy(upstream_url)`` starts a fault proxy (stopped after the test);
-    use ``proxy.url`` and ``shipit.sandbox.faults.add_faults(proxy.url, ...)``."""
+    use ``proxy.url``, ``shipit.sandbox.faults.add_faults(proxy.url, ...)``, and
+    ``proxy.app.log.lines`` (a RequestLog) to count what reached it."""
     started: list[FaultProxy] = []
 
     def start(upstream: str) -> FaultProxy:
-        proxy = FaultProxy(upstream.rstrip("/")).start()
+        proxy = FaultProxy(upstream.rstrip("/"), log=RequestLog()).start()
         started.append(proxy)
         return proxy
 
