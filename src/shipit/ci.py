@@ -188,9 +188,11 @@ class GithubActionsReporter:
     def _handle(self, event: Event) -> None:
         self.model.apply(event)
         if isinstance(event, StepEvent):
+            before = self.attempts.get(event.step_id, 0)
             if event.kind in ("running", "undoing"):
-                before = self.attempts.get(event.step_id, 0)
                 self.attempts[event.step_id] = max(before + 1, event.attempt)
+            elif event.kind == "retrying":  # attempt N failed, N+1 comes
+                self.attempts[event.step_id] = max(before, event.attempt + 1)
             if event.kind in ("failed", "conflict"):
                 self._annotated.add(event.step_id)
                 message = event.message or f"{event.step_id} {event.kind}"

@@ -210,8 +210,6 @@ class LiveView:
             icon: RenderableType = (
                 self._spinner(row.id) if row.state in ACTIVE and not symbol else Text(symbol, style)
             )
-            if row.state == "retrying" and row.attempt:
-                word = f"retrying (attempt {row.attempt + 1})"
             detail: RenderableType = Text(
                 row.message, style="dim" if row.state == "waiting" else ""
             )
@@ -295,8 +293,6 @@ class PlainView:
         if row is None or event.kind in ("progress", "waiting"):
             return None
         _, word, _ = STATE_LOOK.get(event.kind, ("", event.kind, ""))
-        if event.kind == "retrying" and event.attempt:
-            word = f"retrying (attempt {event.attempt + 1})"
         text = f"{event.step_id}: {word}"
         if event.kind in FINISHED and row.started is not None and row.ended is not None:
             text += f" ({human_duration(row.ended - row.started)})"

@@ -29,7 +29,6 @@ def _release(reporter: GithubActionsReporter) -> None:
     reporter(StepEvent("skipped", "git:tag", "tag v1.2.0 already at 3f2a1bc", at=101.0))
     reporter(StepEvent("running", "npm:publish", at=101.0))
     reporter(StepEvent("retrying", "npm:publish", "E503", attempt=1, at=102.0))
-    reporter(StepEvent("running", "npm:publish", attempt=2, at=104.0))  # the retry
     reporter(StepEvent("done", "npm:publish", at=105.5))
     reporter(StepEvent("running", "pypi:publish", at=101.0))
     reporter(

@@ -88,9 +88,9 @@ def test_retry_and_outcome_are_visible() -> None:
     view = LiveView(Console(record=True, width=100), ["jsr:publish"], clock=FakeClock(50.0))
     view(ReleaseEvent("started", tag="v3.0.0", version="3.0.0", at=10.0))
     view(StepEvent("running", "jsr:publish", at=11.0))
-    view(StepEvent("retrying", "jsr:publish", "HTTP 503, waiting 2s", attempt=1, at=12.0))
+    view(StepEvent("retrying", "jsr:publish", "HTTP 503; attempt 2 in 2.0s", attempt=1, at=12.0))
     screen = _screen(view)
-    assert "retrying (attempt 2)" in screen and "HTTP 503, waiting 2s" in screen
+    assert "retrying" in screen and "HTTP 503; attempt 2 in 2.0s" in screen
     view(StepEvent("done", "jsr:publish", at=15.0))
     view(ReleaseEvent("succeeded", tag="v3.0.0", version="3.0.0", at=16.0))
     screen = _screen(view)
@@ -141,7 +141,7 @@ def test_plain_view_one_line_per_transition() -> None:
     view(StepEvent("waiting", "npm:publish", at=0.0))
     view(StepEvent("running", "npm:publish", at=1.0))
     view(StepEvent("progress", "npm:publish", completed=10, total=100, at=1.5))
-    view(StepEvent("retrying", "npm:publish", "E503", attempt=1, at=2.0))
+    view(StepEvent("retrying", "npm:publish", "E503; attempt 2 in 1.0s", attempt=1, at=2.0))
     view(StepEvent("done", "npm:publish", "published", at=4.0))
     view(
         ReleaseEvent(
@@ -152,7 +152,7 @@ def test_plain_view_one_line_per_transition() -> None:
     assert lines == [
         "release v1.0.0 (version 1.0.0): started",
         "npm:publish: running",
-        "npm:publish: retrying (attempt 2): E503",
+        "npm:publish: retrying: E503; attempt 2 in 1.0s",
         "npm:publish: done (3.0s): published",
         "release v1.0.0 (version 1.0.0): failed at notify -- next: shipit resume",
     ]
