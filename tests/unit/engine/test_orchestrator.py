@@ -121,6 +121,7 @@ def test_transient_failures_give_up_after_the_configured_attempts(tmp_path: Path
     flaky = FakeStep("a", fail_with=[TransientError("503")] * 5)
     outcome, journal, _ = run(tmp_path, [("publish", flaky)])
     assert outcome.state == "failed"
+    assert journal.step("a")["error"]["code"] == "transient"
     assert [w for _, w, _ in flaky.log].count("start") == 3  # stamina testing: 3 attempts
 
 

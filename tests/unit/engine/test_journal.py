@@ -1,0 +1,198 @@
+"""The journal: atomic rewrites under SIGKILL, events, redaction, reader API, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from shipit.engine import journal as jmod
+from shipit.engine.journal import Journal, ReleaseLock, ReleaseLocked, latest, load
+from shipit.redact import register
+
+
+def new(tmp_path: Path, tag: str = "v1.2.3") -> Journal:
+    return Journal.create(
+        tmp_path / ".shipit" / "releases" / tag,
+        version=tag[1:],
+        tag=tag,
+        commit="a" * 40,
+        config_digest="d1",
+        steps=[("git:tag", True), ("npm:publish", False)],
+    )
+
+
+def test_create_records_inputs_and_pending_steps(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    data = json.loads(j.path.read_text())
+    assert data["state"] == "planned"
+    assert data["inputs"]["version"] == "1.2.3" and data["inputs"]["config_digest"] == "d1"
+    assert data["inputs"]["started_at"]
+    assert data["steps"]["npm:publish"]["state"] == "pending"
+    assert data["steps"]["npm:publish"]["reversible"] is False
+
+
+def test_step_transitions_attempts_timings_and_events(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    j.update_step("git:tag", state="running")
+    j.update_step("git:tag", state="done", evidence={"commit": "abc"})
+    step = load(j.release_dir).step("git:tag")
+    assert step["state"] == "done" and step["attempts"] == 1
+    assert step["evidence"] == {"commit": "abc"}
+    assert step["duration_s"] is not None and step["finished_at"]
+    lines = [json.loads(x) for x in j.events_path.read_text().splitlines()]
+    assert [x.get("state") for x in lines if x["event"] == "step"] == ["running", "done"]
+
+
+def test_unknown_states_are_refused(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    with pytest.raises(ValueError):
+        j.update_step("git:tag", state="kinda-done")
+    with pytest.raises(ValueError):
+        j.set_state("finished")
+
+
+def test_errors_are_redacted_in_journal_and_events(tmp_path: Path) -> None:
+    secret = "npm_SECRETtoken12345"
+    register(secret)
+    j = new(tmp_path)
+    j.update_step("npm:publish", state="failed", error={"what": f"401 with token {secret}"})
+    j.set_state("failed", error={"why": f"bad {secret}"})
+    for path in (j.path, j.events_path):
+        text = path.read_text()
+        assert secret not in text
+        assert "***" in text
+
+
+def test_reset_running_after_a_crash(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    j.update_step("git:tag", state="running")
+    again = load(j.release_dir)
+    assert again.reset_running("killed") == ["git:tag"]
+    assert load(j.release_dir).step("git:tag")["state"] == "pending"
+
+
+def test_latest_finds_the_newest_release(tmp_path: Path) -> None:
+    new(tmp_path, "v1.0.0")
+    time.sleep(1.1)  # started_at has second resolution
+    new(tmp_path, "v1.1.0")
+    found = latest(tmp_path)
+    assert found is not None and found.tag == "v1.1.0"
+    assert latest(tmp_path / "nowhere") is None
+
+
+def test_load_explains_a_missing_or_broken_journal(tmp_path: Path) -> None:
+    with pytest.raises(jmod.JournalUnreadable) as missing:
+        load(tmp_path / "none")
+    assert "shipit release" in (missing.value.hint or "")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "journal.json").write_text("{not json")
+    with pytest.raises(jmod.JournalUnreadable):
+        load(tmp_path / "bad")
+
+
+def test_readers_never_see_a_partial_journal(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    stop = threading.Event()
+    seen: list[int] = []
+    errors: list[Exception] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                seen.append(len(load(j.release_dir).data["steps"]["git:tag"]["evidence"]))
+            except Exception as exc:  # a torn read would show up here
+                errors.append(exc)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for i in range(150):
+        j.update_step("git:tag", evidence={f"k{n}": "x" * 200 for n in range(i % 20)})
+    stop.set()
+    thread.join()
+    assert errors == []
+    assert len(seen) > 10
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from shipit.engine.journal import Journal, load
+    j = load(Path(sys.argv[1]))
+    i = 0
+    print("ready", flush=True)
+    while True:
+        i += 1
+        j.update_step("git:tag", evidence={"n": i, "pad": "y" * (i % 5000)})
+    """
+)
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.13, 0.29])
+def test_sigkill_during_writes_leaves_a_whole_journal(tmp_path: Path, delay: float) -> None:
+    j = new(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(j.release_dir)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    data = load(j.release_dir).data  # parses: the old or the new document, never half
+    assert data["steps"]["git:tag"]["evidence"]["n"] >= 1
+    for line in j.events_path.read_text().splitlines()[:-1]:
+        json.loads(line)  # every complete event line is valid JSON
+    leftovers = [p for p in j.release_dir.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) <= 1  # at most the one being written when killed
+
+
+def test_shipit_dir_is_excluded_from_git(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    jmod.exclude_from_git(tmp_path)
+    jmod.exclude_from_git(tmp_path)
+    lines = (tmp_path / ".git" / "info" / "exclude").read_text().splitlines()
+    assert lines.count(".shipit/") == 1
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from shipit.engine.journal import ReleaseLock
+    lock = ReleaseLock(Path(sys.argv[1]), "release")
+    lock.acquire()
+    print("locked", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_second_release_is_refused_naming_the_pid_and_a_dead_holder_is_taken_over(
+    tmp_path: Path,
+) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ReleaseLocked) as refused:
+            ReleaseLock(tmp_path).acquire()
+        assert f"PID {holder.pid}" in str(refused.value)
+        assert "another shipit release is running" in refused.value.what
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder died without releasing: the lock is free again and records the new holder
+    with ReleaseLock(tmp_path, "resume") as lock:
+        info = lock.holder()
+        assert info is not None and info.pid == os.getpid() and info.command == "resume"
+    assert not (tmp_path / ".shipit" / "lock.json").exists()

@@ -1,0 +1,97 @@
+"""The plan: pipeline order, user command phases, effective needs, duplicates, cycles, JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from enginefakes import FakeStep, context
+
+from shipit.config import CommandStepConfig, Config
+from shipit.engine.plan import (
+    PIPELINE,
+    build_plan,
+    load_factory,
+    pipeline,
+    plan_from_steps,
+    release_dir_for,
+    tag_for,
+)
+from shipit.errors import ShipitError
+
+
+def test_pipeline_is_safest_first() -> None:
+    phases = [p for p, _ in PIPELINE]
+    order = ["build", "verify", "commit", "tag", "push", "publish", "github", "notify"]
+    assert sorted(set(phases), key=phases.index) == order
+    assert phases == sorted(phases, key=order.index)
+
+
+def test_command_phase_follows_its_after_phase() -> None:
+    config = Config(commands=[CommandStepConfig(id="docs", run="true", after="push")])
+    phases = [p for p, _ in pipeline(config)]
+    assert phases.index("after-push") == phases.index("push") + 1
+    assert phases[phases.index("after-push") + 1] == "publish"
+
+
+def test_effective_needs_include_earlier_phases_and_declared_ones(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    plan = plan_from_steps(
+        ctx,
+        [
+            ("build", FakeStep("npm:pack")),
+            ("tag", FakeStep("git:tag", needs=("git:commit",))),  # absent: ignored
+            ("github", FakeStep("github:draft")),
+            ("github", FakeStep("github:asset:x", needs=("github:draft",))),
+        ],
+    )
+    needs = {p.id: p.needs for p in plan.steps}
+    assert needs["npm:pack"] == ()
+    assert needs["git:tag"] == ("npm:pack",)
+    assert needs["github:asset:x"] == ("npm:pack", "git:tag", "github:draft")
+
+
+def test_duplicates_and_cycles_are_refused(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    with pytest.raises(ShipitError, match="duplicate"):
+        plan_from_steps(ctx, [("build", FakeStep("a")), ("tag", FakeStep("a"))])
+    with pytest.raises(ShipitError, match="cycle"):
+        plan_from_steps(
+            ctx, [("build", FakeStep("a", needs=("b",))), ("build", FakeStep("b", needs=("a",)))]
+        )
+    with pytest.raises(ShipitError, match="cycle"):  # a need on a later phase is a cycle too
+        plan_from_steps(ctx, [("build", FakeStep("a", needs=("b",))), ("tag", FakeStep("b"))])
+
+
+def test_missing_step_module_gives_no_steps() -> None:
+    assert load_factory("shipit.steps.does_not_exist:steps") is None
+    assert load_factory("shipit.steps.git_tag:no_such_factory") is None
+    assert load_factory("shipit.steps.git_tag:tag_steps") is not None
+
+
+def test_plan_json_shape(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    plan = plan_from_steps(ctx, [("tag", FakeStep("git:tag", reversible=True))])
+    doc = plan.to_json({"git:tag": "todo"})
+    assert doc["release"] == {"version": "1.2.3", "tag": "v1.2.3", "commit": "0" * 40}
+    step = doc["steps"][0]
+    assert {k: step[k] for k in ("id", "needs", "state", "reversible", "description")} == {
+        "id": "git:tag",
+        "needs": [],
+        "state": "todo",
+        "reversible": True,
+        "description": "fake git:tag",
+    }
+
+
+def test_tag_and_release_dir(tmp_path: Path) -> None:
+    config = Config.model_validate({"release": {"tag-format": "release/{version}"}})
+    assert tag_for(config, "2.0.0") == "release/2.0.0"
+    assert release_dir_for(tmp_path, "release/2.0.0").parent == tmp_path / ".shipit" / "releases"
+
+
+def test_build_plan_with_only_keeps_matching_steps(tmp_path: Path) -> None:
+    config = Config(commands=[CommandStepConfig(id="x", run="true", after="build")])
+    ctx = context(tmp_path, config)
+    plan = build_plan(ctx, only=["command"])
+    assert plan.ids == ["command:x"]
