@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -291,40 +291,69 @@ def schema() -> dict[str, Any]:
 # ---------------------------------------------------------------- loading
 
 
+_HEADER = re.compile(r"^\s*\[(\[)?\s*(?P<name>[^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def _norm_table(name: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in name.split("."))
+
+
 def _line_of(text: str, loc: tuple[str | int, ...], table_prefix: tuple[str, ...]) -> int | None:
-    """Best-effort line number of a key path in TOML text."""
-    keys = [str(k) for k in (*table_prefix, *loc) if not isinstance(k, int)]
-    if not keys:
-        return None
+    """Best-effort 1-based line of a key path (``("commands", 0, "run")``) in TOML text."""
     lines = text.splitlines()
-    # find the innermost table header then the key after it
-    for depth in range(len(keys) - 1, -1, -1):
-        header = ".".join(keys[:depth])
-        start = 0
-        if header:
-            found = None
-            for i, line in enumerate(lines):
-                stripped = line.strip()
-                if stripped in (f"[{header}]", f"[[{header}]]"):
-                    found = i
-                    break
-            if found is None:
-                continue
-            start = found + 1
-        key = keys[depth]
-        key_re = re.compile(rf"^\s*(\"?{re.escape(key)}\"?)\s*=")
-        for i in range(start, len(lines)):
-            if i > start and lines[i].lstrip().startswith("[") and header:
-                break
-            if key_re.match(lines[i]):
-                return i + 1
-        if header:
-            return start  # the header line itself
-    return None
+    headers: list[tuple[int, str]] = []
+    for i, line in enumerate(lines):
+        m = _HEADER.match(line)
+        if m:
+            headers.append((i, _norm_table(m.group("name"))))
+
+    def region(start: int) -> range:
+        following = [i for i, _ in headers if i > start]
+        return range(start + 1, following[0] if following else len(lines))
+
+    first = headers[0][0] if headers else len(lines)
+    current = range(0, first)
+    prefix = ""
+    found: int | None = None
+    parts = (*table_prefix, *loc)
+    for n, part in enumerate(parts):
+        if isinstance(part, int):
+            blocks = [i for i, name in headers if name == prefix]
+            if part < len(blocks):
+                current = region(blocks[part])
+                found = blocks[part] + 1
+            continue
+        key = re.compile(rf"^\s*(?P<q>[\"']?){re.escape(part)}(?P=q)\s*=")
+        name = f"{prefix}.{part}" if prefix else part
+        hit = next((i for i in current if key.match(lines[i])), None)
+        if hit is not None:
+            return hit + 1
+        prefix = name
+        nxt = parts[n + 1] if n + 1 < len(parts) else None
+        if isinstance(nxt, int):
+            continue
+        block = next((i for i, h in headers if h == name), None)
+        if block is not None:
+            current = region(block)
+            found = block + 1
+        elif not any(h.startswith(name + ".") for _, h in headers):
+            break
+    return found
 
 
 def _known_keys(model: type[BaseModel]) -> list[str]:
     return [(f.alias or name) for name, f in model.model_fields.items()]
+
+
+def _field_at(loc: tuple[str | int, ...]) -> Any:
+    """The pydantic FieldInfo at ``loc`` (None when the path leaves the models)."""
+    parent = _model_at(loc[:-1]) if loc else None
+    if parent is None or not loc or isinstance(loc[-1], int):
+        return None
+    for name, f in parent.model_fields.items():
+        if loc[-1] in (name, f.alias):
+            return f
+    return None
 
 
 def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -339,16 +368,59 @@ def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
                 break
         if field is None:
             return None
-        ann = field.annotation
-        inner = getattr(ann, "__args__", None)
-        candidates = [ann, *(inner or ())]
-        nxt = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
+        nxt = _inner_model(field.annotation)
         if nxt is None:
             return None
         model = nxt
     return model
+
+
+def _inner_model(ann: Any) -> type[BaseModel] | None:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe_type(ann: Any) -> str:
+    """Words for the type a key takes, for hints ("true or false", "a whole number")."""
+    origin = get_origin(ann)
+    args = [a for a in get_args(ann) if a is not type(None)]
+    if origin is Literal:
+        return "one of " + ", ".join(json.dumps(a) for a in get_args(ann))
+    if origin in (list, tuple):
+        return "a list, e.g. [" + (_example(args[0]) if args else '"a"') + "]"
+    if args and origin is not None and origin not in (list, tuple, dict):  # Optional / Union
+        return " or ".join(_describe_type(a) for a in args)
+    if ann is bool:
+        return "true or false"
+    if ann is int:
+        return "a whole number"
+    if ann is float:
+        return "a number"
+    if ann is str:
+        return 'a string in quotes, e.g. "text"'
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return "a table"
+    return "a value of another type"
+
+
+def _example(ann: Any) -> str:
+    if ann is str:
+        return '"a"'
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return "{ ... }"
+    return "..."
+
+
+def _key_path(parts: tuple[str | int, ...]) -> str:
+    text = ""
+    for p in parts:
+        text += f"[{p}]" if isinstance(p, int) else (f".{p}" if text else str(p))
+    return text
 
 
 def _format_errors(
@@ -358,7 +430,7 @@ def _format_errors(
     hints: list[str] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        key_path = ".".join(str(p) for p in (*table_prefix, *loc))
+        key_path = _key_path((*table_prefix, *loc))
         line = _line_of(text, loc, table_prefix)
         where = f"{path.name}:{line}" if line else path.name
         if err["type"] == "extra_forbidden":
@@ -372,37 +444,59 @@ def _format_errors(
             elif known:
                 hints.append(f"valid keys here: {', '.join(known)}")
             messages.append(msg)
-        else:
-            messages.append(f"{where}: `{key_path}`: {err['msg']} (got {err.get('input')!r})")
-    hint = "; ".join(hints) if hints else f"fix {path.name}, then run `shipit schema` for every key"
+            continue
+        got = err.get("input")
+        shown = f" (got {json.dumps(got, default=str)})" if not isinstance(got, dict) else ""
+        messages.append(f"{where}: `{key_path}`: {err['msg']}{shown}")
+        field = _field_at(loc)
+        if field is not None:
+            hint = f"`{key_path}` takes {_describe_type(field.annotation)}"
+            if field.description:
+                hint += f" ({field.description.rstrip('.')})"
+            hints.append(hint)
+    hints.append("`shipit schema` lists every key")
     return ConfigError(
         f"invalid configuration in {path}",
         why="\n".join(messages),
-        hint=hint,
+        hint="; ".join(hints),
     )
 
 
 def parse(
     data: Mapping[str, Any], *, path: Path, text: str = "", table_prefix: tuple[str, ...] = ()
 ) -> Config:
+    """Validate TOML data strictly: TOML has real booleans and numbers, so "yes" is no bool."""
     try:
-        return Config.model_validate(dict(data))
+        return Config.model_validate(dict(data), strict=True)
     except ValidationError as exc:
         raise _format_errors(exc, path, text, table_prefix) from None
+
+
+_TOML_POSITION = re.compile(r"\(at line (?P<line>\d+), column (?P<col>\d+)\)")
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}", why=str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read {path}", why=str(exc), hint=f"check that {path} is a readable text file"
+        ) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
+        m = _TOML_POSITION.search(str(exc))
+        line = int(m.group("line")) if m else None
+        where = f"{path}:{line}" if line else str(path)
+        shown = ""
+        if line is not None and 0 < line <= len(text.splitlines()):
+            shown = f"\n  {line} | {text.splitlines()[line - 1]}"
         raise ConfigError(
-            f"{path} is not valid TOML",
-            why=str(exc),
-            hint=f"fix the syntax in {path.name} at the line named above",
+            f"{where}: not valid TOML",
+            why=f"{exc}{shown}",
+            hint=f"fix the syntax of {path.name}"
+            + (f" at line {line}" if line else "")
+            + " (strings need quotes, tables look like [release])",
         ) from None
 
 
@@ -447,7 +541,10 @@ def load(root: Path, explicit: Path | None = None) -> LoadedConfig:
         return LoadedConfig(parse(data, path=shipit_toml, text=text), shipit_toml)
     if py_section is not None:
         if not isinstance(py_section, dict):
-            raise ConfigError(f"[tool.shipit] in {pyproject} must be a table")
+            raise ConfigError(
+                f"[tool.shipit] in {pyproject} must be a table",
+                hint="write the settings under [tool.shipit] headers, e.g. [tool.shipit.release]",
+            )
         return LoadedConfig(
             parse(py_section, path=pyproject, text=py_text, table_prefix=("tool", "shipit")),
             pyproject,
