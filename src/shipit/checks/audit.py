@@ -79,9 +79,13 @@ def parse_npm_audit(data: dict[str, Any]) -> list[Vulnerability]:
     """npm 7+ (``vulnerabilities``) and npm 6 (``advisories``) report shapes."""
     if "error" in data and not data.get("vulnerabilities") and not data.get("advisories"):
         err = data["error"]
-        message = err.get("summary") or err.get("message") if isinstance(err, dict) else str(err)
-        code = err.get("code", "") if isinstance(err, dict) else ""
-        raise ScannerUnavailable(f"{code} {message}".strip())
+        parts = [str(data.get("message") or "")]
+        if isinstance(err, dict):
+            parts += [str(err.get(k) or "") for k in ("code", "summary", "message", "detail")]
+        else:
+            parts.append(str(err))
+        text = "; ".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+        raise ScannerUnavailable(text or "the audit endpoint returned an error")
     vulns: list[Vulnerability] = []
     for name, v in (data.get("vulnerabilities") or {}).items():
         titles = [

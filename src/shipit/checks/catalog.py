@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 
+from shipit import git
 from shipit.checks.artifacts import PublishSets
 from shipit.checks.base import Check, CheckContext
 from shipit.checks.git_state import GitCheck
@@ -17,6 +19,7 @@ from shipit.checks.tests import TestCheck
 from shipit.checks.typecheck import TypecheckCheck
 from shipit.checks.versions import VersionsCheck
 from shipit.config import Config, Settings
+from shipit.errors import ShipitError
 from shipit.project.model import Project
 
 NAMES = ("git", "versions", "typecheck", "lint", "test", "security", "secrets", "registry")
@@ -45,8 +48,13 @@ def build_context(
     *,
     log_dir: Path | None = None,
 ) -> CheckContext:
-    """A run's context with the shared, cached publish-file sets and registry lookups."""
+    """A run's context with the shared, cached publish-file sets and registry lookups.
+
+    Also makes sure ``.shipit/`` (logs, coverage data) never counts as a change in the tree.
+    """
     logs = log_dir or root / LOG_DIR
+    with contextlib.suppress(ShipitError, OSError):
+        git.add_exclude(root, ".shipit/")
     dist = None
     if project.version:
         tag = config.release.tag_format.format(version=project.version)

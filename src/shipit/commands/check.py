@@ -6,13 +6,12 @@ Under ``--json`` stdout holds only ``{"ok", "duration_s", "checks": [...]}``.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated
 
 import typer
 
 from shipit.commands.common import globals_of
-from shipit.errors import ExitCode, ShipitError, UsageError
+from shipit.errors import ExitCode, UsageError
 
 
 def _names(value: str | None) -> list[str]:
@@ -38,7 +37,6 @@ def register(app: typer.Typer) -> None:
         """
         from shipit.checks import catalog
         from shipit.checks.runner import run_checks
-        from shipit.git import add_exclude
         from shipit.project.detect import detect
         from shipit.ui.check_view import LiveView, PlainView, render_summary
 
@@ -56,8 +54,6 @@ def register(app: typer.Typer) -> None:
         project = detect(g.directory, config, g.env)
         settings = g.settings(config)
         run_ctx = catalog.build_context(g.directory, config, settings, project, g.env)
-        with contextlib.suppress(ShipitError, OSError):  # .shipit/ never dirties the tree
-            add_exclude(g.directory, ".shipit/")
         if g.json:
             report = run_checks(checks, run_ctx)
             g.emit_json(report.to_json())

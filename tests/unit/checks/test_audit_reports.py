@@ -80,6 +80,16 @@ def test_npm_audit_v6_advisories() -> None:
     assert vulns[0].at_least("medium") and not vulns[0].at_least("high")
 
 
+def test_npm_audit_offline_shape_seen_with_npm_11() -> None:
+    data = {
+        "message": "request to http://127.0.0.1:9/-/npm/v1/security/advisories/bulk failed, "
+        "reason: connect ECONNREFUSED 127.0.0.1:9",
+        "error": {"summary": "", "detail": ""},
+    }
+    with pytest.raises(ScannerUnavailable, match="ECONNREFUSED"):
+        parse_audit(json.dumps(data, indent=2))
+
+
 def test_npm_audit_error_means_no_database() -> None:
     data = {"error": {"code": "ENOTFOUND", "summary": "request to https://x failed", "detail": ""}}
     with pytest.raises(ScannerUnavailable, match="ENOTFOUND"):
