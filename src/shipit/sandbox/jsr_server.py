@@ -45,6 +45,12 @@ from shipit.sandbox._http import (
 from shipit.sandbox.faults import FaultApp, FaultHandler
 
 MAX_TARBALL = 20 * 1024 * 1024
+NOT_ADMIN = (
+    "The actor that this request was authenticated for is not authorized as a scope admin for "
+    "this scope."
+)
+SIMILAR_SCOPE = "A scope with this or a very similar name already exists."
+SIMILAR_PACKAGE = "A package with this or a very similar name already exists."
 MAX_UNPACKED = 200 * 1024 * 1024
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,57}$")
 
@@ -61,6 +67,19 @@ class JsrError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.extra}
+
+
+def malformed(msg: str) -> JsrError:
+    return JsrError(400, "malformedRequest", f"Malformed request: {msg}.")
+
+
+def too_big(size: int) -> JsrError:
+    return JsrError(
+        413,
+        "tarballSizeLimitExceeded",
+        f"The uploaded tarball ({size} bytes) exceeds the maximum allowed size "
+        f"({MAX_TARBALL} bytes).",
+    )
 
 
 def version_not_found() -> JsrError:
@@ -298,9 +317,8 @@ class JsrRegistry(FaultApp):
 
     @staticmethod
     def latest(versions: dict[str, Any]) -> str | None:
-        live = [v for v, rec in versions.items() if not rec.get("yanked")]
-        stable = [v for v in live if "-" not in v]
-        pool = stable or live
+        # jsr's metadata.rs: the highest version neither yanked nor a pre-release, else null
+        pool = [v for v, rec in versions.items() if not rec.get("yanked") and "-" not in v]
         return max(pool, key=_version_key) if pool else None
 
     def version_json(self, scope: str, name: str, version: str, rec: dict[str, Any]) -> Any:
@@ -443,7 +461,7 @@ class JsrHandler(FaultHandler):
     def require_token(self) -> str:
         token = self.bearer()
         if token is None:
-            raise JsrError(401, "missingAuthentication", "The request was not authenticated.")
+            raise JsrError(401, "missingAuthentication", "This request requires authentication.")
         if not self.reg.token_ok(token):
             raise JsrError(401, "invalidBearerToken", "The provided bearer token is invalid.")
         return token
@@ -490,9 +508,7 @@ class JsrHandler(FaultHandler):
             with reg.lock:
                 task = reg.state["tasks"].get(p[1])
                 if task is None:
-                    raise JsrError(
-                        404, "publishingTaskNotFound", "The publishing task was not found."
-                    )
+                    raise JsrError(404, "publishNotFound", "The requested publish was not found.")
                 self.send_json(200, reg.task_json(task))
         elif p == ["scopes"] and method == "POST":
             self.require_token()
@@ -500,7 +516,7 @@ class JsrHandler(FaultHandler):
             self.check_name(scope, "scope")
             with reg.lock:
                 if scope in reg.state["scopes"]:
-                    raise JsrError(409, "scopeAlreadyExists", "A scope with this name exists.")
+                    raise JsrError(409, "scopeAlreadyExists", SIMILAR_SCOPE)
                 reg.state["scopes"][scope] = {"createdAt": now_iso(), "packages": {}}
                 reg.save()
             self.send_json(200, {"scope": scope, "createdAt": now_iso()})
@@ -525,15 +541,15 @@ class JsrHandler(FaultHandler):
         try:
             data = self.read_json()
         except (ValueError, UnicodeDecodeError) as exc:
-            raise JsrError(400, "malformedRequest", f"malformed request body: {exc}") from exc
+            raise malformed(f"failed to parse request body: {exc}") from exc
         if not isinstance(data, dict):
-            raise JsrError(400, "malformedRequest", "expected a JSON object")
+            raise malformed("expected a JSON object")
         return data
 
     @staticmethod
     def check_name(name: str, kind: str) -> None:
         if not NAME_RE.match(name):
-            raise JsrError(400, "malformedRequest", f"invalid {kind} name {name!r}")
+            raise malformed(f"invalid {kind} name '{name}'")
 
     def packages_collection(self, method: str, scope: str) -> None:
         reg = self.reg
@@ -551,7 +567,7 @@ class JsrHandler(FaultHandler):
             self.check_name(name, "package")
             with reg.lock:
                 if reg.package(scope, name) is not None:
-                    raise JsrError(409, "packageAlreadyExists", "A package with this name exists.")
+                    raise JsrError(409, "packageAlreadyExists", SIMILAR_PACKAGE)
                 pkg = reg.create_package(scope, name)
                 self.send_json(200, reg.package_json(scope, name, pkg))
         else:
@@ -602,11 +618,7 @@ class JsrHandler(FaultHandler):
                     raise self.missing_package(scope, name)
                 rec = pkg["versions"].get(version)
                 if rec is None:
-                    raise JsrError(
-                        404,
-                        "packageVersionNotFound",
-                        "The requested package version was not found.",
-                    )
+                    raise version_not_found()
                 self.send_json(200, reg.version_json(scope, name, version, rec))
         elif method == "POST":
             self.publish(scope, name, version)
@@ -618,17 +630,13 @@ class JsrHandler(FaultHandler):
                 if pkg is None:
                     raise self.missing_package(scope, name)
                 if not reg.token_is_admin(token):
-                    raise JsrError(403, "actorNotScopeAdmin", "The actor is not a scope admin.")
+                    raise JsrError(403, "actorNotScopeAdmin", NOT_ADMIN)
                 rec = pkg["versions"].get(version)
                 if rec is None:
-                    raise JsrError(
-                        404,
-                        "packageVersionNotFound",
-                        "The requested package version was not found.",
-                    )
+                    raise version_not_found()
                 if "yanked" in body:
                     if not isinstance(body["yanked"], bool):
-                        raise JsrError(400, "malformedRequest", "'yanked' must be a boolean")
+                        raise malformed("'yanked' must be a boolean")
                     rec["yanked"] = body["yanked"]
                     rec["updatedAt"] = now_iso()
                     reg.save()
@@ -637,29 +645,43 @@ class JsrHandler(FaultHandler):
             raise self.not_found()
 
     def publish(self, scope: str, name: str, version: str) -> None:
+        """The upload, with jsr's order of checks: config, size, gzip, auth, package, dup."""
         reg = self.reg
-        token = self.require_token()
         try:
             semver.Version.parse(version)
         except ValueError as exc:
-            raise JsrError(400, "malformedRequest", f"invalid version {version!r}") from exc
-        self.check_name(scope, "scope")
-        self.check_name(name, "package")
+            raise malformed(f"invalid version '{version}'") from exc
         query = parse_qs(urlsplit(self.path).query)
         config = (query.get("config") or [""])[0]
         if not config:
-            raise JsrError(400, "malformedRequest", "missing 'config' query parameter")
+            raise malformed("Missing query parameter 'config'")
+        declared = self.body.declared_length
+        if declared is not None and declared > MAX_TARBALL:
+            raise too_big(declared)
+        if self.headers.get("Content-Encoding", "") != "gzip":
+            raise JsrError(
+                400,
+                "missingGzipContentEncoding",
+                "The uploaded content must be gzip encoded, and the content-encoding header "
+                "must be set to 'gzip'.",
+            )
+        token = self.require_token()
+        self.check_name(scope, "scope")
+        self.check_name(name, "package")
         with reg.lock:
             if reg.package(scope, name) is None and not reg.auto_create:
                 raise self.missing_package(scope, name)
-        if self.headers.get("Content-Encoding", "").lower() != "gzip":
-            raise JsrError(400, "missingGzipContentEncoding", "The content encoding must be gzip.")
-        declared = self.body.declared_length
-        if declared is not None and declared > MAX_TARBALL:
-            raise JsrError(413, "tarballSizeLimitExceeded", "The tarball exceeds 20 MiB.")
+            existing = reg.open_task(scope, name, version)
+            if existing is not None:
+                raise JsrError(
+                    400,
+                    "duplicateVersionPublish",
+                    "This version of the package is already being published.",
+                    task=reg.task_json(existing),
+                )
         tarball = self.body.read_all(MAX_TARBALL)
         if tarball is None:
-            raise JsrError(413, "tarballSizeLimitExceeded", "The tarball exceeds 20 MiB.")
+            raise too_big(self.body.received)
         with reg.lock:
             reg.settle()
             existing = reg.open_task(scope, name, version)

@@ -26,10 +26,17 @@ ROOT = Path(__file__).resolve().parents[3]
 DENO = ROOT / ".venv" / "bin" / "deno"
 TOKEN = "jsr-sandbox-token"
 MODULE = "shipit.sandbox.jsr_server"
+DENO_DIR = Path("/nonexistent")  # set by the deno_cache fixture: one warm cache per module
 
 
 def fresh() -> str:
     return f"pkg-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def deno_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    global DENO_DIR
+    DENO_DIR = tmp_path_factory.mktemp("deno-dir")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +86,7 @@ def deno_publish(pkg: Path, url: str, token: str) -> subprocess.CompletedProcess
         "JSR_URL": url + "/",
         "DENO_NO_UPDATE_CHECK": "1",
         "NO_COLOR": "1",
-        "DENO_DIR": str(pkg.parent / ".deno-cache"),
+        "DENO_DIR": str(DENO_DIR),
     }
     env.pop("GITHUB_ACTIONS", None)
     return subprocess.run(
@@ -269,7 +276,11 @@ def test_upload_rules_gzip_size_config_and_auth(jsr: Proc, jsr_auto: Proc) -> No
     assert isinstance(task["error"], dict) and task["error"]["code"] == "missingConfigFile"
 
     with client(base_url=jsr.url, token="wrong") as c:
-        resp = c.post(f"/api/scopes/raw/packages/{name}/versions/1.0.0?config=%2Fdeno.json")
+        resp = c.post(
+            f"/api/scopes/raw/packages/{name}/versions/1.0.0?config=%2Fdeno.json",
+            content=body,
+            headers={"Content-Encoding": "gzip"},
+        )
         assert resp.status_code == 401
         assert resp.json() == {
             "code": "invalidBearerToken",
