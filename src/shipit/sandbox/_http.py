@@ -251,7 +251,7 @@ def log_line(stream: Any, text: str) -> None:
     if stream is None:
         return
     try:
-        stream.write(text + "\n")
+        stream.write(f"{now_iso()} {text}\n")
         stream.flush()
     except (OSError, ValueError):
         pass

@@ -442,7 +442,12 @@ class ProxyHandler(FaultHandler):
         conn = http.client.HTTPConnection(up.host, up.port, timeout=up.timeout)
         try:
             try:
-                self._forward_request(conn)
+                try:
+                    self._forward_request(conn)
+                except OSError:
+                    # The upstream may have answered early (e.g. 413) and closed: that answer
+                    # is what the client must see, if it can still be read.
+                    self.close_connection = True
                 resp = conn.getresponse()
             except (OSError, http.client.HTTPException) as exc:
                 self.close_connection = True

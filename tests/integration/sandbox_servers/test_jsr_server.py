@@ -450,3 +450,25 @@ def test_deno_publish_through_a_503_fault(jsr_auto: Proc, tmp_path: Path) -> Non
     assert "try again" in result.stderr
     with client(base_url=jsr_auto.url) as c:
         assert c.get(f"/api/scopes/auto/packages/{name}/versions/1.0.0").status_code == 404
+
+
+def test_deno_fails_on_a_lost_status_poll_although_the_version_is_published(
+    jsr: Proc, tmp_path: Path
+) -> None:
+    """Seen with deno 2.9.8: a 502 on the status poll makes deno exit 1, yet the publish went
+    through. Only a probe of the registry tells the truth afterwards."""
+    name = fresh()
+    create_package(jsr.url, "sbx", name)
+    pkg = make_package(tmp_path, "sbx", name, "1.0.0")
+    add_faults(jsr.url, {"method": "GET", "path": "^/api/publish_status/", "status": 502})
+    try:
+        result = deno_publish(pkg, jsr.url, TOKEN)
+    finally:
+        clear_faults(jsr.url)
+    assert result.returncode == 1
+    assert f"Failed to get publishing status for @sbx/{name} at 1.0.0" in result.stderr
+    with client(base_url=jsr.url) as c:
+        deadline = time.monotonic() + 5
+        while c.get(f"/api/scopes/sbx/packages/{name}/versions/1.0.0").status_code != 200:
+            assert time.monotonic() < deadline, "the upload should have been published"
+            time.sleep(0.05)
