@@ -26,6 +26,16 @@ NAMES = ("git", "versions", "typecheck", "lint", "test", "security", "secrets", 
 LOG_DIR = Path(".shipit") / "checks"
 
 
+def ensure_private(directory: Path) -> None:
+    """Give ``.shipit/`` a ``.gitignore`` of ``*`` (as .pytest_cache does): git, npm pack and
+    deno publish then leave shipit's logs, journals and built artifacts out of packages."""
+    marker = directory / ".gitignore"
+    with contextlib.suppress(OSError):
+        if not marker.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            marker.write_text("# shipit's working files: never commit or publish them\n*\n")
+
+
 def all_checks() -> list[Check]:
     return [
         GitCheck(),
@@ -55,6 +65,7 @@ def build_context(
     logs = log_dir or root / LOG_DIR
     with contextlib.suppress(ShipitError, OSError):
         git.add_exclude(root, ".shipit/")
+    ensure_private(root / ".shipit")
     dist = None
     if project.version:
         tag = config.release.tag_format.format(version=project.version)

@@ -133,7 +133,17 @@ def check_npm(ctx: CheckContext, target: Target) -> Outcome:
                 hint="check NPM_CONFIG_REGISTRY, then shipit check --only registry",
             )
         ], []
-    user = r.json().get("username", "?") if r.content else "?"
+    try:
+        user = r.json().get("username") if r.content else None
+    except ValueError:
+        user = None
+    if not user:  # verdaccio answers an unknown token as an anonymous user: 200 {}
+        return [
+            Finding(
+                f"the npm registry {registry} did not accept NPM_TOKEN (whoami names no user)",
+                hint="create a new token (npm token create) and export NPM_TOKEN=<token>",
+            )
+        ], []
     problems, notes = _version_state(ctx, target)
     return problems, [f"token accepted (user {user})", *notes]
 

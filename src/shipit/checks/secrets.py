@@ -21,6 +21,7 @@ NAME = "secrets"
 TARGETS = ("npm", "jsr", "pypi", "binaries")
 ENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
 MAX_FILE_BYTES = 2_000_000
+SHIPIT_DIR = ".shipit"
 
 _scan_lock = threading.Lock()  # detect-secrets' settings are process-global
 
@@ -85,10 +86,21 @@ class SecretsCheck:
                 )
                 continue
             append_log(log, f"{target.name}: {pset.description}:")
+            own = sorted(n for n, _ in pset.files if n.split("/", 1)[0] == SHIPIT_DIR)
+            if own:
+                findings.append(
+                    Finding(
+                        f"shipit's own files ({SHIPIT_DIR}/: logs, release journals, built "
+                        f"artifacts) would be published to {target.name}",
+                        file=own[0],
+                        hint=_exclude_hint(target.name, f"{SHIPIT_DIR}/")
+                        + f" (or add {SHIPIT_DIR}/ to .gitignore)",
+                    )
+                )
             files: list[tuple[str, Path]] = []
             with tempfile.TemporaryDirectory(prefix="shipit-secrets-") as tmp:
                 for name, path in pset.files:
-                    if path is None or not path.is_file():
+                    if path is None or not path.is_file() or name.startswith(SHIPIT_DIR + "/"):
                         continue
                     if path.stat().st_size > MAX_FILE_BYTES:
                         continue
