@@ -1,0 +1,168 @@
+"""No token ever leaks: a real release against the sandbox, then every output and every file.
+
+A project going to npm (verdaccio), JSR (the JSR test server, real `deno publish`), PyPI
+(pypiserver, real twine) and GitHub (the test server) is released with the real CLI, with
+`-v`, in GitHub Actions mode (job summary file), with a notification URL holding a secret
+from the environment; then `status`, `plan` and `rollback` run too. The tokens (and their
+base64 forms, as in basic auth) must appear in no output and in no file under the project,
+`.shipit/` included, nor in the job summary.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shipit.sandbox.git_remote import GitRepo
+
+HOOK_SECRET = "hooksecret-LEAKCANARY-7f3a9c"
+
+
+@pytest.fixture()
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            received.append({"path": self.path, **json.loads(body or b"{}")})
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}", received
+    server.shutdown()
+    server.server_close()
+
+
+def _project(repo: GitRepo, name: str, hook: str) -> None:
+    files = {
+        ".gitignore": "*.egg-info/\nbuild/\ndist/\n",
+        "package.json": json.dumps(
+            {"name": name, "version": "1.0.0", "license": "MIT", "main": "mod.js"}, indent=2
+        )
+        + "\n",
+        "mod.js": "export const hello = () => 'hi';\n",
+        "mod.ts": "export const hello = (): string => 'hi';\n",
+        "deno.json": json.dumps(
+            {
+                "name": f"@leak/{name}",
+                "version": "1.0.0",
+                "exports": "./mod.ts",
+                "license": "MIT",
+                "publish": {"exclude": ["*.egg-info", "build", "dist"]},
+            },
+            indent=2,
+        )
+        + "\n",
+        "LICENSE": "MIT\n",
+        f"{name.replace('-', '_')}/__init__.py": "__version__ = '1.0.0'\n",
+        "pyproject.toml": (
+            '[build-system]\nrequires = ["setuptools>=61"]\n'
+            'build-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "{name}"\nversion = "1.0.0"\nlicense = {{text = "MIT"}}\n\n'
+            f'[tool.setuptools]\npackages = ["{name.replace("-", "_")}"]\n'
+        ),
+        "shipit.toml": (
+            "[checks.typecheck]\nenabled = false\n[checks.lint]\nenabled = false\n"
+            "[checks.test]\nenabled = false\n[checks.security]\nenabled = false\n\n"
+            "[retry]\ninitial-wait = 0.1\nmax-wait = 0.5\n\n"
+            f'[notify]\nurls = ["json://{hook}/${{HOOK_SECRET}}"]\n'
+            'events = ["started", "succeeded", "failed", "rolled-back"]\n'
+        ),
+    }
+    repo.commit("the project", files)
+    repo.push()
+
+
+def _forms(secret: str) -> list[str]:
+    """The secret and the encodings it could hide in (basic auth for twine's __token__)."""
+    forms = [secret]
+    for raw in (secret, f"__token__:{secret}"):
+        forms.append(base64.b64encode(raw.encode()).decode().rstrip("="))
+    return forms
+
+
+@pytest.mark.slow
+def test_a_full_release_leaks_no_token(
+    git_repo: GitRepo,
+    unique_name: str,
+    sandbox_env: dict[str, str],
+    webhook: tuple[str, list[dict[str, Any]]],
+    tmp_path: Path,
+) -> None:
+    hook, received = webhook
+    _project(git_repo, unique_name, hook)
+    summary = tmp_path / "step-summary.md"
+    env = dict(os.environ)
+    env.update(sandbox_env)
+    env.update(
+        HOOK_SECRET=HOOK_SECRET,
+        GITHUB_ACTIONS="true",
+        GITHUB_STEP_SUMMARY=str(summary),
+        NO_COLOR="1",
+    )
+    secrets = {name: env[name] for name in ("NPM_TOKEN", "JSR_TOKEN", "PYPI_TOKEN", "GITHUB_TOKEN")}
+    secrets["HOOK_SECRET"] = HOOK_SECRET
+    assert all(len(v) >= 8 for v in secrets.values())
+
+    outputs: dict[str, str] = {}
+
+    def shipit(*args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "shipit", "-C", str(git_repo.path), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        outputs[" ".join(args)] = result.stdout + "\n" + result.stderr
+        return result
+
+    release = shipit("-v", "release", "--yes")
+    assert release.returncode == 0, release.stderr[-3000:]
+    # the release really went everywhere, with the secrets in use
+    status = shipit("--json", "status")
+    assert status.returncode == 0, status.stderr
+    live = {lv["target"]: lv for lv in json.loads(status.stdout)["live"]}
+    for target in ("npm", "jsr", "pypi", "github"):
+        assert live[target]["has_current"] is True, live[target]
+    assert any(r["path"] == f"/{HOOK_SECRET}" for r in received), received
+    assert any("Released" in r.get("title", "") for r in received)
+    shipit("-v", "status")
+    shipit("--json", "plan")
+    shipit("-v", "release", "--yes")  # again: everything found done
+    shipit("-v", "rollback", "--yes")  # undo what can be undone (exit code does not matter)
+
+    leaks: list[str] = []
+    for label, text in outputs.items():
+        for name, secret in secrets.items():
+            if any(form in text for form in _forms(secret)):
+                leaks.append(f"output of `shipit {label}` holds {name}")
+    files = [p for p in git_repo.path.rglob("*") if p.is_file()]
+    files += [summary] if summary.exists() else []
+    assert any(".shipit" in p.parts and p.name == "shipit.log" for p in files)
+    assert any(".shipit" in p.parts and p.name == "journal.json" for p in files)
+    for path in files:
+        data = path.read_bytes()
+        for name, secret in secrets.items():
+            if any(form.encode() in data for form in _forms(secret)):
+                leaks.append(f"{path.relative_to(tmp_path)} holds {name}")
+    assert not leaks, "\n".join(leaks)
+    log = next(p for p in files if p.name == "shipit.log").read_text()
+    assert "***" in log  # the log did meet the secrets, and masked them
