@@ -251,14 +251,34 @@ def log_line(stream: Any, text: str) -> None:
     if stream is None:
         return
     try:
-        stream.write(f"{now_iso()} {text}\n")
+        stream.write(text + "\n")
         stream.flush()
     except (OSError, ValueError):
         pass
 
 
+class TimestampedLog:
+    """A request log on a text stream, each line prefixed with its UTC time."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            for line in text.splitlines():
+                self.stream.write(f"{now_iso()} {line}\n")
+            self.stream.flush()
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def open_log(path: str | None, verbose: bool) -> Any:
-    """The request log: a file, stderr when verbose, else None (servers are quiet by default)."""
+    """The request log: a file, stderr when verbose, else None (servers are quiet by default).
+
+    Any object with ``write(text)`` serves as a log (tests pass an in-memory one).
+    """
     if path:
-        return open(path, "a", encoding="utf-8", buffering=1)
-    return sys.stderr if verbose else None
+        return TimestampedLog(open(path, "a", encoding="utf-8", buffering=1))
+    return TimestampedLog(sys.stderr) if verbose else None
