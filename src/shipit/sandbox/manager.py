@@ -204,7 +204,9 @@ class Sandbox:
 
     def _start(self, name: str) -> Service:
         sub = self.dir / name
-        port = self._ports.get(name)
+        # the previous run's port when it is still free, so exported URLs stay valid
+        previous = self._ports.get(name)
+        port = process.pick_port(previous) if previous else None
         if name == "verdaccio":
             password = self._secret("npm_password", lambda: secrets.token_urlsafe(24))
             npm = verdaccio.start(

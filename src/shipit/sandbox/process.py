@@ -9,13 +9,14 @@ unrelated process is never signalled.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import httpx
 
 from shipit.errors import ShipitError
 from shipit.redact import redact
+
+_logger = logging.getLogger("shipit.sandbox")
 
 _LISTENING = re.compile(r"listening on (http://[0-9A-Za-z.\-\[\]:]+)")
 
@@ -180,6 +183,16 @@ def spawn(
             ) from None
 
 
+@contextlib.contextmanager
+def stopped_on_error(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Stop ``proc``'s process group if anything fails (or is interrupted) inside the block."""
+    try:
+        yield
+    except BaseException:
+        stop(proc.pid, grace=2.0)
+        raise
+
+
 def _log_tail(log: Path, lines: int = 15) -> str:
     try:
         text = log.read_text(errors="replace")
@@ -230,13 +243,15 @@ def wait_ready(
     ok: Callable[[httpx.Response], bool] | None = None,
 ) -> None:
     """Poll ``url`` until it answers (2xx, or ``ok``); fail early if the process exits."""
-    deadline = time.monotonic() + timeout
+    begin = time.monotonic()
+    deadline = begin + timeout
     check = ok or (lambda r: r.is_success)
     delay = 0.02
     with httpx.Client(timeout=2.0, trust_env=False) as client:
         while True:
             try:
                 if check(client.get(url)):
+                    _logger.info("%s ready after %.2fs", name, time.monotonic() - begin)
                     return
             except httpx.HTTPError:
                 pass
@@ -260,18 +275,21 @@ def stop(pid: int, started: str | None = None, *, grace: float = 5.0) -> bool:
     """
     if started is not None and not alive(pid, started):
         return False
+    begin = time.monotonic()
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return False
     except PermissionError:
         return False
-    deadline = time.monotonic() + grace
+    deadline = begin + grace
     while time.monotonic() < deadline:
         _reap(pid)
         if not group_alive(pid):
+            _logger.info("process group %s stopped in %.2fs", pid, time.monotonic() - begin)
             return True
         time.sleep(0.02)
+    _logger.warning("process group %s ignored SIGTERM for %.0fs: SIGKILL", pid, grace)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
     deadline = time.monotonic() + 5.0

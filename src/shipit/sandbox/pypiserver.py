@@ -125,6 +125,7 @@ def start(
     ]
     popen = process.spawn(argv, log=log, cwd=data_dir)
     url = f"http://127.0.0.1:{port}/"
-    process.wait_ready(popen, url + "health", name="pypiserver", log=log, timeout=timeout)
-    record = process.running(popen, name="pypiserver", url=url, port=port, log=log)
-    return PyPIServer(url=url, token=token, packages=packages, process=record)
+    with process.stopped_on_error(popen):
+        process.wait_ready(popen, url + "health", name="pypiserver", log=log, timeout=timeout)
+        record = process.running(popen, name="pypiserver", url=url, port=port, log=log)
+        return PyPIServer(url=url, token=token, packages=packages, process=record)

@@ -79,10 +79,11 @@ def _launch(
     offset = log.stat().st_size if log.exists() else 0
     argv = [sys.executable, "-m", f"shipit.sandbox.{module}", "--port", str(port), *args]
     popen = process.spawn(argv, log=log, cwd=log.parent)
-    url = process.wait_for_url_line(popen, log, name=name, offset=offset, timeout=timeout)
-    process.wait_ready(popen, url + HEALTH, name=name, log=log, timeout=timeout)
-    actual_port = int(url.rsplit(":", 1)[1])
-    return process.running(popen, name=name, url=url, port=actual_port, log=log)
+    with process.stopped_on_error(popen):
+        url = process.wait_for_url_line(popen, log, name=name, offset=offset, timeout=timeout)
+        process.wait_ready(popen, url + HEALTH, name=name, log=log, timeout=timeout)
+        actual_port = int(url.rsplit(":", 1)[1])
+        return process.running(popen, name=name, url=url, port=actual_port, log=log)
 
 
 def start_jsr(
@@ -110,7 +111,9 @@ def start_github(
     register(token)
     data = data_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
-    args = ["--data", str(data), "--token", token, "--repo", repo]
+    token_file = data_dir / "tokens"
+    _write_token_file(token_file, token)
+    args = ["--data", str(data), "--token-file", str(token_file), "--repo", repo]
     running = _launch(
         "github_server", "github", args, log=data_dir / "github.log", port=port, timeout=timeout
     )

@@ -277,15 +277,12 @@ def start(
         [node, str(entry_point(root)), "--config", str(config)], log=log, env=env, cwd=data_dir
     )
     url = f"http://127.0.0.1:{port}/"
-    try:
+    with process.stopped_on_error(popen):
         process.wait_ready(popen, url + "-/ping", name="verdaccio", log=log, timeout=timeout)
         if token is None or whoami(url, token) != user:
             token = login(url, user, password)
-    except BaseException:
-        process.stop(popen.pid)
-        raise
-    record = process.running(popen, name="verdaccio", url=url, port=port, log=log)
-    return Verdaccio(url=url, token=token, user=user, process=record)
+        record = process.running(popen, name="verdaccio", url=url, port=port, log=log)
+        return Verdaccio(url=url, token=token, user=user, process=record)
 
 
 def main(argv: list[str] | None = None) -> int:
