@@ -212,7 +212,12 @@ def _uncommitted_sources(ctx: Context) -> list[Path]:
 def commit_steps(ctx: Context) -> list[Step]:
     """``git:commit`` when a version source disagrees with the release version (or HEAD is
     already this release's commit: the step then probes DONE and gives the tag its commit)."""
-    if ctx.evidence_of(COMMIT) or stale_sources(ctx) or head_is_release_commit(ctx):
+    if (
+        ctx.evidence_of(COMMIT)
+        or stale_sources(ctx)
+        or _uncommitted_sources(ctx)  # written by a run killed before it committed
+        or head_is_release_commit(ctx)
+    ):
         return [CommitStep()]
     return []
 
