@@ -268,7 +268,10 @@ class BuildBinary:
         self.needs: tuple[str, ...] = ()
 
     def describe(self, ctx: Context) -> str:
-        argv, env = command_argv(ctx, self.build)
+        try:
+            argv, env = command_argv(ctx, self.build)
+        except PermanentError as exc:
+            return f"build {self.build.name} for {self.build.target}: {exc.what}"
         prefix = " ".join(f"{k}={v}" for k, v in env.items())
         cmd = shlex.join(argv)
         return (

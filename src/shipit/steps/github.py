@@ -240,8 +240,12 @@ class Asset:
             )
         return binaries.sha256_file(self.path)
 
-    def _existing(self, gh: GitHub, rid: int) -> dict[str, Any] | None:
+    def _existing(self, gh: GitHub, rid: int, ctx: Context | None = None) -> dict[str, Any] | None:
         names = {self.name, github_name(self.name)}
+        if ctx is not None:
+            recorded = ctx.evidence_of(self.id).get("name")
+            if isinstance(recorded, str):
+                names.add(recorded)  # the name GitHub gave it
         for asset in gh.list_assets(rid):
             if asset.get("name") in names:
                 return asset
@@ -271,7 +275,7 @@ class Asset:
             if rel is None:
                 return Probe.todo("the release does not exist yet")
             rid = int(rel["id"])
-            asset = self._existing(gh, rid)
+            asset = self._existing(gh, rid, ctx)
         if asset is None:
             return Probe.todo(f"{self.name} not uploaded yet")
         if asset.get("state") != "uploaded":
@@ -301,7 +305,7 @@ class Asset:
             rid = int(rel["id"])
             if not rel.get("draft") and ctx.evidence_of(DRAFT_ID).get("created"):
                 log.info("release %s is already published; uploading into it", rid)
-            existing = self._existing(gh, rid)
+            existing = self._existing(gh, rid, ctx)
             if existing is not None:
                 uploaded = existing.get("state") == "uploaded"
                 if uploaded and self._same(existing, sha, size):
@@ -327,7 +331,7 @@ class Asset:
                     )
                 except GitHubError as exc:
                     if exc.status == 422 and exc.has_code("already_exists"):
-                        found = self._existing(gh, rid)
+                        found = self._existing(gh, rid, ctx)
                         if (
                             found is not None
                             and found.get("state") == "uploaded"
@@ -350,7 +354,7 @@ class Asset:
         with client(ctx) as gh:
             if not isinstance(aid, int):
                 rel = _find(ctx, gh)
-                found = self._existing(gh, int(rel["id"])) if rel else None
+                found = self._existing(gh, int(rel["id"]), ctx) if rel else None
                 aid = int(found["id"]) if found else None
             if aid is None:
                 return Undo.nothing(f"{self.name} is not on GitHub")
