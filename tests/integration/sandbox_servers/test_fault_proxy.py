@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -211,12 +213,31 @@ def test_proxy_process_in_front_of_the_github_server(tmp_path: Path) -> None:
                     content=data,
                     headers={"Content-Type": "application/octet-stream"},
                 )
-            assets = c.get(f"/repos/o/r/releases/{rel['id']}/assets").json()
+            assets_url = f"/repos/o/r/releases/{rel['id']}/assets"
+            assets = c.get(assets_url).json()
             assert [(a["name"], a["state"], a["size"]) for a in assets] == [
                 ("bin", "uploaded", len(data))
             ]
             assert assets[0]["digest"] == "sha256:" + hashlib.sha256(data).hexdigest()
             assert c.get(assets[0]["browser_download_url"]).content == data
+
+            # a client cut off mid-upload: the proxy passes the cut on, GitHub keeps a starter
+            target = urlsplit(upload)
+            with socket.create_connection(("127.0.0.1", int(target.port or 80))) as s:
+                s.sendall(
+                    f"POST {target.path}?name=cut HTTP/1.1\r\nHost: {target.netloc}\r\n"
+                    "Authorization: Bearer t\r\nContent-Type: application/octet-stream\r\n"
+                    "Content-Length: 500000\r\n\r\n".encode()
+                    + b"y" * 5000
+                )
+                time.sleep(0.2)
+            deadline = time.monotonic() + 5
+            while True:
+                states = {a["name"]: a["state"] for a in c.get(assets_url).json()}
+                if "cut" in states or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            assert states == {"bin": "uploaded", "cut": "starter"}
     finally:
         if proxy is not None:
             proxy.stop()
