@@ -682,6 +682,9 @@ class GitHubHandler(FaultHandler):
             part.unlink(missing_ok=True)  # the asset stays in state "starter", like GitHub's
             raise
         with self.gh.lock:
+            if str(asset["id"]) not in self.gh.state["assets"]:  # deleted meanwhile
+                part.unlink(missing_ok=True)
+                raise not_found()
             os.replace(part, self.gh.asset_path(int(asset["id"])))
             asset.update(
                 state="uploaded",
