@@ -337,10 +337,26 @@ class GitHub:
         Drafts are not tied to their tag and ``/releases/tags/{tag}`` never returns one, so
         this lists every release and matches ``tag_name``.
         """
+        try:
+            published = self.request(
+                "GET",
+                self._repo_path(f"/releases/tags/{quote(tag, safe='')}"),
+                what=f"reading the release for {tag}",
+            ).json()
+        except GitHubError as exc:
+            if exc.status != 404:
+                raise
+        else:
+            if isinstance(published, dict) and not published.get("draft"):
+                return dict(published)
+        if prefer_id is not None:
+            rel = self.get_release(prefer_id)
+            if rel is not None and rel.get("tag_name") == tag:
+                return rel
         matching = [r for r in self.list_releases() if r.get("tag_name") == tag]
-        published = [r for r in matching if not r.get("draft")]
-        if published:
-            return published[0]
+        listed_published = [r for r in matching if not r.get("draft")]
+        if listed_published:
+            return listed_published[0]
         if prefer_id is not None:
             for rel in matching:
                 if rel.get("id") == prefer_id:

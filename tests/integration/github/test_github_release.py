@@ -177,6 +177,13 @@ def test_422_already_exists_on_create_reuses_the_published_release(
     # create with its documented 422 already_exists, and the step must probe, not fail
     add_faults(
         github_server.url,
+        {
+            "method": "GET",
+            "path": r"/releases/tags/",
+            "status": 404,
+            "body": {"message": "Not Found"},
+            "times": 1,
+        },
         {"method": "GET", "path": r"/releases$", "status": 200, "body": [], "times": 1},
         {
             "method": "POST",
