@@ -26,17 +26,16 @@ ROOT = Path(__file__).resolve().parents[3]
 DENO = ROOT / ".venv" / "bin" / "deno"
 TOKEN = "jsr-sandbox-token"
 MODULE = "shipit.sandbox.jsr_server"
-DENO_DIR = Path("/nonexistent")  # set by the deno_cache fixture: one warm cache per module
 
 
 def fresh() -> str:
     return f"pkg-{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def deno_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    global DENO_DIR
-    DENO_DIR = tmp_path_factory.mktemp("deno-dir")
+@pytest.fixture(scope="module")
+def deno_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One DENO_DIR for the module, so deno's type-check cache stays warm between runs."""
+    return tmp_path_factory.mktemp("deno-dir")
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +79,15 @@ def make_package(root: Path, scope: str, name: str, version: str) -> Path:
     return pkg
 
 
-def deno_publish(pkg: Path, url: str, token: str) -> subprocess.CompletedProcess[str]:
+def deno_publish(
+    pkg: Path, url: str, token: str, deno_dir: Path
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "JSR_URL": url + "/",
         "DENO_NO_UPDATE_CHECK": "1",
         "NO_COLOR": "1",
-        "DENO_DIR": str(DENO_DIR),
+        "DENO_DIR": str(deno_dir),
     }
     env.pop("GITHUB_ACTIONS", None)
     return subprocess.run(
@@ -146,12 +147,14 @@ def wait_task(url: str, task_id: str) -> dict[str, object]:
 # --- the real deno ------------------------------------------------------------------------------
 
 
-def test_deno_publishes_then_skips_an_already_published_version(jsr: Proc, tmp_path: Path) -> None:
+def test_deno_publishes_then_skips_an_already_published_version(
+    jsr: Proc, tmp_path: Path, deno_dir: Path
+) -> None:
     name = fresh()
     create_package(jsr.url, "sbx", name)
     pkg = make_package(tmp_path, "sbx", name, "1.2.3")
 
-    first = deno_publish(pkg, jsr.url, TOKEN)
+    first = deno_publish(pkg, jsr.url, TOKEN, deno_dir)
     assert first.returncode == 0, first.stderr
     assert f"Successfully published @sbx/{name}@1.2.3" in first.stderr
 
@@ -174,16 +177,18 @@ def test_deno_publishes_then_skips_an_already_published_version(jsr: Proc, tmp_p
         version = c.get(f"/api/scopes/sbx/packages/{name}/versions/1.2.3").json()
         assert version["version"] == "1.2.3" and version["yanked"] is False
 
-    second = deno_publish(pkg, jsr.url, TOKEN)
+    second = deno_publish(pkg, jsr.url, TOKEN, deno_dir)
     assert second.returncode == 0, second.stderr
     assert f"Skipping, already published @sbx/{name}@1.2.3" in second.stderr
 
 
-def test_deno_with_a_bad_token_fails_with_invalid_bearer_token(jsr: Proc, tmp_path: Path) -> None:
+def test_deno_with_a_bad_token_fails_with_invalid_bearer_token(
+    jsr: Proc, tmp_path: Path, deno_dir: Path
+) -> None:
     name = fresh()
     create_package(jsr.url, "sbx", name)
     pkg = make_package(tmp_path, "sbx", name, "0.1.0")
-    result = deno_publish(pkg, jsr.url, "not-the-token")
+    result = deno_publish(pkg, jsr.url, "not-the-token", deno_dir)
     assert result.returncode == 1
     assert "invalidBearerToken" in result.stderr
     assert "The provided bearer token is invalid." in result.stderr
@@ -191,10 +196,12 @@ def test_deno_with_a_bad_token_fails_with_invalid_bearer_token(jsr: Proc, tmp_pa
         assert c.get(f"/@sbx/{name}/meta.json").json()["versions"] == {}
 
 
-def test_deno_on_a_missing_package_prints_the_create_link(jsr: Proc, tmp_path: Path) -> None:
+def test_deno_on_a_missing_package_prints_the_create_link(
+    jsr: Proc, tmp_path: Path, deno_dir: Path
+) -> None:
     name = fresh()
     pkg = make_package(tmp_path, "sbx", name, "0.1.0")
-    result = deno_publish(pkg, jsr.url, TOKEN)
+    result = deno_publish(pkg, jsr.url, TOKEN, deno_dir)
     assert result.returncode == 1
     assert "Following packages don't exist, follow the links and create them:" in result.stderr
     assert f"{jsr.url}/new?scope=sbx&package={name}&from=cli" in result.stderr
@@ -206,11 +213,11 @@ def test_deno_on_a_missing_package_prints_the_create_link(jsr: Proc, tmp_path: P
 
 
 def test_deno_publish_auto_creates_the_package_in_sandbox_mode(
-    jsr_auto: Proc, tmp_path: Path
+    jsr_auto: Proc, tmp_path: Path, deno_dir: Path
 ) -> None:
     name = fresh()
     pkg = make_package(tmp_path, "auto", name, "2.0.0")
-    result = deno_publish(pkg, jsr_auto.url, TOKEN)
+    result = deno_publish(pkg, jsr_auto.url, TOKEN, deno_dir)
     assert result.returncode == 0, result.stderr
     assert f"Successfully published @auto/{name}@2.0.0" in result.stderr
     with client(base_url=jsr_auto.url) as c:
@@ -428,7 +435,7 @@ def test_faults_on_the_jsr_server(jsr_auto: Proc) -> None:
     assert client(base_url=url).get("/_shipit/faults").json()["rules"] == []
 
 
-def test_deno_publish_through_a_503_fault(jsr_auto: Proc, tmp_path: Path) -> None:
+def test_deno_publish_through_a_503_fault(jsr_auto: Proc, tmp_path: Path, deno_dir: Path) -> None:
     """What the real deno does when the upload answers 503: it fails, nothing is published."""
     name = fresh()
     pkg = make_package(tmp_path, "auto", name, "1.0.0")
@@ -443,7 +450,7 @@ def test_deno_publish_through_a_503_fault(jsr_auto: Proc, tmp_path: Path) -> Non
         },
     )
     try:
-        result = deno_publish(pkg, jsr_auto.url, TOKEN)
+        result = deno_publish(pkg, jsr_auto.url, TOKEN, deno_dir)
     finally:
         clear_faults(jsr_auto.url)
     assert result.returncode == 1, result.stderr
@@ -453,7 +460,7 @@ def test_deno_publish_through_a_503_fault(jsr_auto: Proc, tmp_path: Path) -> Non
 
 
 def test_deno_fails_on_a_lost_status_poll_although_the_version_is_published(
-    jsr: Proc, tmp_path: Path
+    jsr: Proc, tmp_path: Path, deno_dir: Path
 ) -> None:
     """Seen with deno 2.9.8: a 502 on the status poll makes deno exit 1, yet the publish went
     through. Only a probe of the registry tells the truth afterwards."""
@@ -462,7 +469,7 @@ def test_deno_fails_on_a_lost_status_poll_although_the_version_is_published(
     pkg = make_package(tmp_path, "sbx", name, "1.0.0")
     add_faults(jsr.url, {"method": "GET", "path": "^/api/publish_status/", "status": 502})
     try:
-        result = deno_publish(pkg, jsr.url, TOKEN)
+        result = deno_publish(pkg, jsr.url, TOKEN, deno_dir)
     finally:
         clear_faults(jsr.url)
     assert result.returncode == 1
