@@ -92,9 +92,9 @@ def _urls(value: Any) -> list[str]:
     found: list[str] = []
 
     def walk(v: Any) -> None:
-        if isinstance(v, str) and v.startswith(("http://", "https://")):
-            if v not in found:
-                found.append(v)
+        is_url = isinstance(v, str) and v.startswith(("http://", "https://"))
+        if is_url and "{" not in v and v not in found:  # not URI templates (upload_url)
+            found.append(v)
         elif isinstance(v, dict):
             for item in v.values():
                 walk(item)

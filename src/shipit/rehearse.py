@@ -1,0 +1,440 @@
+"""`shipit rehearse`: the real release of this project, against a throw-away sandbox.
+
+A fresh sandbox (verdaccio, pypiserver, the JSR and GitHub test servers, a bare git remote;
+``shipit.sandbox.manager``) and a throw-away clone of the repository at HEAD, whose
+``origin`` is the sandbox's remote. The real ``shipit release --yes`` runs in the clone, from
+the checks to the notification, in an environment without any real credential (notifications
+go to a local receiver, never to the configured services). Then the report: what was published
+where (asked of the sandbox's registries), each step, the notification a person would have
+received, and the dashboard; then everything is torn down.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Annotated, Any
+
+import tomlkit
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from shipit import git, live_versions, proc
+from shipit.config import Settings, load
+from shipit.errors import ExitCode, ShipitError
+from shipit.redact import redact, register
+from shipit.sandbox.isolation import isolated_env
+from shipit.sandbox.manager import DEFAULT_REPO, Sandbox
+
+log = logging.getLogger("shipit.rehearse")
+
+
+class RehearsalError(ShipitError):
+    code = "rehearsal"
+
+
+@dataclass(frozen=True)
+class Published:
+    where: str  # npm, jsr, pypi, github
+    package: str
+    version: str | None
+    live: bool | None
+    url: str | None
+    detail: str = ""
+
+
+@dataclass
+class Rehearsal:
+    ok: bool
+    exit_code: int
+    version: str | None
+    tag: str | None
+    state: str | None
+    commit: str | None
+    duration_s: float
+    published: list[Published] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, str]] = field(default_factory=list)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    output_tail: list[str] = field(default_factory=list)
+    kept: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- notification receiver
+
+
+class _Receiver:
+    """A local webhook standing in for the configured notification services."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+                try:
+                    data = json.loads(body or b"{}")
+                except ValueError:
+                    data = {}
+                outer.received.append(
+                    {
+                        "title": str(data.get("title", "")),
+                        "message": str(data.get("message", "")),
+                        "type": str(data.get("type", "")),
+                    }
+                )
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/rehearsal"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.1,), daemon=True)
+
+    def __enter__(self) -> _Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ---------------------------------------------------------------- the clone
+
+
+def _git(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    result = proc.run(["git", *args], cwd=cwd, env=env, timeout=120)
+    if not result.ok:
+        raise RehearsalError(
+            f"git {args[0]} failed while preparing the rehearsal",
+            why=result.tail(),
+            hint="check that the repository is healthy (`git status`), then try again",
+        )
+    return result.stdout
+
+
+def make_clone(root: Path, remote: Path, work: Path) -> tuple[str, str]:
+    """Clone ``root`` at HEAD into ``work`` and make ``remote`` its origin; return (branch, sha)."""
+    top = git.repo_root(root)
+    head = git.require_head(top)
+    branch = git.current_branch(top) or "main"
+    _git("clone", "--quiet", "--no-hardlinks", "--branch", branch, str(top), str(work), cwd=top)
+    _git("checkout", "--quiet", "-B", branch, head, cwd=work)
+    _git("remote", "set-url", "origin", str(remote), cwd=work)
+    for key, value in (("user.name", "shipit rehearsal"), ("user.email", "rehearsal@localhost")):
+        if not _has_config(work, key):  # a release commit needs an identity
+            _git("config", key, value, cwd=work)
+    _git("push", "--quiet", "--set-upstream", "origin", f"{branch}:refs/heads/{branch}", cwd=work)
+    tags = _git("tag", "--list", cwd=work).split()
+    if tags:
+        _git("push", "--quiet", "origin", "--tags", cwd=work)
+    return branch, head
+
+
+def _has_config(root: Path, key: str) -> bool:
+    return proc.run(["git", "config", "--get", key], cwd=root, timeout=30).ok
+
+
+def _rehearsal_config(work: Path, explicit: Path | None, notify_url: str, dest: Path) -> Path:
+    """The project's configuration with notifications sent to the local receiver."""
+    config = load(work, explicit).config
+    data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    notify = data.setdefault("notify", {})
+    configured = list(config.notify.urls)
+    notify["urls"] = [notify_url]
+    if configured and "succeeded" not in notify.get("events", []):
+        notify["events"] = [*notify.get("events", []), "succeeded"]
+    if not configured:
+        notify["events"] = ["started", "succeeded", "failed", "rolled-back"]
+    dest.write_text(tomlkit.dumps(data), encoding="utf-8")
+    return dest
+
+
+# ---------------------------------------------------------------- the rehearsal
+
+
+@contextmanager
+def _workspace(keep: bool) -> Iterator[Path]:
+    tmp = Path(tempfile.mkdtemp(prefix="shipit-rehearse-"))
+    try:
+        yield tmp
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _published(
+    work: Path, config_path: Path, env: Mapping[str, str], version: str | None, tag: str | None
+) -> list[Published]:
+    from shipit.project.detect import detect
+
+    config = load(work, config_path).config
+    settings = Settings.from_env(env, config)
+    project = detect(work, config, env)
+    packages = {
+        str(t.name): t.package or "?" for t in project.enabled_targets if t.name != "binaries"
+    }
+    found = live_versions.probe_all(
+        live_versions.lookups(config, settings, packages, version, tag, timeout=10.0), 10.0
+    )
+    return [
+        Published(
+            where=lv.target,
+            package=lv.package,
+            version=lv.latest,
+            live=lv.has_current,
+            url=lv.url,
+            detail=lv.error or lv.detail,
+        )
+        for lv in found
+    ]
+
+
+def _steps(work: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    from shipit.commands.status import _urls
+    from shipit.engine import journal as journal_mod
+
+    journal = journal_mod.latest(work)
+    if journal is None:
+        return None, []
+    steps = []
+    for step_id, entry in journal.steps().items():
+        error = entry.get("error") if isinstance(entry.get("error"), dict) else None
+        steps.append(
+            {
+                "id": step_id,
+                "state": entry.get("state"),
+                "attempts": entry.get("attempts"),
+                "duration_s": entry.get("duration_s"),
+                "urls": _urls(entry.get("evidence") or {}),
+                "error": redact(str(error.get("what"))) if error else None,
+            }
+        )
+    return journal.data, steps
+
+
+def rehearse(
+    root: Path,
+    *,
+    base_env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+    version: str | None = None,
+    skip_checks: bool = False,
+    keep: bool = False,
+    on_line: Callable[[str], None] | None = None,
+    timeout: float = 1800.0,
+    dashboard: Callable[[Path, Path, Mapping[str, str]], None] | None = None,
+) -> Rehearsal:
+    """Run the whole rehearsal and return its report (the sandbox is always torn down)."""
+    started = time.monotonic()
+    base = dict(os.environ if base_env is None else base_env)
+    with _workspace(keep) as tmp, _Receiver() as receiver:
+        project_repo = _github_repo(root, base)
+        sandbox = Sandbox(tmp / "sandbox", repo=project_repo, record=False)
+        try:
+            info = sandbox.up()
+            sandbox_env = sandbox.env()
+            register(*(v for k, v in sandbox_env.items() if k.endswith("TOKEN")))
+            remote = Path(sandbox_env["SHIPIT_SANDBOX_GIT_REMOTE"])
+            work = tmp / "project"
+            branch, head = make_clone(root, remote, work)
+            if config_path is not None and not config_path.is_absolute():
+                config_path = (root / config_path).resolve()
+            explicit = config_path
+            if explicit is not None and explicit.is_relative_to(git.repo_root(root)):
+                explicit = work / explicit.relative_to(git.repo_root(root))
+            cfg = _rehearsal_config(work, explicit, receiver.url, tmp / "rehearsal.toml")
+            npmrc = tmp / "npmrc"
+            npmrc.write_text("")
+            env = isolated_env(
+                base,
+                {k: v for k, v in sandbox_env.items() if k != "SHIPIT_SANDBOX_GIT_REMOTE"},
+                npm_userconfig=npmrc,
+            )
+            env.update(SHIPIT_REHEARSAL="1", NO_COLOR="1")
+            for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+                env.pop(name, None)
+            argv = [sys.executable, "-m", "shipit", "-C", str(work), "--config", str(cfg)]
+            argv += ["release", "--yes"]
+            if skip_checks:
+                argv.append("--skip-checks")
+            if version:
+                argv += ["--version", version]
+            tail: list[str] = []
+
+            def line(text: str) -> None:
+                tail.append(text)
+                del tail[:-40]
+                if on_line is not None:
+                    on_line(text)
+
+            result = proc.run(argv, cwd=work, env=env, timeout=timeout, on_line=line)
+            data, steps = _steps(work)
+            inputs = (data or {}).get("inputs", {})
+            rel_version = inputs.get("version") or version
+            tag = inputs.get("tag")
+            published = _published(work, cfg, env, rel_version, tag)
+            if dashboard is not None:
+                try:
+                    dashboard(work, cfg, env)
+                except Exception as exc:  # the dashboard is a courtesy: never fail for it
+                    log.warning("could not show the dashboard: %s", exc)
+            warnings = []
+            dirty = git.status_changes(git.repo_root(root))
+            if dirty:
+                warnings.append(
+                    f"rehearsed commit {head[:12]} on {branch}; {len(dirty)} uncommitted "
+                    "change(s) in your working tree were not part of it"
+                )
+            state = (data or {}).get("state")
+            return Rehearsal(
+                ok=result.ok and state == "released",
+                exit_code=result.returncode,
+                version=rel_version,
+                tag=tag,
+                state=state,
+                commit=head,
+                duration_s=round(time.monotonic() - started, 1),
+                published=published,
+                steps=steps,
+                notifications=list(receiver.received),
+                services=info["services"],
+                warnings=warnings,
+                output_tail=tail[-15:],
+                kept=str(tmp) if keep else None,
+            )
+        finally:
+            if not keep:
+                sandbox.down()
+
+
+def _github_repo(root: Path, env: Mapping[str, str]) -> str:
+    """The owner/name the sandbox's GitHub server should know (the project's, if known)."""
+    try:
+        url = git.remote_url(git.repo_root(root))
+    except ShipitError:
+        url = None
+    return git.github_repo_from_url(url) or env.get("GITHUB_REPOSITORY") or DEFAULT_REPO
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render(report: Rehearsal, console: Console) -> None:
+    """What a person reads at the end of a rehearsal."""
+    verdict = Text()
+    if report.ok:
+        verdict.append(
+            f"rehearsal passed: {report.tag} released to the sandbox", style="bold green"
+        )
+    else:
+        verdict.append(
+            f"rehearsal FAILED: release ended {report.state or 'before it started'} "
+            f"(exit {report.exit_code})",
+            style="bold red",
+        )
+    verdict.append(f" in {report.duration_s:.0f}s", style="dim")
+    console.print(verdict)
+    table = Table(title="Published (asked of the sandbox's registries)", title_justify="left")
+    for column in ("where", "package", "version", "this release", "url"):
+        table.add_column(column, overflow="fold")
+    for p in report.published:
+        live = "-" if p.live is None else ("yes" if p.live else "NO")
+        table.add_row(p.where, p.package, p.version or "-", live, p.url or p.detail)
+    console.print(table)
+    steps = Table(title="Steps", title_justify="left")
+    for column in ("step", "state", "tries", "evidence / error"):
+        steps.add_column(column, overflow="fold")
+    for s in report.steps:
+        detail = "\n".join(s["urls"]) + (f"\n{s['error']}" if s.get("error") else "")
+        steps.add_row(str(s["id"]), str(s["state"]), str(s.get("attempts") or ""), detail.strip())
+    console.print(steps)
+    for n in report.notifications:
+        console.print(f"notification: {n['title']}", markup=False)
+    if not report.notifications:
+        console.print("notification: none was sent", style="yellow")
+    for w in report.warnings:
+        console.print(f"note: {w}", style="yellow", markup=False)
+    if not report.ok and report.output_tail:
+        console.print("last lines of the release:", style="bold")
+        for text in report.output_tail:
+            console.print(f"  {text}", markup=False, highlight=False)
+    if report.kept:
+        console.print(f"kept for inspection: {report.kept}", markup=False)
+    else:
+        console.print("sandbox and clone removed.", style="dim")
+
+
+def register_command(app: typer.Typer) -> None:
+    """Register `shipit rehearse` (replaces the placeholder in commands/sandbox.py)."""
+    from shipit.commands.common import globals_of
+
+    @app.command("rehearse")
+    def rehearse_cmd(
+        ctx: typer.Context,
+        version: Annotated[
+            str | None, typer.Option("--version", help="Version to rehearse (default: manifests).")
+        ] = None,
+        skip_checks: Annotated[
+            bool, typer.Option("--skip-checks", help="Do not run `shipit check` first.")
+        ] = False,
+        keep: Annotated[
+            bool, typer.Option("--keep", help="Keep the sandbox running and the clone on disk.")
+        ] = False,
+    ) -> None:
+        """Rehearse the real release against a throw-away sandbox and clone, then tear down."""
+        g = globals_of(ctx)
+        if not g.json:
+            g.err.print("rehearsing: fresh sandbox, throw-away clone, real release ...")
+
+        def show(text: str) -> None:
+            if not g.json:
+                g.err.print(f"  | {text}", markup=False, highlight=False)
+
+        def dashboard(work: Path, cfg: Path, env: Mapping[str, str]) -> None:
+            if g.json:
+                return
+            from shipit.commands.status import collect
+            from shipit.ui.status_view import render as render_status
+
+            config = load(work, cfg).config
+            report = collect(work, config, Settings.from_env(env, config), env, timeout=10.0)
+            g.err.print(render_status(report))
+
+        report = rehearse(
+            g.directory,
+            base_env=g.env,
+            config_path=g.config_path,
+            version=version,
+            skip_checks=skip_checks,
+            keep=keep,
+            on_line=show,
+            dashboard=dashboard,
+        )
+        if g.json:
+            g.emit_json(report.to_json())
+        else:
+            render(report, g.err)
+        raise typer.Exit(int(ExitCode.OK) if report.ok else int(ExitCode.FAILED))

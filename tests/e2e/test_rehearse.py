@@ -1,0 +1,99 @@
+"""`shipit rehearse`: a full release of a project against a throw-away sandbox and clone,
+a report of what went where, and nothing left behind (no process, no directory, no change
+to the real repository or its remote)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from shipit.rehearse import rehearse, render
+from shipit.sandbox import process
+from shipit.sandbox.git_remote import GitRepo
+
+
+def _project(repo: GitRepo, name: str) -> None:
+    module = name.replace("-", "_")
+    repo.commit(
+        "project",
+        {
+            ".gitignore": "*.egg-info/\nbuild/\n",
+            "package.json": json.dumps({"name": name, "version": "0.3.0", "license": "MIT"}) + "\n",
+            "mod.ts": "export const x = 1;\n",
+            "deno.json": json.dumps(
+                {"name": f"@demo/{name}", "version": "0.3.0", "exports": "./mod.ts"}
+            )
+            + "\n",
+            "LICENSE": "MIT\n",
+            f"{module}/__init__.py": "",
+            "pyproject.toml": (
+                '[build-system]\nrequires = ["setuptools>=61"]\n'
+                'build-backend = "setuptools.build_meta"\n'
+                f'[project]\nname = "{name}"\nversion = "0.3.0"\n'
+                f'[tool.setuptools]\npackages = ["{module}"]\n'
+            ),
+            "shipit.toml": (
+                "[checks.typecheck]\nenabled = false\n[checks.lint]\nenabled = false\n"
+                "[checks.test]\nenabled = false\n[checks.security]\nenabled = false\n"
+                '[notify]\nurls = ["slack://${SLACK_TOKEN}/never-called"]\n'
+            ),
+        },
+    )
+    repo.push()
+
+
+def _remote_refs(repo: GitRepo) -> str:
+    return subprocess.run(
+        ["git", "ls-remote", str(repo.remote)], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.slow
+def test_rehearsal_releases_everywhere_reports_and_cleans_up(
+    git_repo: GitRepo, unique_name: str, tmp_path: Path
+) -> None:
+    _project(git_repo, unique_name)
+    (git_repo.path / "notes.txt").write_text("work in progress\n")  # an uncommitted change
+    refs_before = _remote_refs(git_repo)
+    tags_before = git_repo.git("tag", "--list")
+    env = dict(os.environ)
+    env["SLACK_TOKEN"] = "xoxb-real-slack-token-never-used"
+    before = set(Path(tempfile.gettempdir()).glob("shipit-rehearse-*"))
+    lines: list[str] = []
+
+    report = rehearse(git_repo.path, base_env=env, on_line=lines.append)
+
+    assert report.ok, "\n".join(lines[-40:])
+    assert (report.version, report.tag, report.state) == ("0.3.0", "v0.3.0", "released")
+    published = {p.where: p for p in report.published}
+    assert set(published) == {"npm", "jsr", "pypi", "github"}
+    assert all(p.live for p in published.values()), published
+    assert published["npm"].version == "0.3.0" and published["github"].version == "v0.3.0"
+    assert published["jsr"].package == f"@demo/{unique_name}"
+    assert {s["id"] for s in report.steps} >= {"git:tag", "npm:publish", "notify"}
+    assert all(s["state"] == "done" for s in report.steps)
+    # the notification went to the rehearsal's receiver, not to Slack
+    assert [n["title"] for n in report.notifications][-1] == f"Released @demo/{unique_name} v0.3.0"
+    assert any("uncommitted" in w for w in report.warnings)
+
+    console = Console(record=True, width=120)
+    render(report, console)
+    screen = console.export_text()
+    assert "rehearsal passed: v0.3.0 released to the sandbox" in screen
+    assert "notification: Released" in screen
+    assert "sandbox and clone removed." in screen
+
+    # nothing left behind, nothing changed in the real repository or its remote
+    for service in report.services:
+        if service.get("pid"):
+            assert not process.group_alive(int(service["pid"])), service
+    assert set(Path(tempfile.gettempdir()).glob("shipit-rehearse-*")) == before
+    assert _remote_refs(git_repo) == refs_before
+    assert git_repo.git("tag", "--list") == tags_before
+    assert not (git_repo.path / ".shipit").exists()
