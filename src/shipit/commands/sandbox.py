@@ -52,7 +52,7 @@ def _print_services(g: Globals, services: list[dict[str, Any]]) -> None:
     width = max((len(s["name"]) for s in services), default=0)
     for s in services:
         pid = f"pid {s['pid']}" if s.get("pid") else "no process"
-        g.err.print(f"  {s['name']:<{width}}  {s['url']}  ({pid})", markup=False)
+        g.err.print(f"  {s['name']:<{width}}  {s['url']}  ({pid})", markup=False, soft_wrap=True)
 
 
 def _status_json(directory: Path, statuses: list[ServiceStatus]) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         sandbox_dir = _sandbox_dir(g, directory)
         as_json = json_output or g.json
         if not as_json:
-            g.err.print(f"starting the sandbox in {sandbox_dir} ...", markup=False)
+            g.err.print(f"starting the sandbox in {sandbox_dir} ...", markup=False, soft_wrap=True)
         info = Sandbox(sandbox_dir, repo=repo).up()
         if as_json:
             _write_raw(json.dumps(info, indent=2) + "\n")
@@ -96,6 +96,7 @@ def register(app: typer.Typer) -> None:
             f'  eval "$(shipit sandbox up --dir {shlex.quote(str(sandbox_dir))})"\n'
             f"stop with: shipit sandbox down --dir {shlex.quote(str(sandbox_dir))}",
             markup=False,
+            soft_wrap=True,
         )
         _write_raw(export_lines(info["env"]))
 
@@ -110,9 +111,15 @@ def register(app: typer.Typer) -> None:
         if json_output or g.json:
             g.emit_json({"dir": str(sandbox_dir), "stopped": stopped})
         elif stopped:
-            g.err.print(f"stopped: {', '.join(stopped)} (data kept in {sandbox_dir})", markup=False)
+            g.err.print(
+                f"stopped: {', '.join(stopped)} (data kept in {sandbox_dir})",
+                markup=False,
+                soft_wrap=True,
+            )
         else:
-            g.err.print(f"no sandbox server was running in {sandbox_dir}", markup=False)
+            g.err.print(
+                f"no sandbox server was running in {sandbox_dir}", markup=False, soft_wrap=True
+            )
 
     @sandbox_app.command("status")
     def status(
@@ -126,18 +133,24 @@ def register(app: typer.Typer) -> None:
         if json_output or g.json:
             g.emit_json(report)
         elif not statuses:
-            g.out.print(f"no sandbox is running in {sandbox_dir}", markup=False)
-            g.out.print(f"start one with: shipit sandbox up --dir {sandbox_dir}", markup=False)
+            g.out.print(f"no sandbox is running in {sandbox_dir}", markup=False, soft_wrap=True)
+            g.out.print(
+                f"start one with: shipit sandbox up --dir {sandbox_dir}",
+                markup=False,
+                soft_wrap=True,
+            )
         else:
             for s in statuses:
                 state = "ready" if s.ready else ("alive, not answering" if s.alive else "DEAD")
                 pid = f"pid {s.pid}" if s.pid else "-"
-                g.out.print(f"{s.name:<10} {state:<22} {pid:<11} {s.url}", markup=False)
+                g.out.print(
+                    f"{s.name:<10} {state:<22} {pid:<11} {s.url}", markup=False, soft_wrap=True
+                )
             if not report["running"]:
                 g.out.print(
-                    f"restart it with: shipit sandbox down --dir {sandbox_dir} && "
-                    f"shipit sandbox up --dir {sandbox_dir}",
+                    f"restart it with: shipit sandbox up --dir {sandbox_dir}",
                     markup=False,
+                    soft_wrap=True,
                 )
         if not report["running"]:
             raise typer.Exit(int(ExitCode.FAILED))
@@ -168,10 +181,16 @@ def register(app: typer.Typer) -> None:
                 }
             )
         else:
-            g.err.print("sandbox services (started, checked, stopped):", markup=False)
+            g.err.print(
+                "sandbox services (started, checked, stopped):", markup=False, soft_wrap=True
+            )
             _print_services(g, info["services"])
             for s in statuses:
-                g.err.print(f"  {s.name}: {'ready' if s.ready else 'NOT ready'}", markup=False)
-            g.err.print(note, markup=False)
+                g.err.print(
+                    f"  {s.name}: {'ready' if s.ready else 'NOT ready'}",
+                    markup=False,
+                    soft_wrap=True,
+                )
+            g.err.print(note, markup=False, soft_wrap=True)
         if not ready:
             raise typer.Exit(int(ExitCode.FAILED))

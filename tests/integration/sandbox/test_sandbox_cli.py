@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -232,3 +233,26 @@ def test_rehearse_checks_a_throwaway_sandbox_and_says_what_is_missing() -> None:
     pids = [int(p) for p in re.findall(r"\(pid (\d+)\)", result.stderr)]
     assert len(pids) == 4
     assert not any(process.alive(pid) for pid in pids)
+
+
+def test_status_names_a_dead_server_and_up_restarts_it(sandbox_dir: Path) -> None:
+    info = up(sandbox_dir)
+    pypi = next(s for s in info["services"] if s["name"] == "pypiserver")
+    os.killpg(pypi["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while process.alive(pypi["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    status = shipit("sandbox", "status", "--dir", str(sandbox_dir))
+
+    assert status.returncode == 1
+    lines = {line.split()[0]: line for line in status.stdout.splitlines() if line.strip()}
+    assert "DEAD" in lines["pypiserver"]
+    assert "ready" in lines["verdaccio"]
+    assert "shipit sandbox up" in status.stdout
+
+    again = up(sandbox_dir)
+
+    assert again["env"] == info["env"]
+    assert shipit("sandbox", "status", "--dir", str(sandbox_dir)).returncode == 0
+    assert not any(process.alive(pid) for pid in pids_of(info) if pid not in pids_of(again))
