@@ -25,7 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from shipit import http
-from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
+from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError, parse_retry_after
 from shipit.redact import register
 
 log = logging.getLogger("shipit.github")
@@ -260,10 +260,7 @@ class GitHub:
             retry_after is not None or "secondary rate limit" in message.lower()
         )
         if secondary or status == 429:
-            try:
-                seconds = float(retry_after) if retry_after else 60.0
-            except ValueError:
-                seconds = 60.0
+            seconds = parse_retry_after(retry_after) or 60.0
             return TransientError(
                 f"GitHub asked shipit to slow down ({what})",
                 why=f"secondary rate limit, {status}: {message}",
@@ -286,10 +283,7 @@ class GitHub:
             )
         if status == 408 or status >= 500:
             cls = OutcomeUnknown if may_have_happened else TransientError
-            try:
-                after = float(retry_after) if retry_after else None
-            except ValueError:
-                after = None
+            after = parse_retry_after(retry_after)
             return cls(
                 f"GitHub failed to answer {what}",
                 why=f"{status}: {message}",

@@ -301,8 +301,6 @@ def sign_minisign(ctx: Context, sums: Path, signature: Path) -> Evidence:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(key if key.endswith("\n") else key + "\n")
         argv = [minisign, "-S", "-s", str(key_file), "-m", str(sums), "-x", str(tmp_sig)]
-        if not password:
-            argv.insert(2, "-W")  # unencrypted key
         result = proc.run(argv, input=password + "\n", timeout=60)
     if not result.ok:
         tmp_sig.unlink(missing_ok=True)

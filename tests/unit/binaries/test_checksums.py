@@ -191,3 +191,47 @@ def test_missing_key_env_is_explained(zig_built: Built) -> None:
     with pytest.raises(PermanentError) as err:
         steps[1].run(ctx, NullProgress())
     assert "NO_SUCH_KEY_VAR" in (err.value.why or "")
+
+
+@pytest.mark.skipif(shutil.which("minisign") is None, reason="minisign is not installed")
+def test_minisign_signature_verifies_with_minisign(zig_built: Built, tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    subprocess.run(
+        ["minisign", "-G", "-p", "minisign.pub", "-s", "minisign.key"],
+        cwd=keys,
+        input=f"{PASSPHRASE}\n{PASSPHRASE}\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    pub = zig_built.root / "minisign.pub"
+    shutil.copy(keys / "minisign.pub", pub)
+    env = {"MS_KEY": (keys / "minisign.key").read_text(), "MS_PASS": PASSPHRASE}
+    signing = {
+        "method": "minisign",
+        "key-env": "MS_KEY",
+        "password-env": "MS_PASS",
+        "public-key": "minisign.pub",
+    }
+    ctx = _ctx_with(zig_built, signing, env)
+    steps = checksums.checksum_steps(ctx)
+    steps[0].run(ctx, NullProgress())
+    evidence = steps[1].run(ctx, NullProgress())
+    assert evidence["verified"] is True
+    sig = ctx.dist_dir / "SHA256SUMS.minisig"
+    ok = subprocess.run(
+        ["minisign", "-V", "-p", str(pub), "-m", "SHA256SUMS"],
+        cwd=ctx.dist_dir,
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "verified" in ok.stdout
+    assert sig.exists()
+    wrong = {**env, "MS_PASS": "not-the-password-99"}
+    bad_ctx = _ctx_with(zig_built, signing, wrong)
+    with pytest.raises(PermanentError) as err:
+        checksums.checksum_steps(bad_ctx)[1].run(bad_ctx, NullProgress())
+    assert "could not sign" in err.value.what
+    assert "not-the-password-99" not in str(err.value)
