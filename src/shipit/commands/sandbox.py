@@ -1,4 +1,4 @@
-"""CLI: `shipit sandbox up|down|status` (local registries) and `shipit rehearse`.
+"""CLI: `shipit sandbox up|down|status` (local registries); wires `shipit rehearse`.
 
 ``up`` prints the environment a release needs as ``export NAME=value`` lines on stdout (or
 ``--json``), so ``eval "$(shipit sandbox up)"`` points npm, deno, twine and shipit at the
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ import typer
 
 from shipit.commands.common import Globals, globals_of
 from shipit.errors import ExitCode
+from shipit.rehearse import register_command as register_rehearse
 from shipit.sandbox.manager import DEFAULT_REPO, Sandbox, ServiceStatus, default_dir
 
 DirOption = Annotated[
@@ -155,42 +155,4 @@ def register(app: typer.Typer) -> None:
         if not report["running"]:
             raise typer.Exit(int(ExitCode.FAILED))
 
-    @app.command("rehearse")
-    def rehearse(ctx: typer.Context) -> None:
-        """Rehearse against a throw-away sandbox (today: start it, check it, stop it)."""
-        g = globals_of(ctx)
-        with tempfile.TemporaryDirectory(prefix="shipit-rehearse-") as tmp:
-            sandbox = Sandbox(Path(tmp) / "sandbox")
-            try:
-                info = sandbox.up()
-                statuses = sandbox.status()
-            finally:
-                sandbox.down()
-        ready = all(s.ready for s in statuses)
-        note = (
-            "only the sandbox was checked: the full rehearsal (a real release of this "
-            "project against these services) arrives with the release engine"
-        )
-        if g.json:
-            g.emit_json(
-                {
-                    "ok": ready,
-                    "rehearsed": False,
-                    "note": note,
-                    "services": [s.to_json() for s in statuses],
-                }
-            )
-        else:
-            g.err.print(
-                "sandbox services (started, checked, stopped):", markup=False, soft_wrap=True
-            )
-            _print_services(g, info["services"])
-            for s in statuses:
-                g.err.print(
-                    f"  {s.name}: {'ready' if s.ready else 'NOT ready'}",
-                    markup=False,
-                    soft_wrap=True,
-                )
-            g.err.print(note, markup=False, soft_wrap=True)
-        if not ready:
-            raise typer.Exit(int(ExitCode.FAILED))
+    register_rehearse(app)  # the real rehearsal: release engine, throw-away sandbox and clone

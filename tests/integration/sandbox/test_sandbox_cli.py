@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import stat
 import subprocess
@@ -221,18 +220,6 @@ def test_missing_node_is_explained_and_nothing_is_left_running(
     while processes_mentioning(str(sandbox_dir)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_mentioning(str(sandbox_dir)) == []
-
-
-def test_rehearse_checks_a_throwaway_sandbox_and_says_what_is_missing() -> None:
-    result = shipit("rehearse")
-
-    assert result.returncode == 0, result.stderr
-    for name in ("verdaccio", "pypiserver", "jsr", "github", "git"):
-        assert f"{name}: ready" in result.stderr
-    assert "arrives with the release engine" in result.stderr
-    pids = [int(p) for p in re.findall(r"\(pid (\d+)\)", result.stderr)]
-    assert len(pids) == 4
-    assert not any(process.alive(pid) for pid in pids)
 
 
 def test_status_names_a_dead_server_and_up_restarts_it(sandbox_dir: Path) -> None:
