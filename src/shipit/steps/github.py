@@ -269,6 +269,8 @@ class Asset:
         }
 
     def probe(self, ctx: Context) -> Probe:
+        if not self.path.exists():
+            return Probe.todo(f"{self.name} is not built yet")
         sha, size = self._local()
         with client(ctx) as gh:
             rel = _find(ctx, gh)
