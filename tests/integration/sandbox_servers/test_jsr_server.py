@@ -479,3 +479,35 @@ def test_deno_fails_on_a_lost_status_poll_although_the_version_is_published(
         while c.get(f"/api/scopes/sbx/packages/{name}/versions/1.0.0").status_code != 200:
             assert time.monotonic() < deadline, "the upload should have been published"
             time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_deno_waits_for_an_upload_already_in_flight_instead_of_uploading_again(
+    spawn: Callable[..., Proc], tmp_path: Path, deno_dir: Path
+) -> None:
+    """duplicateVersionPublish with a pending task: deno polls that task and succeeds."""
+    data = tmp_path / "data"
+    proc = spawn(
+        MODULE, "--data", str(data), "--token", TOKEN, "--auto-create", "--processing-delay", "6"
+    )
+    pkg = make_package(tmp_path, "race", "lib", "1.0.0")
+    # warm deno's type-check cache so the upload below is still pending when deno asks
+    check = subprocess.run(
+        [str(DENO), "check", "mod.ts"],
+        cwd=pkg,
+        env={**os.environ, "DENO_DIR": str(deno_dir), "DENO_NO_UPDATE_CHECK": "1"},
+        capture_output=True,
+        timeout=120,
+    )
+    assert check.returncode == 0
+    first = raw_publish(
+        proc.url, "race", "lib", "1.0.0", tarball(package_files("race", "lib", "1.0.0"))
+    )
+    assert first.json()["status"] == "pending"
+
+    result = deno_publish(pkg, proc.url, TOKEN, deno_dir)
+
+    assert result.returncode == 0, result.stderr
+    assert "Already uploaded, waiting for publishing @race/lib@1.0.0" in result.stderr
+    assert "Successfully published @race/lib@1.0.0" in result.stderr
+    assert len(list((data / "tarballs").rglob("*.tar.gz"))) == 1  # one upload, not two
