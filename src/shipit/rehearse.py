@@ -258,13 +258,15 @@ def rehearse(
             sandbox_env = sandbox.env()
             register(*(v for k, v in sandbox_env.items() if k.endswith("TOKEN")))
             remote = Path(sandbox_env["SHIPIT_SANDBOX_GIT_REMOTE"])
-            work = tmp / "project"
-            branch, head = make_clone(root, remote, work)
+            clone = tmp / "project"
+            branch, head = make_clone(root, remote, clone)
+            top = git.repo_root(root)
+            work = clone / root.resolve().relative_to(top)  # the project may be a subdirectory
             if config_path is not None and not config_path.is_absolute():
                 config_path = (root / config_path).resolve()
             explicit = config_path
-            if explicit is not None and explicit.is_relative_to(git.repo_root(root)):
-                explicit = work / explicit.relative_to(git.repo_root(root))
+            if explicit is not None and explicit.is_relative_to(top):
+                explicit = clone / explicit.relative_to(top)
             cfg = _rehearsal_config(work, explicit, receiver.url, tmp / "rehearsal.toml")
             npmrc = tmp / "npmrc"
             npmrc.write_text("")
@@ -302,7 +304,12 @@ def rehearse(
                 except Exception as exc:  # the dashboard is a courtesy: never fail for it
                     log.warning("could not show the dashboard: %s", exc)
             warnings = []
-            dirty = git.status_changes(git.repo_root(root))
+            prefix = root.resolve().relative_to(top).as_posix()
+            dirty = [
+                path
+                for path in git.status_changes(top)
+                if prefix in ("", ".") or path == prefix or path.startswith(prefix + "/")
+            ]
             if dirty:
                 warnings.append(
                     f"rehearsed commit {head[:12]} on {branch}; {len(dirty)} uncommitted "
