@@ -34,6 +34,7 @@ from pathlib import Path
 from shipit import binformat, proc
 from shipit.engine.retry import PermanentError
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
+from shipit.redact import SECRET_ENV_VARS
 
 log = logging.getLogger("shipit.steps.binaries")
 
@@ -178,6 +179,14 @@ def command_argv(ctx: Context, build: Build) -> tuple[list[str], dict[str, str]]
     return argv, env
 
 
+def tool_env(ctx: Context, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of build and smoke commands: no publish tokens in it."""
+    env = {**os.environ, **ctx.env, **(extra or {})}
+    for name in SECRET_ENV_VARS:
+        env.pop(name, None)
+    return env
+
+
 def built_path(ctx: Context, build: Build) -> Path | None:
     """Where the command leaves the binary when it does not write {output} itself."""
     cfg = ctx.config.binaries
@@ -309,7 +318,7 @@ class BuildBinary:
         self.build.binary.unlink(missing_ok=True)
         ctx.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = ctx.log_dir / self.build.log_file_name
-        env = {**os.environ, **ctx.env, **extra_env}
+        env = tool_env(ctx, extra_env)
         cwd = (ctx.root / cfg.directory).resolve()
         slot = _build_slot(cfg.parallel or os.cpu_count() or 1)
         progress.status(f"waiting for a build slot ({self.build.target})")
@@ -456,7 +465,7 @@ class VerifyBinary:
             )
         progress.status(f"running {binary.name} {' '.join(args)}")
         try:
-            result = proc.run([str(binary), *args], timeout=30, env={**os.environ, **ctx.env})
+            result = proc.run([str(binary), *args], timeout=30, env=tool_env(ctx))
         except Exception as exc:
             raise PermanentError(f"the binary for {target} does not start", why=str(exc)) from None
         output = result.output.strip()

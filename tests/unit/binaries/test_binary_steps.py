@@ -164,3 +164,14 @@ def test_cargo_preset_copies_from_target_dir(tmp_path: Path) -> None:
 def test_disabled_binaries_have_no_steps(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, {"enabled": False, "targets": ["x86_64-linux-gnu"]})
     assert binaries.build_steps(ctx) == [] and binaries.verify_steps(ctx) == []
+
+
+def test_build_command_does_not_see_publish_tokens(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    command = "/bin/sh -c 'printenv GITHUB_TOKEN NPM_TOKEN > {output}.tok; cp /bin/true {output}'"
+    secrets = {"GITHUB_TOKEN": "ghp_buildmustnotsee1234", "NPM_TOKEN": "npm_buildmustnotsee"}
+    ctx = make_ctx(root, {"command": command, "targets": ["x86_64-linux-gnu"]}, env=secrets)
+    build = binaries.plan_build(ctx, "x86_64-linux-gnu")
+    binaries.BuildBinary(build).run(ctx, NullProgress())
+    assert build.artifact.exists()
+    assert Path(f"{build.binary}.tok").read_text() == ""
