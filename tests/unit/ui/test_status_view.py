@@ -1,0 +1,114 @@
+"""The status dashboard says, for each situation, what a person should type next."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from shipit.commands.status import next_steps
+from shipit.live_versions import LiveVersion
+from shipit.redact import register
+from shipit.ui.status_view import (
+    GitInfo,
+    ProjectInfo,
+    ReleaseInfo,
+    SourceInfo,
+    StatusReport,
+    StepInfo,
+    render,
+)
+
+PROJECT = ProjectInfo(
+    name="demo",
+    root="/p",
+    version="1.2.0",
+    consistent=True,
+    sources=[SourceInfo("deno.json", "deno.json", "1.2.0")],
+    targets={"npm": "demo"},
+)
+GIT = GitInfo("main", "a" * 40, True, "v1.1.0", None)
+
+
+def _release(state: str, running: bool = False, steps: list[StepInfo] | None = None) -> ReleaseInfo:
+    return ReleaseInfo(
+        tag="v1.2.0",
+        version="1.2.0",
+        state=state,
+        started_at="2026-01-01T00:00:00Z",
+        updated_at="2026-01-01T00:01:00Z",
+        directory="/p/.shipit/releases/v1.2.0",
+        running=running,
+        holder="pid 42 on host, `shipit release` since 2026-01-01T00:00:00Z" if running else None,
+        steps=steps or [],
+    )
+
+
+def _commands(release: ReleaseInfo | None, live: list[LiveVersion] | None = None) -> list[str]:
+    return [n.command for n in next_steps(PROJECT, GIT, release, live or [])]
+
+
+def test_next_steps_for_each_situation() -> None:
+    assert _commands(None) == ["shipit check", "shipit release"]
+    failed = _release(
+        "failed",
+        steps=[
+            StepInfo("git:tag", "done", 1, 0.2, []),
+            StepInfo("npm:publish", "failed", 3, 4.0, [], "E401", "set NPM_TOKEN"),
+        ],
+    )
+    assert _commands(failed) == ["shipit resume", "shipit rollback"]
+    why = next_steps(PROJECT, GIT, failed, [])[0].why
+    assert "1 step(s) left, npm:publish failed (first: set NPM_TOKEN)" in why
+    assert _commands(_release("interrupted")) == ["shipit resume", "shipit rollback"]
+    assert _commands(_release("releasing", running=True)) == ["shipit status --watch"]
+    assert _commands(_release("released")) == ["shipit version set <next>"]
+    assert _commands(_release("rolled-back")) == ["shipit release"]
+    # no journal, but the tag exists and every registry has the version: already released
+    live = [LiveVersion("npm", "demo", "http://r/", latest="1.2.0", has_current=True)]
+    tagged = GitInfo("main", "a" * 40, True, "v1.2.0", None)
+    assert [n.command for n in next_steps(PROJECT, tagged, None, live)] == [
+        "shipit version set <next>"
+    ]
+    inconsistent = ProjectInfo("demo", "/p", "1.2.0", False, [], {})
+    assert next_steps(inconsistent, GIT, None, [])[0].command == "shipit version sync"
+    broken = ProjectInfo(None, "/p", None, False, [], {}, error="deno.json is not valid JSON")
+    assert next_steps(broken, GIT, None, [])[0].command == "shipit version"
+
+
+def test_dashboard_render_shows_steps_errors_and_masks_secrets() -> None:
+    register("sekret-in-evidence-123")
+    report = StatusReport(
+        project=PROJECT,
+        git=GIT,
+        live=[
+            LiveVersion(
+                "npm", "demo", "http://r/", latest="1.1.0", current="1.2.0", has_current=False
+            ),
+            LiveVersion("pypi", "demo", "http://p/", error="cannot connect to http://p/"),
+        ],
+        release=_release(
+            "failed",
+            steps=[
+                StepInfo(
+                    "npm:publish",
+                    "failed",
+                    2,
+                    61.0,
+                    ["http://r/?t=sekret-in-evidence-123"],
+                    "E401",
+                    "set NPM_TOKEN",
+                ),
+                StepInfo("notify", "pending", 0, None, []),
+            ],
+        ),
+        next=next_steps(PROJECT, GIT, _release("failed"), []),
+    )
+    console = Console(record=True, width=120)
+    console.print(render(report))
+    screen = console.export_text()
+    assert "shipit status: demo" in screen
+    assert "1.2.0 not yet" in screen and "cannot connect to http://p/" in screen
+    assert "Release v1.2.0 failed" in screen
+    assert "✗ failed" in screen and "1m01s" in screen and "next: set NPM_TOKEN" in screen
+    assert "sekret-in-evidence-123" not in screen and "http://r/?t=***" in screen
+    assert "→ shipit resume" in screen
+    assert report.to_json()["release"]["steps"][0]["attempts"] == 2
