@@ -263,9 +263,31 @@ def require_remote(root: Path, remote: str = "origin") -> str:
     return url
 
 
-def _unreachable(remote: str, url: str | None, result: Result) -> RemoteUnreachableError:
+_AUTH_FAILURE = re.compile(
+    r"Authentication failed|Permission denied|could not read Username|"
+    r"terminal prompts disabled|HTTP Basic: Access denied|returned error: 40[13]",
+    re.I,
+)
+
+
+class RemoteAuthError(GitError):
+    """The remote refused our credentials (not transient: retrying will not help)."""
+
+    code = "git"
+
+
+def _unreachable(remote: str, url: str | None, result: Result) -> GitError:
+    """The error for a failed talk with a remote: refused credentials, or unreachable."""
+    shown = f"`{remote}`" + (f" ({url})" if url else "")
+    if not result.timed_out and _AUTH_FAILURE.search(result.output):
+        return RemoteAuthError(
+            f"git remote {shown} refused the credentials",
+            why=_why(result),
+            hint="check that you may push there (git push --dry-run "
+            f"{remote} HEAD) and your credential helper or SSH key",
+        )
     return RemoteUnreachableError(
-        f"cannot reach git remote `{remote}`" + (f" ({url})" if url else ""),
+        f"cannot reach git remote {shown}",
         why=_why(result),
         hint=f"check the network and the remote's URL (git remote -v), then: git fetch {remote}",
     )
@@ -278,9 +300,13 @@ def upstream(root: Path) -> str | None:
 
 
 def fetch(root: Path, remote: str = "origin", timeout: float = REMOTE_TIMEOUT) -> None:
-    """``git fetch remote`` (tags included); NoRemoteError or RemoteUnreachableError."""
+    """``git fetch remote`` of its branches; NoRemoteError or RemoteUnreachableError.
+
+    Tags are not fetched: a local release tag must never be replaced by the remote's (the
+    remote's tags are read with ``git ls-remote`` instead).
+    """
     url = require_remote(root, remote)
-    result = _git(root, "fetch", "--quiet", "--tags", "--force", remote, timeout=timeout)
+    result = _git(root, "fetch", "--quiet", "--no-tags", remote, timeout=timeout)
     if not result.ok:
         raise _unreachable(remote, url, result)
 
@@ -515,6 +541,12 @@ def commit_files(root: Path, paths: Iterable[Path | str], message: str) -> str:
     _check(_git(root, "add", "--", *rel), "cannot stage the release files")
     args = ["commit", "--quiet", "--no-verify", "-F", "-"]
     if head_commit(root) is not None:
+        if _git(root, "diff", "--quiet", "HEAD", "--", *rel).ok:
+            raise GitError(
+                f"nothing to commit in {', '.join(rel)}",
+                why="the files are already committed as they are",
+                hint="git status",
+            )
         args += ["--only", "--", *rel]
     result = _git(root, *args, input=message)
     _check(

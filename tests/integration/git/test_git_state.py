@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,42 @@ def test_state_snapshot_of_a_healthy_repo(repo) -> None:
 )
 def test_github_repo_from_url(url: str | None, expected: str | None) -> None:
     assert git.github_repo_from_url(url) == expected
+
+
+def test_fetch_never_replaces_a_local_tag(repo, other_clone) -> None:
+    other = other_clone.commit("o.txt", "o\n", "theirs")
+    other_clone.git("tag", "-a", "v1.0.0", "-m", "theirs")
+    other_clone.git("push", "-q", "origin", "main", "refs/tags/v1.0.0")
+    mine = repo.git("rev-parse", "HEAD")
+    repo.git("tag", "-a", "v1.0.0", "-m", "mine")
+    git.fetch(repo.path, "origin", timeout=30)
+    assert git.local_tag_commit(repo.path, "v1.0.0") == mine
+    assert git.remote_tag_commit(repo.path, "origin", "v1.0.0") == other
+    assert git.ahead_behind(repo.path) == (0, 1)
+
+
+class _Unauthorized(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="git"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_refused_credentials_are_not_reported_as_unreachable(repo) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        repo.git("remote", "set-url", "origin", f"http://127.0.0.1:{port}/acme/tool.git")
+        with pytest.raises(git.RemoteAuthError) as info:
+            git.fetch(repo.path, "origin", timeout=20)
+        assert "refused the credentials" in info.value.what
+        assert not isinstance(info.value, git.RemoteUnreachableError)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -136,6 +136,12 @@ def test_commit_files_commits_only_the_named_files(repo) -> None:
     assert git.is_clean(repo.path) == (False, ["README.md"])
 
 
+def test_commit_files_refuses_an_empty_commit(repo) -> None:
+    with pytest.raises(git.GitError) as info:
+        git.commit_files(repo.path, ["README.md"], "nothing")
+    assert "nothing to commit in README.md" in info.value.what
+
+
 def test_commit_files_in_an_empty_repository(repo_factory) -> None:
     r = repo_factory(commit=False, remote=False)
     (r.path / "a.txt").write_text("a\n")
