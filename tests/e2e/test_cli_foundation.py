@@ -278,3 +278,64 @@ def test_tokens_never_appear_in_any_output(project: Path) -> None:
     for text in outputs:
         for name, value in TOKENS.items():
             assert value not in text, f"{name} leaked"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello"
+
+
+def test_the_bundled_example_works_as_shipped(tmp_path: Path) -> None:
+    """examples/hello: its Deno and Node tests pass offline, its C program reports the version
+    it was built with, and `shipit version` in a git copy says 0.1.0 everywhere."""
+    import shutil
+
+    root = tmp_path / "hello"
+    shutil.copytree(EXAMPLE, root)
+    env = {**os.environ, "NO_COLOR": "1", "DENO_NO_UPDATE_CHECK": "1"}
+    bindir = Path(sys.executable).parent
+    deno = subprocess.run(
+        [str(bindir / "deno"), "test"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert deno.returncode == 0, deno.stdout + deno.stderr
+    assert "2 passed" in deno.stdout
+    node = subprocess.run(
+        ["npm", "test"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert node.returncode == 0, node.stdout + node.stderr
+    assert "# pass 2" in node.stdout
+    exe = tmp_path / "hello-bin"
+    cc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ziglang",
+            "cc",
+            "-target",
+            "x86_64-linux-gnu",
+            "-O2",
+            '-DVERSION="0.1.0"',
+            "cli/main.c",
+            "-o",
+            str(exe),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert cc.returncode == 0, cc.stderr
+    assert subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout == (
+        "hello 0.1.0\n"
+    )
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "hello 0.1.0")
+    r = shipit("--json", "version", cwd=root)
+    assert r.code == 0, r.both
+    doc = json.loads(r.out)
+    assert doc["version"] == "0.1.0" and doc["consistent"] is True
+    assert [s["file"] for s in doc["sources"]] == ["deno.json", "package.json", "pyproject.toml"]
