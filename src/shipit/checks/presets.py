@@ -95,6 +95,18 @@ def deno_entries(root: Path) -> list[str]:
     return []
 
 
+def _python_source(root: Path, name: str | None) -> str:
+    """What coverage measures: ``src`` (every file in it, imported or not), the package
+    directory of a flat layout, or everything."""
+    if (root / "src").is_dir():
+        return "src"
+    if name:
+        module = name.replace("-", "_").replace(".", "_").lower()
+        if (root / module).is_dir():
+            return module
+    return "."
+
+
 def _configured(ctx: CheckContext, check: str) -> list[Command] | None:
     cfg = getattr(ctx.config.checks, check)
     if cfg.command:
@@ -182,7 +194,10 @@ def test(ctx: CheckContext, coverage_dir: Path) -> tuple[list[Command], str]:
         if pytest:
             argv: tuple[str, ...] = (pytest, "-q", "-rfE", "-p", "no:cacheprovider")
             if bar is not None:
-                argv += ("--cov", f"--cov-report=json:{coverage_dir / 'coverage.json'}")
+                argv += (
+                    f"--cov={_python_source(root, ctx.project.name)}",
+                    f"--cov-report=json:{coverage_dir / 'coverage.json'}",
+                )
             cmds.append(Command(argv, root, "pytest"))
     reason = "" if cmds else "no test command for this project (set checks.test.command)"
     return cmds, reason

@@ -44,6 +44,18 @@ class TestCheck:
             if cmd.parser == "pytest" and result.returncode == 5:
                 no_tests.append(cmd.display)
                 return True
+            if cmd.parser == "pytest" and result.returncode in (2, 3, 4):
+                # interrupted, internal error, usage error: pytest itself could not run
+                lines = [ln for ln in result.output.splitlines() if "error" in ln.lower()]
+                out.errors.append(
+                    Finding(
+                        f"`{cmd.display}` could not run (exit {result.returncode}): "
+                        + (lines[-1].strip() if lines else result.tail(1)),
+                        hint="fix pytest's configuration or plugins (for the coverage bar: "
+                        "pip install pytest-cov), or set checks.test.command",
+                    )
+                )
+                return True
             return False
 
         out = tooling.run_commands(ctx, NAME, commands, on_result=judge)

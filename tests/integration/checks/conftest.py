@@ -139,8 +139,15 @@ class Example:
 
 @pytest.fixture
 def check_env(sandbox_env: dict[str, str]) -> dict[str, str]:
+    """The session's isolated environment plus the sandbox, with this virtualenv activated
+    (its bin first on PATH, as a developer's shell has it) so pytest finds pytest-cov."""
+    import sys
+
     env = dict(os.environ)
     env.update(sandbox_env)
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = str(Path(sys.executable).parent.parent)
     return env
 
 

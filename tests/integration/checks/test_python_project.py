@@ -1,0 +1,109 @@
+"""Every check on a real Python project: mypy, ruff, pytest with coverage.py, pypiserver."""
+
+from __future__ import annotations
+
+import json
+
+from shipit.checks.base import Status
+
+from .conftest import FIXTURES, PY_INIT, ExampleFactory
+
+GOOD = "[tool.shipit.checks.test]\nmin-coverage = 90\n"
+
+
+def test_good_python_project_passes_every_check(
+    python_project: ExampleFactory, module_name: str
+) -> None:
+    ex = python_project(tool_shipit=GOOD)
+    report = ex.report()
+    by = {r.name: r for r in report.results}
+    statuses = {n: str(r.status) for n, r in by.items()}
+    assert statuses == {
+        "git": "passed",
+        "versions": "passed",
+        "typecheck": "passed",
+        "lint": "passed",
+        "test": "passed",
+        "security": "passed",
+        "secrets": "passed",
+        "registry": "passed",
+    }, {n: (r.summary, r.findings) for n, r in by.items()}
+    assert by["typecheck"].summary == "no type errors (mypy)"
+    assert by["test"].summary == "tests passed, coverage 100.0% (bar 90%)"
+    assert "pypi: token present" in by["registry"].summary
+    # the real pip-audit, on a project without dependencies (nothing to look up)
+    assert by["security"].summary == (
+        "no vulnerabilities at or above high: pip-audit -f json (pip-audit)"
+    )
+
+
+def test_mypy_type_error(python_project: ExampleFactory, module_name: str) -> None:
+    ex = python_project(
+        files={
+            f"src/{module_name}/__init__.py": PY_INIT + "\n\ndef bad() -> int:\n    return 'x'\n"
+        }
+    )
+    r = ex.check("typecheck")
+    assert r.status is Status.FAILED
+    [f] = r.findings
+    assert (f.file, f.line) == (f"src/{module_name}/__init__.py", 13)
+    assert f.message.startswith('Incompatible return value type (got "str", expected "int")')
+
+
+def test_ruff_lint_error(python_project: ExampleFactory, module_name: str) -> None:
+    ex = python_project(files={f"src/{module_name}/util.py": "import os\n"})
+    r = ex.check("lint")
+    assert r.status is Status.FAILED
+    [f] = r.findings
+    assert (f.file, f.line) == (f"src/{module_name}/util.py", 1)
+    assert f.message.startswith("F401")
+
+
+def test_failing_pytest(python_project: ExampleFactory, module_name: str) -> None:
+    ex = python_project(
+        files={
+            "tests/test_more.py": f"from {module_name} import add\n\n\n"
+            "def test_add_wrong() -> None:\n    assert add(1, 1) == 3\n"
+        }
+    )
+    r = ex.check("test")
+    assert r.status is Status.FAILED
+    [f] = r.findings
+    assert f.message.startswith("test failed: tests/test_more.py::test_add_wrong (assert")
+    assert f.file == "tests/test_more.py"
+    assert r.log_path is not None and "test_add_wrong" in r.log_path.read_text()
+
+
+def test_coverage_py_below_the_bar(python_project: ExampleFactory, module_name: str) -> None:
+    extra = "".join(
+        f"\n\ndef f{i}(x: int) -> int:\n    y = x + {i}\n    return y\n" for i in range(8)
+    )
+    ex = python_project(tool_shipit=GOOD, files={f"src/{module_name}/more.py": extra.lstrip()})
+    r = ex.check("test")
+    assert r.status is Status.FAILED, r
+    [f] = r.findings
+    assert f.file == ".shipit/checks/coverage/coverage.json"
+    measured = f.message.split(" ")[2]
+    assert float(measured.rstrip("%")) < 90
+    assert r.summary == f"coverage {measured} is below the bar of 90%"
+
+
+def test_pip_audit_report_from_a_configured_scanner(python_project: ExampleFactory) -> None:
+    cmd = f"cat {FIXTURES / 'pip-audit-vulnerable.json'}"
+    ex = python_project(tool_shipit=f'[tool.shipit.checks.security]\ncommand = "{cmd}"\n')
+    r = ex.check("security")
+    assert r.status is Status.FAILED
+    [f] = r.findings
+    assert f.message.startswith("unknown severity: requests==2.19.0: The Requests package")
+    assert f.hint == "upgrade requests to 2.20.0"
+
+
+def test_pypi_token_shape(python_project: ExampleFactory) -> None:
+    ex = python_project()
+    r = ex.check("registry", env={"PYPI_TOKEN": "hunter2-not-a-token"})
+    assert r.status is Status.FAILED
+    [f] = [f for f in r.findings if "PyPI" in f.message]
+    assert (
+        f.message == "the PyPI token does not look like an API token (it must start with `pypi-`)"
+    )
+    assert "hunter2-not-a-token" not in json.dumps([x.to_json() for x in r.findings])
