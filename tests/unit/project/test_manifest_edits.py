@@ -140,3 +140,32 @@ def test_version_edit_changes_only_the_version(
     edited = text[: token.start] + json.dumps(new) + text[token.end :]
     assert json.loads(edited) == {**doc, "version": new}
     assert json.loads(manifests.strip_jsonc(text)) == doc
+
+
+@given(
+    st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+    st.lists(st.sampled_from(["", "line", "block", "both"]), min_size=30, max_size=30),
+    st.booleans(),
+)
+def test_comments_anywhere_never_confuse_the_version_edit(
+    data: dict[str, object], comments: list[str], trailing_comma: bool
+) -> None:
+    """Comments holding decoy "version" text, at any line, and a trailing comma."""
+    doc = {**data, "version": "0.0.1"}
+    lines = json.dumps(doc, indent=2).split("\n")
+    if trailing_comma and len(lines) > 2:
+        lines[-2] += ","
+    out = []
+    for i, line in enumerate(lines):
+        kind = comments[i % len(comments)]
+        if kind in ("block", "both"):
+            line = '/* "version": "9.9.9" */ ' + line
+        if kind in ("line", "both"):
+            line += ' // "version": "8.8.8", {'
+        out.append(line)
+    text = "\n".join(out)
+    assert manifests.loads_jsonc(text, Path("deno.jsonc")) == doc
+    token = manifests.find_top_level_string(text, "version")
+    assert token is not None and text[token.start : token.end] == '"0.0.1"'
+    edited = text[: token.start] + '"1.2.3"' + text[token.end :]
+    assert manifests.loads_jsonc(edited, Path("deno.jsonc")) == {**doc, "version": "1.2.3"}
