@@ -1,0 +1,103 @@
+"""SIGKILL around the real registry publishes (verdaccio with the real npm, the JSR test
+server with the real `deno publish`), then `shipit resume`: each version is published once,
+with the bytes that were built, and resume never trips over "already published"."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from shipit.sandbox.git_remote import GitRepo
+
+
+def _project(repo: GitRepo, name: str) -> None:
+    repo.commit(
+        "the project",
+        {
+            "package.json": json.dumps(
+                {"name": name, "version": "1.0.0", "license": "MIT", "main": "mod.js"}, indent=2
+            )
+            + "\n",
+            "mod.js": "export const hello = () => 'hi';\n",
+            "mod.ts": "export const hello = (): string => 'hi';\n",
+            "deno.json": json.dumps(
+                {
+                    "name": f"@crash/{name}",
+                    "version": "1.0.0",
+                    "exports": "./mod.ts",
+                    "license": "MIT",
+                },
+                indent=2,
+            )
+            + "\n",
+            "LICENSE": "MIT\n",
+            "shipit.toml": "[retry]\ninitial-wait = 0.1\nmax-wait = 0.5\n",
+        },
+    )
+    repo.push()
+
+
+def _shipit(repo: GitRepo, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shipit", "-C", str(repo.path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "kill@npm:publish:before",
+        "kill@npm:publish:after",
+        "kill@jsr:publish:after",
+        "kill@git:push:after",
+    ],
+)
+def test_kill_around_publish_then_resume_publishes_once(
+    git_repo: GitRepo, unique_name: str, sandbox_env: dict[str, str], fault: str
+) -> None:
+    _project(git_repo, unique_name)
+    env = {**os.environ, **sandbox_env, "NO_COLOR": "1"}
+    killed = _shipit(
+        git_repo, {**env, "SHIPIT_TEST_FAULT": fault}, "release", "--yes", "--skip-checks"
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    resumed = _shipit(git_repo, env, "resume", "--yes")
+    assert resumed.returncode == 0, resumed.stderr
+    journal = json.loads(
+        (git_repo.path / ".shipit" / "releases" / "v1.0.0" / "journal.json").read_text()
+    )
+    assert journal["state"] == "released"
+    steps = journal["steps"]
+    step_id = fault.split("@")[1].rsplit(":", 1)[0]
+    if fault.endswith(":after"):  # it had happened: the probe found it, nothing re-sent
+        assert steps[step_id]["state"] == "skipped", steps[step_id]
+    # npm: the version is there once, with the integrity of the tarball shipit built
+    doc = httpx.get(
+        f"{sandbox_env['NPM_CONFIG_REGISTRY'].rstrip('/')}/{unique_name}",
+        headers={"Authorization": f"Bearer {sandbox_env['NPM_TOKEN']}"},
+    ).json()
+    assert list(doc["versions"]) == ["1.0.0"]
+    built = [
+        e
+        for e in (steps["npm:pack"]["evidence"], steps["npm:publish"]["evidence"])
+        if e.get("integrity")
+    ]
+    assert built and all(
+        e["integrity"] == doc["versions"]["1.0.0"]["dist"]["integrity"] for e in built
+    )
+    # JSR: one version
+    meta = httpx.get(f"{sandbox_env['JSR_URL'].rstrip('/')}/@crash/{unique_name}/meta.json").json()
+    assert list(meta["versions"]) == ["1.0.0"]
+    tags = git_repo.git("ls-remote", "--tags", "origin").split()
+    assert tags.count("refs/tags/v1.0.0") == 1
