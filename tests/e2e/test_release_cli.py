@@ -4,6 +4,7 @@ and a real bare remote; user command steps stand in for publishers."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -253,3 +254,30 @@ def test_conflicting_tag_is_never_moved(project: Project) -> None:
     assert "CONFLICT" in result.stderr and "points at" in result.stderr
     assert project.git("rev-parse", "v1.2.3^{commit}").strip() == elsewhere
     assert project.remote_tags() == []
+
+
+def test_sigint_terminates_a_running_command_and_exits_130(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "child.pid"
+    slow = make_project(git_repo, tmp_path, post='echo $$ > \\"$PIDFILE\\"; exec sleep 60')
+    proc = slow.popen("release", "--yes", "--skip-checks", PIDFILE=str(pidfile))
+    try:
+        wait_for(pidfile)
+        time.sleep(0.2)
+        child = int(pidfile.read_text())
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 10  # did not wait for the 60 s sleep
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    journal = slow.journal("v1.2.3")
+    assert journal["state"] == "interrupted"
+    assert journal["steps"]["command:post"]["state"] == "pending"
+    assert journal["steps"]["git:push"]["state"] == "done"
+    assert not (slow.path / ".shipit" / "lock.json").exists()  # lock released
