@@ -7,10 +7,11 @@ Implements the API of PROTOCOLS.md: version lookup, package lookup (bearer), the
 upload with ``?config=`` and asynchronous publish tasks (pending -> processing -> success or
 failure after ``--processing-delay`` seconds), ``duplicateVersionPublish`` with a top-level
 ``task``, package/scope creation, the public ``meta.json`` / ``{version}_meta.json`` reads,
-module files, and yanking. Tokens given with ``--token`` may publish; they are scope admins
-(may yank) unless ``--scope-admin-token`` names the admins explicitly. With no token configured
-at all, any bearer token is accepted. State lives under ``--data`` (``index.json`` plus
-``tarballs/``) and survives a restart. Fault rules (``shipit.sandbox.faults``) apply.
+module files, and yanking; ``POST /_shipit/settle`` finishes pending tasks at once. Tokens
+given with ``--token`` may publish; they are scope admins (may yank) unless
+``--scope-admin-token`` names the admins explicitly. With no token configured at all, any
+bearer token is accepted. State lives under ``--data`` (``index.json`` plus ``tarballs/``) and
+survives a restart. Fault rules (``shipit.sandbox.faults``) apply.
 """
 
 from __future__ import annotations
@@ -448,6 +449,23 @@ class JsrHandler(FaultHandler):
 
     def health(self) -> dict[str, Any]:
         return {"service": "jsr"}
+
+    def admin_extra(self, path: str) -> None:
+        """``POST /_shipit/settle``: finish every pending publish task now (tests' clock)."""
+        if path == "/_shipit/settle" and self.command == "POST":
+            self.body.drain()
+            reg = self.reg
+            with reg.lock:
+                now = time.time()
+                ids = []
+                for task in reg.state["tasks"].values():
+                    if task["status"] not in ("success", "failure"):
+                        task["_startAt"] = task["_readyAt"] = now
+                        ids.append(task["id"])
+                reg.settle()
+            self.send_json(200, {"settled": ids})
+        else:
+            super().admin_extra(path)
 
     def bearer(self) -> str | None:
         auth = self.headers.get("Authorization", "")

@@ -488,26 +488,42 @@ def test_deno_waits_for_an_upload_already_in_flight_instead_of_uploading_again(
     """duplicateVersionPublish with a pending task: deno polls that task and succeeds."""
     data = tmp_path / "data"
     proc = spawn(
-        MODULE, "--data", str(data), "--token", TOKEN, "--auto-create", "--processing-delay", "6"
+        MODULE, "--data", str(data), "--token", TOKEN, "--auto-create", "--processing-delay", "120"
     )
     pkg = make_package(tmp_path, "race", "lib", "1.0.0")
-    # warm deno's type-check cache so the upload below is still pending when deno asks
-    check = subprocess.run(
-        [str(DENO), "check", "mod.ts"],
-        cwd=pkg,
-        env={**os.environ, "DENO_DIR": str(deno_dir), "DENO_NO_UPDATE_CHECK": "1"},
-        capture_output=True,
-        timeout=120,
-    )
-    assert check.returncode == 0
-    first = raw_publish(
-        proc.url, "race", "lib", "1.0.0", tarball(package_files("race", "lib", "1.0.0"))
-    )
+    body = tarball(package_files("race", "lib", "1.0.0"))
+    first = raw_publish(proc.url, "race", "lib", "1.0.0", body)
     assert first.json()["status"] == "pending"
-
-    result = deno_publish(pkg, proc.url, TOKEN, deno_dir)
-
-    assert result.returncode == 0, result.stderr
-    assert "Already uploaded, waiting for publishing @race/lib@1.0.0" in result.stderr
-    assert "Successfully published @race/lib@1.0.0" in result.stderr
+    # a no-op rule on the status path tells us when deno, answered "duplicate, pending", polls
+    add_faults(proc.url, {"method": "GET", "path": "^/api/publish_status/", "action": "delay"})
+    env = {
+        **os.environ,
+        "JSR_URL": proc.url + "/",
+        "DENO_NO_UPDATE_CHECK": "1",
+        "NO_COLOR": "1",
+        "DENO_DIR": str(deno_dir),
+    }
+    deno = subprocess.Popen(
+        [str(DENO), "publish", "--token", TOKEN, "--no-provenance"],
+        cwd=pkg,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with client(base_url=proc.url) as c:
+            deadline = time.monotonic() + 90
+            while c.get("/_shipit/faults").json()["rules"] and deno.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert c.post("/_shipit/settle").json()["settled"] == [first.json()["id"]]
+        output, _ = deno.communicate(timeout=60)
+    finally:
+        if deno.poll() is None:
+            deno.kill()
+            deno.wait()
+    assert deno.returncode == 0, output
+    assert "Already uploaded, waiting for publishing @race/lib@1.0.0" in output
+    assert "Successfully published @race/lib@1.0.0" in output
     assert len(list((data / "tarballs").rglob("*.tar.gz"))) == 1  # one upload, not two
