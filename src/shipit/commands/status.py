@@ -260,7 +260,14 @@ def collect(
     else:
         live = list(previous_live or [])
     nxt = next_steps(project, git, release, live, config.release.tag_format)
-    return StatusReport(project=project, git=git, live=live, release=release, next=nxt)
+    return StatusReport(
+        project=project,
+        git=git,
+        live=live,
+        release=release,
+        next=nxt,
+        registries_asked=probe or bool(previous_live),
+    )
 
 
 # ---------------------------------------------------------------- watching

@@ -91,6 +91,7 @@ class StatusReport:
     release: ReleaseInfo | None
     next: list[NextStep]
     generated_at: float = field(default_factory=time.time)
+    registries_asked: bool = True  # False with --offline
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -155,7 +156,7 @@ def _project(p: ProjectInfo, g: GitInfo) -> RenderableType:
     return Panel(grid, title=title, title_align="left", border_style="blue")
 
 
-def _live(live: list[LiveVersion]) -> RenderableType:
+def _live(live: list[LiveVersion], asked: bool = True) -> RenderableType:
     table = Table(title="Live versions", title_justify="left", expand=True, show_edge=False)
     table.add_column("where", no_wrap=True)
     table.add_column("package", no_wrap=True)
@@ -179,7 +180,8 @@ def _live(live: list[LiveVersion]) -> RenderableType:
             name, lv.package, lv.latest or Text("none", style="dim"), current, " · ".join(details)
         )
     if not live:
-        table.add_row("-", "no publish target enabled", "", "", "")
+        why = "no publish target enabled" if asked else "registries not asked (--offline)"
+        table.add_row("-", why, "", "", "")
     return table
 
 
@@ -239,7 +241,10 @@ def _next(steps: list[NextStep]) -> RenderableType:
 def render(report: StatusReport, now: float | None = None) -> RenderableType:
     """The whole dashboard as one rich renderable (redacted)."""
     now = time.time() if now is None else now
-    parts: list[RenderableType] = [_project(report.project, report.git), _live(report.live)]
+    parts: list[RenderableType] = [
+        _project(report.project, report.git),
+        _live(report.live, report.registries_asked),
+    ]
     if report.release is not None:
         parts.append(Text(""))
         parts.append(_release(report.release, now))
