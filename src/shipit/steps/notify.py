@@ -323,3 +323,14 @@ def make_notifier(
 ) -> Notifier:
     """The release listener for ``[notify]`` (inactive, and harmless, when it has no URLs)."""
     return Notifier(config.notify, env, project_name or config.project.name)
+
+
+def report_warnings(notify_evidence: Mapping[str, object], notifier: Notifier | None) -> list[str]:
+    """Every failure to notify during a run, for the release report (step and listener)."""
+    found: list[str] = []
+    step_warnings = notify_evidence.get("warnings")
+    if isinstance(step_warnings, list):
+        found.extend(str(w) for w in step_warnings)
+    if notifier is not None:
+        found.extend(w for w in notifier.flush(0) if w not in found)
+    return [redact(w) for w in found]

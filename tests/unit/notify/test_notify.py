@@ -201,3 +201,16 @@ def test_inactive_notifier_without_urls() -> None:
 
 def test_default_events_exclude_started() -> None:
     assert NotifyConfig().events == ["succeeded", "failed", "rolled-back"]
+
+
+def test_report_warnings_gathers_step_and_listener_failures(receiver: Receiver) -> None:
+    from shipit.steps.notify import report_warnings
+
+    receiver.status = 500
+    notifier = make_notifier(_config([f"json://127.0.0.1:{receiver.port}/h"], ["failed"]), {})
+    notifier(ReleaseEvent("failed", tag="v1.0.0", version="1.0.0"))
+    notifier.flush(10)
+    warnings = report_warnings({"warnings": ["could not notify slack://…"]}, notifier)
+    assert warnings[0] == "could not notify slack://…"
+    assert len(warnings) == 2 and "could not notify json://127.0.0.1" in warnings[1]
+    assert report_warnings({}, None) == []
