@@ -270,11 +270,11 @@ class Orchestrator:
             if probe.state == ProbeState.DONE:
                 state = "done" if previous == "done" else "skipped"
                 why = probe.why or "already done"
-                journal.update_step(
-                    step_id, state=state, evidence=probe.evidence, note=why, error=None
-                )
+                # keep what an earlier run recorded (e.g. a tarball path); the probe's facts win
+                evidence = {**journal.evidence_of(step_id), **probe.evidence}
+                journal.update_step(step_id, state=state, evidence=evidence, note=why, error=None)
                 self._step_event("skipped", step_id, why)
-                return StepOutcome(step_id, "skipped", why, evidence=probe.evidence)
+                return StepOutcome(step_id, "skipped", why, evidence=evidence)
             if probe.state == ProbeState.CONFLICT:
                 why = probe.why or "the world holds something else under this name"
                 journal.update_step(

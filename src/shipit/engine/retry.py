@@ -287,12 +287,10 @@ def retrying(
     the computed wait. Raises the classified failure of the last attempt. In tests,
     ``stamina.set_testing(True, attempts=N)`` makes the waits instant.
     """
-    last: list[StepFailure] = []
 
     def hook(exc: Exception) -> bool | float:
         decision = backoff_for(exc, config)
         failure = classify_exception(exc)
-        last[:] = [failure]
         if decision is not False and on_retry is not None:
             wait = decision if not isinstance(decision, bool) else config.initial_wait
             on_retry(attempt_no[0], failure, float(wait))
