@@ -59,6 +59,7 @@ def project_json(project: Project) -> dict[str, Any]:
         ],
         "ecosystems": list(project.ecosystems),
         "name": project.name,
+        "notes": list(project.notes),
     }
 
 
@@ -99,6 +100,8 @@ def _render(g: Globals, project: Project) -> None:
         targets.add_row(t.name, on, escape(t.reason))
     out.print("targets:")
     out.print(targets)
+    for note in project.notes:
+        g.err.print(f"note: {escape(note)}")
 
 
 def _show(g: Globals) -> None:

@@ -110,7 +110,7 @@ def _python_version_file(root: Path, pyproject: Any, config: Config) -> Path | N
 
 
 def _python_sources(
-    root: Path, pyproject_path: Path, config: Config
+    root: Path, pyproject_path: Path, config: Config, notes: list[str]
 ) -> tuple[list[VersionSource], Any]:
     doc = manifests.read_toml(pyproject_path)
     sources: list[VersionSource] = []
@@ -123,11 +123,12 @@ def _python_sources(
         elif "version" in (project.get("dynamic") or []):
             path = _python_version_file(pyproject_path.parent, doc, config)
             if path is None:
-                raise ConfigError(
-                    f"{rel} declares a dynamic version but shipit cannot find where it lives",
-                    why="[project] lists `version` in `dynamic` and no __version__ file is known",
-                    hint='set project.python-version-file = "src/<pkg>/__init__.py" in shipit.toml',
+                notes.append(
+                    f"{rel}: the version is dynamic and shipit cannot tell which file holds "
+                    'it; set project.python-version-file = "src/<pkg>/__init__.py" if a '
+                    "__version__ line does (a version from git tags needs no file)"
                 )
+                return sources, doc
             version, line = manifests.pattern_version(path, manifests.PYTHON_VERSION_PATTERN)
             sources.append(
                 VersionSource(
@@ -323,6 +324,7 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
 
     sources: list[VersionSource] = []
     ecosystems: list[str] = []
+    notes: list[str] = []
     if deno is not None:
         ecosystems.append("deno")
         src = _json_source(root, deno, "deno.json")
@@ -342,7 +344,7 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
     doc: Any = None
     if pyproject_path.is_file():
         ecosystems.append("python")
-        py_sources, doc = _python_sources(root, pyproject_path, config)
+        py_sources, doc = _python_sources(root, pyproject_path, config, notes)
         sources.extend(py_sources)
     sources.extend(_pattern_sources(root, config))
 
@@ -375,4 +377,5 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
         canonical=_canonical(root, config, sources),
         targets=dict(targets),
         name=name,
+        notes=tuple(notes),
     )

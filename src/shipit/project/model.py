@@ -46,6 +46,7 @@ class Project:
     canonical: VersionSource | None
     targets: dict[str, Target] = field(default_factory=dict)
     name: str | None = None
+    notes: tuple[str, ...] = ()  # what detection could not settle, for `shipit version`
 
     @property
     def version(self) -> str | None:

@@ -107,9 +107,12 @@ def test_poetry_static_version(tmp_path: Path) -> None:
 def test_dynamic_version_from_configured_file(tmp_path: Path) -> None:
     write(tmp_path, "pyproject.toml", '[project]\nname = "demo"\ndynamic = ["version"]\n')
     write(tmp_path, "src/demo/__init__.py", '__version__ = "0.7.0"\n')
+    unknown = detect(tmp_path, Config(), {})
+    assert unknown.sources == () and unknown.targets["pypi"].enabled
+    assert "python-version-file" in unknown.notes[0]
     with pytest.raises(ConfigError) as info:
-        detect(tmp_path, Config(), {})
-    assert "python-version-file" in (info.value.hint or "")
+        detect(tmp_path, cfg(project={"python-version-file": "src/nope.py"}), {})
+    assert "src/nope.py" in info.value.what
     p = detect(tmp_path, cfg(project={"python-version-file": "src/demo/__init__.py"}), {})
     assert [(str(s.file), s.kind, s.version) for s in p.sources] == [
         ("src/demo/__init__.py", "python-file", "0.7.0")
