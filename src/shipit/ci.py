@@ -62,7 +62,7 @@ def urls_in(evidence: Mapping[str, Any]) -> list[str]:
     def walk(value: Any) -> None:
         if isinstance(value, str):
             for url in _URL.findall(value):
-                if url not in found:
+                if url not in found and "{" not in url:  # not URI templates (upload_url)
                     found.append(url)
         elif isinstance(value, Mapping):
             for v in value.values():

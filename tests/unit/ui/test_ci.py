@@ -57,7 +57,12 @@ def test_failed_release_annotates_and_writes_summary(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("# earlier step output\n")
     out = io.StringIO()
-    evidence = {"npm:publish": {"url": "http://127.0.0.1:4873/demo/-/demo-1.2.0.tgz"}}
+    evidence = {
+        "npm:publish": {
+            "url": "http://127.0.0.1:4873/demo/-/demo-1.2.0.tgz",
+            "upload_url": "http://127.0.0.1:9/uploads/releases/1/assets{?name,label}",
+        }
+    }
     [reporter] = ci_listeners(
         {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)},
         stream=out,
