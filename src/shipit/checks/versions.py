@@ -15,6 +15,14 @@ from shipit.project import versions as v
 
 NAME = "versions"
 REGISTRIES = ("npm", "jsr", "pypi")
+JSON_KINDS = ("package.json", "deno.json", "jsr.json")
+
+
+def _semver_or(version: str) -> str:
+    try:
+        return v.to_semver(version)
+    except VersionError:
+        return "<MAJOR.MINOR.PATCH>"
 
 
 def next_patch(version: str) -> str:
@@ -57,6 +65,17 @@ class VersionsCheck:
                         file=str(src.file),
                         line=src.line,
                         hint="shipit version sync",
+                    )
+                )
+        for src in project.sources:
+            if src.kind in JSON_KINDS and src.version is not None and not v.is_semver(src.version):
+                findings.append(
+                    Finding(
+                        f"{src.file} states version {src.version}, which is not SemVer "
+                        "(npm and JSR read it as MAJOR.MINOR.PATCH[-pre])",
+                        file=str(src.file),
+                        line=src.line,
+                        hint=f"shipit version set {_semver_or(src.version)}",
                     )
                 )
         targets = [t.name for t in project.enabled_targets]
