@@ -11,6 +11,7 @@ twine through ``TWINE_PASSWORD`` in its environment, never through argv.
 from __future__ import annotations
 
 import html.parser
+import json
 import re
 import shutil
 import sys
@@ -273,6 +274,44 @@ def _version_on_index(ctx: Context, name: str) -> list[str]:
 # ------------------------------------------------------------------ steps
 
 
+STAMP = ".shipit-build.json"
+
+
+def _write_stamp(ctx: Context, evidence: Evidence) -> None:
+    """Beside the files: what was built from which commit (for a lost journal)."""
+    (out_dir(ctx) / STAMP).write_text(json.dumps(evidence, indent=2) + "\n", encoding="utf-8")
+
+
+def _read_stamp(ctx: Context) -> Evidence:
+    """The stamp of an earlier build of this commit and version, else {}.
+
+    sdists are not byte-for-byte reproducible (tar and gzip timestamps), so when the journal
+    is lost the files already built are reused rather than rebuilt with other hashes."""
+    try:
+        data = json.loads((out_dir(ctx) / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    if data.get("commit") != ctx.commit or data.get("version") != pep440(ctx):
+        return {}
+    return data
+
+
+def _build_env(ctx: Context) -> dict[str, str]:
+    """The build's environment: SOURCE_DATE_EPOCH from the commit (reproducible wheels)."""
+    env = dict(ctx.env)
+    if "SOURCE_DATE_EPOCH" not in env:
+        git = proc.which("git", env)
+        if git is not None:
+            shown = proc.run(
+                [git, "show", "-s", "--format=%ct", ctx.commit], cwd=ctx.root, env=env, timeout=30
+            )
+            if shown.ok and shown.stdout.strip().isdigit():
+                env["SOURCE_DATE_EPOCH"] = shown.stdout.strip()
+    return env
+
+
 class PypiBuild:
     """Build sdist and wheel once; record each file's sha256."""
 
@@ -292,7 +331,7 @@ class PypiBuild:
         )
 
     def probe(self, ctx: Context) -> Probe:
-        evidence = ctx.evidence_of(BUILD_ID)
+        evidence = ctx.evidence_of(BUILD_ID) or _read_stamp(ctx)
         recorded = evidence.get("files")
         if not isinstance(recorded, list) or not recorded:
             return Probe.todo("not built yet")
@@ -311,7 +350,7 @@ class PypiBuild:
         argv = self._argv(ctx)
         progress.status("building sdist and wheel")
         result = proc.run(
-            argv, cwd=package_dir(ctx), env=ctx.env, timeout=TIMEOUT_S, on_line=progress.log
+            argv, cwd=package_dir(ctx), env=_build_env(ctx), timeout=TIMEOUT_S, on_line=progress.log
         )
         if not result.ok:
             raise PermanentError(
@@ -343,7 +382,13 @@ class PypiBuild:
                 hint=f"run `shipit version sync` so pyproject.toml says {version}",
             )
         files = [DistFile(p.name, p, sha256_file(p), p.stat().st_size) for p in built]
-        return {"version": version, "files": [f.to_json() for f in files]}
+        evidence: Evidence = {
+            "version": version,
+            "commit": ctx.commit,
+            "files": [f.to_json() for f in files],
+        }
+        _write_stamp(ctx, evidence)
+        return evidence
 
     def undo(self, ctx: Context) -> Undo:
         directory = out_dir(ctx)

@@ -21,6 +21,7 @@ from shipit.engine.orchestrator import EvidenceBoard, Orchestrator, RunOutcome
 from shipit.engine.plan import build_plan, make_context
 from shipit.engine.step import Context
 from shipit.project.detect import detect
+from shipit.project.versions import to_semver
 from shipit.sandbox.faults import clear_faults
 from shipit.sandbox.git_remote import GitRepo
 
@@ -93,7 +94,7 @@ class Project:
             root=self.root,
             config=config,
             project=project,
-            version=project.version,
+            version=to_semver(project.version),
             commit=self.repo.head(),
             env=environment,
             evidence_of=board.get,
