@@ -281,3 +281,14 @@ def test_sigint_terminates_a_running_command_and_exits_130(
     assert journal["steps"]["command:post"]["state"] == "pending"
     assert journal["steps"]["git:push"]["state"] == "done"
     assert not (slow.path / ".shipit" / "lock.json").exists()  # lock released
+
+
+def test_resume_refuses_when_the_version_changed(flaky: Project) -> None:
+    failed = flaky.shipit("release", "--yes", "--skip-checks")
+    assert failed.returncode == 3
+    manifest = flaky.path / "package.json"
+    manifest.write_text(manifest.read_text().replace("1.2.3", "1.2.4"))
+    refused = flaky.shipit("resume", "--yes")
+    assert refused.returncode == 2, refused.stderr
+    assert "the version changed" in refused.stderr
+    assert "1.2.4" in refused.stderr

@@ -398,11 +398,16 @@ def journal_states(journal: Journal) -> dict[str, str]:
 def _check_same_inputs(prepared: Prepared, journal: Journal) -> None:
     inputs = journal.inputs
     ctx = prepared.plan.ctx
-    if ctx.version != journal.version:
+    current = prepared.project.version
+    allowed_versions = [journal.version, inputs.get("source_version")]
+    if ctx.version != journal.version or (
+        current is not None
+        and not any(_same_version(current, v) for v in allowed_versions if isinstance(v, str))
+    ):
         raise ShipitError(
             f"cannot resume {journal.tag}: the version changed",
             why=f"the release started with version {journal.version}, the project now says "
-            f"{ctx.version}",
+            f"{current or ctx.version}",
             hint=f"go back to {journal.version}, or roll back first: shipit rollback",
             code="resume-inputs-changed",
             exit_code=ExitCode.USAGE,
@@ -425,6 +430,15 @@ def _check_same_inputs(prepared: Prepared, journal: Journal) -> None:
     if inputs.get("config_digest") != prepared.config.digest():
         log.warning("the configuration changed since the release started")
         sys.stderr.write("note: the configuration changed since the release started\n")
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        from shipit.project.versions import same_version
+
+        return same_version(a, b)
+    except Exception:
+        return a == b
 
 
 def _is_release_commit_of(prepared: Prepared, head: str, base: str) -> bool:
