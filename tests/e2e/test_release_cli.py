@@ -292,3 +292,18 @@ def test_resume_refuses_when_the_version_changed(flaky: Project) -> None:
     assert refused.returncode == 2, refused.stderr
     assert "the version changed" in refused.stderr
     assert "1.2.4" in refused.stderr
+
+
+def test_step_by_step_tag_inside_a_failed_release_keeps_it_resumable(flaky: Project) -> None:
+    failed = flaky.shipit("release", "--yes", "--skip-checks")
+    assert failed.returncode == 3
+    tagged = flaky.shipit("tag", "--yes")
+    assert tagged.returncode == 0, tagged.stderr
+    assert "git:tag: already done" in tagged.stderr
+    journal = flaky.journal("v1.2.3")
+    assert journal["state"] == "failed"  # command:post is still to do
+    log = (flaky.path / ".shipit" / "releases" / "v1.2.3" / "shipit.log").read_text()
+    assert "command:post: failed" in log and "git:tag: skipped" in log
+    flaky.flag.write_text("fixed")
+    assert flaky.shipit("resume", "--yes").returncode == 0
+    assert flaky.effect_lines() == ["pre", "post"]

@@ -35,6 +35,23 @@ from shipit.errors import ExitCode
 from shipit.redact import redact
 
 log = logging.getLogger("shipit.engine")
+events_log = logging.getLogger("shipit.engine.events")
+
+
+def _describe_event(event: Event) -> str:
+    if isinstance(event, ReleaseEvent):
+        text = f"release {event.tag}: {event.kind}"
+        if event.failed_step:
+            text += f" at {event.failed_step}"
+    else:
+        text = f"{event.step_id}: {event.kind}"
+        if event.attempt:
+            text += f" (attempt {event.attempt})"
+    if event.message:
+        text += f": {event.message}"
+    if event.hint:
+        text += f" (next: {event.hint})"
+    return redact(text)
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,8 @@ class Orchestrator:
 
     # ------------------------------------------------------------ events
     def emit(self, event: Event) -> None:
+        if not (isinstance(event, StepEvent) and event.kind in ("progress", "waiting")):
+            events_log.info("%s", _describe_event(event))
         for listener in self.listeners:
             try:
                 listener(event)
@@ -181,6 +200,7 @@ class Orchestrator:
         reset = journal.reset_running("interrupted before it finished: probed again on resume")
         if reset:
             log.info("steps left running by an earlier process: %s", ", ".join(reset))
+        before = journal.state
         journal.set_state("releasing")
         self.emit(ReleaseEvent("started", self.ctx.tag, self.ctx.version))
         outcome = RunOutcome("releasing")
@@ -244,8 +264,18 @@ class Orchestrator:
             )
         else:
             outcome.state = "released"
-            journal.set_state("released")
-            self.emit(ReleaseEvent("succeeded", self.ctx.tag, self.ctx.version))
+            others = [
+                i
+                for i, rec in journal.steps().items()
+                if i not in self.plan and rec["state"] not in COMPLETED
+            ]
+            if others:  # a step-by-step command (`shipit tag`) inside a bigger release
+                state = before if before in ("failed", "interrupted", "planned") else "interrupted"
+                journal.set_state(state, note="steps still to do: " + ", ".join(others))
+                outcome.not_started = others
+            else:
+                journal.set_state("released")
+                self.emit(ReleaseEvent("succeeded", self.ctx.tag, self.ctx.version))
         return outcome
 
     def _result_of(self, future: Future[StepOutcome], step_id: str) -> StepOutcome:
