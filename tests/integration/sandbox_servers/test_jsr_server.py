@@ -42,7 +42,7 @@ def deno_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def jsr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
     """A registry without auto-create: packages must be created first, like the real JSR."""
     data = tmp_path_factory.mktemp("jsr-data")
-    proc = start(MODULE, "--data", str(data), "--token", TOKEN, "--processing-delay", "0.4")
+    proc = start(MODULE, "--data", str(data), "--token", TOKEN, "--processing-delay", "1")
     try:
         yield proc
     finally:
