@@ -349,8 +349,8 @@ def _github_repo(root: Path, env: Mapping[str, str]) -> str:
 # ---------------------------------------------------------------- rendering
 
 
-def render(report: Rehearsal, console: Console) -> None:
-    """What a person reads at the end of a rehearsal."""
+def render(report: Rehearsal, console: Console, *, steps: bool = True) -> None:
+    """What a person reads at the end of a rehearsal (``steps``: the step table too)."""
     verdict = Text()
     if report.ok:
         verdict.append(
@@ -371,13 +371,18 @@ def render(report: Rehearsal, console: Console) -> None:
         live = "-" if p.live is None else ("yes" if p.live else "NO")
         table.add_row(p.where, p.package, p.version or "-", live, p.url or p.detail)
     console.print(table)
-    steps = Table(title="Steps", title_justify="left")
-    for column in ("step", "state", "tries", "evidence / error"):
-        steps.add_column(column, overflow="fold")
-    for s in report.steps:
-        detail = "\n".join(s["urls"]) + (f"\n{s['error']}" if s.get("error") else "")
-        steps.add_row(str(s["id"]), str(s["state"]), str(s.get("attempts") or ""), detail.strip())
-    console.print(steps)
+    if steps:
+        table = Table(title="Steps", title_justify="left")
+        table.add_column("step", no_wrap=True)
+        table.add_column("state", no_wrap=True)
+        table.add_column("tries", no_wrap=True)
+        table.add_column("evidence / error", overflow="fold")
+        for s in report.steps:
+            detail = "\n".join(s["urls"]) + (f"\n{s['error']}" if s.get("error") else "")
+            table.add_row(
+                str(s["id"]), str(s["state"]), str(s.get("attempts") or ""), detail.strip()
+            )
+        console.print(table)
     for n in report.notifications:
         console.print(f"notification: {n['title']}", markup=False)
     if not report.notifications:
@@ -418,7 +423,7 @@ def register_command(app: typer.Typer) -> None:
 
         def show(text: str) -> None:
             if not g.json:
-                g.err.print(f"  | {text}", markup=False, highlight=False)
+                g.err.print(f"  | {text}", markup=False, highlight=False, soft_wrap=True)
 
         def dashboard(work: Path, cfg: Path, env: Mapping[str, str]) -> None:
             if g.json:
@@ -443,5 +448,5 @@ def register_command(app: typer.Typer) -> None:
         if g.json:
             g.emit_json(report.to_json())
         else:
-            render(report, g.err)
+            render(report, g.err, steps=False)  # the dashboard above shows every step
         raise typer.Exit(int(ExitCode.OK) if report.ok else int(ExitCode.FAILED))
