@@ -38,7 +38,7 @@ from shipit.engine.orchestrator import (
 )
 from shipit.engine.plan import Plan, build_plan, make_context, release_dir_for, tag_for
 from shipit.engine.retry import StepFailure
-from shipit.engine.step import Probe
+from shipit.engine.step import Context, Probe
 from shipit.errors import ExitCode, ShipitError, UsageError, VersionError
 from shipit.project.model import Project
 from shipit.redact import RedactingFilter, redact
@@ -63,7 +63,7 @@ class Prepared:
     board: EvidenceBoard
 
     @property
-    def ctx(self) -> Any:
+    def ctx(self) -> Context:
         return self.plan.ctx
 
 
@@ -373,19 +373,17 @@ def run_steps(
     try:
         prepared = prepare(g, version=version, only=only)
         existing = prepared.board.journal
-        if existing is not None and existing.state in INCOMPLETE:
+        resume = existing is not None and existing.state in INCOMPLETE
+        if existing is not None and resume:
             _check_same_inputs(prepared, existing)
             sys.stderr.write(
                 f"continuing the {existing.state} release {existing.tag} from its journal\n"
             )
-            journal = existing
-            resume = True
-        else:
-            resume = False
-            journal = _new_journal(prepared)
         if not g.json:
-            _print_plan(g, prepared.plan.to_json(journal_states(journal)))
+            states = journal_states(existing) if existing is not None and resume else None
+            _print_plan(g, prepared.plan.to_json(states))
         _confirm(g, yes, prepared.config, f"release {prepared.plan.ctx.tag} now?")
+        journal = existing if existing is not None and resume else _new_journal(prepared)
         return execute(prepared, journal, resume=resume)
     finally:
         lock.release()

@@ -273,10 +273,10 @@ class Journal:
             if state == "running":
                 entry["attempts"] = int(entry.get("attempts") or 0) + 1
                 entry["started_at"] = now_iso()
-                entry["_t0"] = time.time()
+                entry["started_ts"] = time.time()
             if state in ("done", "failed", "conflict", "skipped"):
                 entry["finished_at"] = now_iso()
-                t0 = entry.pop("_t0", None)
+                t0 = entry.get("started_ts")
                 if isinstance(t0, float):
                     entry["duration_s"] = round(time.time() - t0, 3)
             entry.update(clean)
@@ -291,7 +291,6 @@ class Journal:
                 entry = self.data["steps"][step_id]
                 entry["state"] = "pending"
                 entry["note"] = note
-                entry.pop("_t0", None)
             if found:
                 self.save()
         return found
@@ -443,6 +442,28 @@ class ReleaseLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def running_pid(root: Path) -> int | None:
+    """The PID of the shipit process holding the release lock, or None (no locking needed)."""
+    info = ReleaseLock(root).holder()
+    if info is None or info.host != socket.gethostname():
+        return None if info is None else info.pid
+    try:
+        os.kill(info.pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return info.pid
+    return info.pid
+
+
+def effective_state(journal: Journal, root: Path) -> str:
+    """The journal's state, except that a release left ``releasing``/``rolling-back`` by a
+    process that no longer runs (killed) reads as ``interrupted``."""
+    if journal.state in ("releasing", "rolling-back", "planned") and running_pid(root) is None:
+        return "interrupted"
+    return journal.state
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,7 +473,3 @@ def _summary(evidence: Evidence) -> str:
         if isinstance(value, str) and value:
             return f"{key} {value}"
     return ""
-
-
-def steps_of(plan: Plan, ids: Sequence[str]) -> list[PlannedStep]:
-    return [p for p in plan.steps if p.id in ids]

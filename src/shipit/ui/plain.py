@@ -9,7 +9,6 @@ per-transition lines on a terminal.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
@@ -145,7 +144,3 @@ def render_report(
         "`shipit rollback`"
     )
     return redact("\n".join(lines))
-
-
-def stamp() -> str:
-    return time.strftime("%H:%M:%S")

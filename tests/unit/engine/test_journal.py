@@ -196,3 +196,14 @@ def test_second_release_is_refused_naming_the_pid_and_a_dead_holder_is_taken_ove
         info = lock.holder()
         assert info is not None and info.pid == os.getpid() and info.command == "resume"
     assert not (tmp_path / ".shipit" / "lock.json").exists()
+
+
+def test_a_release_left_running_by_a_dead_process_reads_as_interrupted(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    j.set_state("releasing")
+    assert jmod.effective_state(j, tmp_path) == "interrupted"  # nobody holds the lock
+    with ReleaseLock(tmp_path):
+        assert jmod.running_pid(tmp_path) == os.getpid()
+        assert jmod.effective_state(j, tmp_path) == "releasing"
+    j.set_state("failed")
+    assert jmod.effective_state(j, tmp_path) == "failed"
