@@ -90,6 +90,8 @@ def _render(g: Globals, project: Project) -> None:
             table.add_row(escape(f"{s.file}{mark}"), s.kind, f"[{style}]{escape(shown)}[/]")
         out.print(table)
     state = "consistent" if project.consistent else "[red]INCONSISTENT[/]"
+    if not project.sources:
+        state = "none found"
     out.print(f"versions: {state}")
     targets = Table(show_edge=False, box=None, pad_edge=False, title_justify="left")
     targets.add_column("target")

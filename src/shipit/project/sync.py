@@ -90,7 +90,8 @@ def sync(project: Project) -> tuple[str, list[Change]]:
         raise VersionError(
             "no canonical version to sync from",
             why="no deno.json, jsr.json, package.json or pyproject.toml states a version",
-            hint="shipit version set 0.1.0",
+            hint='add "version": "0.1.0" to package.json or deno.json (or version = "0.1.0" '
+            "to [project] in pyproject.toml), then: shipit version sync",
         )
     return set_version(project, validate_for(source.version, [], file=str(source.file)))
 
