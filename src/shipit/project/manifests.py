@@ -265,10 +265,12 @@ def _toml_line(text: str, table: str, key: str) -> int | None:
     inside = False
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if stripped.startswith("["):
-            inside = stripped == f"[{table}]"
+        header = re.match(r"^\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$", stripped)
+        if header or stripped.startswith("[["):
+            name = header.group(1) if header else ""
+            inside = ".".join(p.strip().strip("\"'") for p in name.split(".")) == table
             continue
-        if inside and re.match(rf"^{re.escape(key)}\s*=", stripped):
+        if inside and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", stripped):
             return i + 1
     return None
 

@@ -90,6 +90,12 @@ def test_pyproject_version_written_with_formatting_kept(tmp_path: Path) -> None:
     assert path.read_text() == PYPROJECT.replace('"1.0.0"', '"1.1.0rc1"')
 
 
+def test_pyproject_version_line_with_commented_header(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[ project ]  # metadata\nname = "x"\n"version" = "2.0.0"\n')
+    assert manifests.toml_version(path, ("project",)) == ("2.0.0", 3)
+
+
 def test_broken_toml_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text('[project]\nname = "x"\nversion = \n')
