@@ -75,11 +75,17 @@ def set_version(project: Project, version: str) -> tuple[str, list[Change]]:
     if "pypi" in targets or pep440_files:
         to_pep440(canonical, file=pep440_files[0] if pep440_files else "pyproject.toml")
     todo = plan_changes(project, canonical)  # raises before any write if a form is impossible
+    originals = {c.file: manifests.read_text(project.root / c.file) for c in todo}
     done: list[Change] = []
-    for change in todo:
-        source = next(s for s in project.sources if s.file == change.file)
-        if _write(project, source, change.new):
-            done.append(change)
+    try:
+        for change in todo:
+            source = next(s for s in project.sources if s.file == change.file)
+            if _write(project, source, change.new):
+                done.append(change)
+    except BaseException:  # all files or none: put back what was already written
+        for change in done:
+            manifests.write_text_atomic(project.root / change.file, originals[change.file])
+        raise
     return canonical, done
 
 

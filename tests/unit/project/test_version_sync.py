@@ -87,3 +87,13 @@ def test_sync_when_only_spelling_differs_changes_nothing(tmp_path: Path) -> None
     p = detect(tmp_path, Config(), {})
     assert p.consistent
     assert sync(p)[1] == []
+
+
+def test_a_failing_write_puts_back_the_files_already_written(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    project = detect(root, Config(), {})
+    (root / "pyproject.toml").write_text("[project]\nname = 'b'\n")  # version gone since detect
+    with pytest.raises(VersionError):
+        set_version(project, "3.0.0")
+    assert (root / "deno.json").read_text() == DENO
+    assert (root / "package.json").read_text() == PKG
