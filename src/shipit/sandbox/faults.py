@@ -184,6 +184,8 @@ def parse_rules(payload: Any) -> list[FaultRule]:
     if isinstance(payload, Mapping) and "rules" in payload:
         payload = payload["rules"]
     if isinstance(payload, Mapping):
+        if not payload:
+            raise ValueError('expected {"rules": [...]}, got an empty object')
         payload = [payload]
     if not isinstance(payload, list):
         raise ValueError('expected {"rules": [...]}')
@@ -317,8 +319,10 @@ class FaultHandler(BaseHTTPRequestHandler):
         elif path == "/_shipit/faults" and self.command == "GET":
             self.send_json(200, {"rules": self.app.faults.listing()})
         elif path == "/_shipit/faults" and self.command == "POST":
-            raw = self.body.read_all(1 << 20) or b""
+            raw = self.body.read_all(1 << 20)
             try:
+                if raw is None:
+                    raise ValueError("more than 1 MiB of rules")
                 rules = parse_rules(json.loads(raw or b"{}"))
             except (ValueError, json.JSONDecodeError) as exc:
                 self.send_json(400, {"message": f"bad fault rules: {exc}"})

@@ -48,11 +48,12 @@ def test_rules_parse_from_the_contract_shape_with_defaults() -> None:
         ({"delay_s": -1}, "delay_s"),
         ({"sttaus": 500}, "unknown fault rule field(s): sttaus"),
         ({"headers": ["x"]}, "headers must be an object"),
+        ({}, "got an empty object"),
     ],
 )
 def test_bad_rules_are_refused_with_the_reason(rule: dict[str, object], fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
-        parse_rules([rule])
+        parse_rules([rule] if rule else rule)
 
 
 def test_rules_apply_in_order_and_are_consumed() -> None:
