@@ -307,3 +307,33 @@ def test_step_by_step_tag_inside_a_failed_release_keeps_it_resumable(flaky: Proj
     flaky.flag.write_text("fixed")
     assert flaky.shipit("resume", "--yes").returncode == 0
     assert flaky.effect_lines() == ["pre", "post"]
+
+
+def test_second_ctrl_c_leaves_at_once_with_a_consistent_journal(
+    project: Project, tmp_path: Path
+) -> None:
+    mark = tmp_path / "paused"  # the step hangs (paused) and ignores the first Ctrl-C
+    proc = project.popen(
+        "release",
+        "--yes",
+        "--skip-checks",
+        SHIPIT_TEST_FAULT="pause@command:post:before",
+        SHIPIT_TEST_FAULT_MARK=str(mark),
+    )
+    try:
+        wait_for(mark)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None  # still waiting for the running step
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    journal = project.journal("v1.2.3")
+    assert journal["state"] == "interrupted"
+    assert journal["steps"]["command:post"]["state"] == "pending"
+    resumed = project.shipit("resume", "--yes")
+    assert resumed.returncode == 0, resumed.stderr
+    assert project.effect_lines() == ["pre", "post"]

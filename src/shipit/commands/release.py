@@ -200,16 +200,24 @@ def release_log(release_dir: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
-    """SIGINT/SIGTERM ask the orchestrator to stop cleanly (only in the main thread)."""
+def stop_on_signals(stop: Callable[[], None], force: Callable[[], None]) -> Iterator[None]:
+    """SIGINT/SIGTERM ask the orchestrator to stop cleanly; a second one leaves at once."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    received: list[int] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        sys.stderr.write("\nstopping: waiting for running steps, starting nothing new\n")
+        received.append(signum)
+        if len(received) > 1:
+            sys.stderr.write("\nstopping now; `shipit resume` continues from the journal\n")
+            force()
+            return
+        sys.stderr.write(
+            "\nstopping: waiting for running steps, starting nothing new (again to stop at once)\n"
+        )
         stop()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -279,7 +287,7 @@ def execute(
             ", ".join(plan.ids),
         )
         orchestrator = Orchestrator(plan, journal, listeners=[view, *listeners])
-        with view, stop_on_signals(orchestrator.request_stop):
+        with view, stop_on_signals(orchestrator.request_stop, orchestrator.force_stop):
             outcome = orchestrator.run()
         for listener in listeners:
             flush = getattr(listener, "flush", None)

@@ -12,6 +12,7 @@ transition goes to the journal first, then to the listeners.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -187,6 +188,20 @@ class Orchestrator:
             return
         self._stop.set()
         threading.Thread(target=proc.terminate_all, daemon=True).start()
+
+    def force_stop(self) -> None:
+        """A second Ctrl-C: record the interruption and leave now, without waiting for steps.
+
+        The journal stays consistent (steps still running go back to pending: probed again
+        on resume); the kernel releases the lock when the process ends.
+        """
+        try:
+            proc.terminate_all(grace_s=1.0)
+            self.journal.reset_running("interrupted (forced)")
+            self.journal.set_state("interrupted", reason="stopped by a second signal")
+        finally:
+            logging.shutdown()
+            os._exit(int(ExitCode.INTERRUPTED))
 
     @property
     def stopping(self) -> bool:
