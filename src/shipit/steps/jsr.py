@@ -417,7 +417,7 @@ class JsrPublish:
         if status in (408, 429):
             raise TransientError(what, why=lines, hint="JSR is busy; shipit retries")
         if (status is not None and status >= 500) or code == "internalServerError":
-            return self._maybe_published(ctx, name, what, lines, progress)
+            return self._maybe_published(ctx, name, what, lines, progress, limit=0.0)
         if re.search(r"Connection refused|dns error|failed to lookup", caused, re.I):
             raise TransientError(what, why=lines, hint="check JSR_URL and the network")
         if re.search(
@@ -426,16 +426,17 @@ class JsrPublish:
             caused,
             re.I,
         ):
-            return self._maybe_published(ctx, name, what, lines, progress)
+            return self._maybe_published(ctx, name, what, lines, progress, limit=SETTLE_S / 3)
         if status is not None and 400 <= status < 500:
             raise PermanentError(what, why=lines, hint="fix what JSR names above, then resume")
         raise PermanentError(what, why=lines, hint="fix what deno names above, then resume")
 
     def _maybe_published(
-        self, ctx: Context, name: str, what: str, lines: str, progress: Progress
+        self, ctx: Context, name: str, what: str, lines: str, progress: Progress, *, limit: float
     ) -> Evidence:
-        """The upload may have reached JSR: wait for it to show up, else say we do not know."""
-        probe = self._settle(ctx, name, progress, SETTLE_S / 3)
+        """The upload may have reached JSR: wait up to ``limit`` seconds for it to show up
+        (a lost connection usually means JSR is still processing), else say we do not know."""
+        probe = self._settle(ctx, name, progress, limit)
         if probe.state is ProbeState.DONE:
             progress.log(f"JSR lists {name}@{ctx.version} after all")
             return dict(probe.evidence)

@@ -1,0 +1,193 @@
+"""jsr:publish with the real ``deno publish`` against the JSR test server, through the engine's
+orchestrator and journal; faults injected with the server's own fault rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from shipit.sandbox.faults import add_faults, list_faults
+from shipit.steps.jsr import JsrPublish
+
+from .conftest import Project, jsr_files, release_log_texts, secrets_absent
+
+ONLY = ("jsr",)
+SCOPE = "shipit"
+
+
+def meta(jsr_url: str, name: str) -> dict[str, Any]:
+    response = httpx.get(f"{jsr_url}/{name}/meta.json", timeout=10)
+    if response.status_code == 404:
+        return {}
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert isinstance(data, dict)
+    return data
+
+
+def file_meta(jsr_url: str, name: str, version: str) -> dict[str, Any]:
+    response = httpx.get(f"{jsr_url}/{name}/{version}_meta.json", timeout=10)
+    assert response.status_code == 200, response.text
+    manifest = response.json()["manifest"]
+    assert isinstance(manifest, dict)
+    return manifest
+
+
+def publish_rule(name: str, **rule: Any) -> dict[str, Any]:
+    """A fault rule on the publish upload of ``name`` only (the server is shared)."""
+    pkg = name.split("/")[1]
+    return {"method": "POST", "path": f"/api/scopes/{SCOPE}/packages/{pkg}/versions/.*", **rule}
+
+
+def test_clean_publish(project: Project, unique_name: str, jsr_server: Any) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    assert meta(jsr_server.url, name)["versions"].keys() == {"1.0.0"}
+    published = file_meta(jsr_server.url, name, "1.0.0")
+    # the project's files, nothing of shipit's journal or logs
+    assert sorted(published) == ["/README.md", "/deno.json", "/mod.ts"]
+    assert run.evidence("jsr:publish")["files"] == {
+        path: info["checksum"] for path, info in published.items()
+    }
+    assert secrets_absent(release_log_texts(run), jsr_server.token)
+
+
+def test_two_503s_then_success(
+    project: Project, unique_name: str, jsr_server: Any, jsr_faults: Callable[[], None]
+) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    add_faults(jsr_server.url, publish_rule(name, action="status", status=503, times=2))
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    assert run.attempts("jsr:publish") == 3
+    assert "1.0.0" in meta(jsr_server.url, name)["versions"]
+
+
+def test_429_with_retry_after_on_the_metadata_read_is_honoured(
+    project: Project, unique_name: str, jsr_server: Any, jsr_faults: Callable[[], None]
+) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    add_faults(
+        jsr_server.url,
+        {
+            "method": "GET",
+            "path": f"/{name}/meta.json",
+            "action": "status",
+            "status": 429,
+            "headers": {"Retry-After": "2"},
+            "times": 1,
+        },
+    )
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    probing = run.step_events("jsr:publish", "probing")[0]
+    running = run.step_events("jsr:publish", "running")[0]
+    assert 2.0 <= running.at - probing.at < 10
+
+
+def test_429_from_the_upload_is_retried(
+    project: Project, unique_name: str, jsr_server: Any, jsr_faults: Callable[[], None]
+) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    add_faults(
+        jsr_server.url,
+        publish_rule(name, action="status", status=429, headers={"Retry-After": "1"}, times=1),
+    )
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    assert run.attempts("jsr:publish") == 2
+    assert "1.0.0" in meta(jsr_server.url, name)["versions"]
+
+
+def test_dropped_connection_after_upload_is_not_published_twice(
+    project: Project, unique_name: str, jsr_server: Any, jsr_faults: Callable[[], None]
+) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    # JSR takes the upload, then the connection is cut before the answer. (deno 2.9.8 sends
+    # the POST once more by itself; JSR answers duplicateVersionPublish with the first task,
+    # which deno then polls: one version, one task.)
+    add_faults(jsr_server.url, publish_rule(name, action="drop_after_body", times=1))
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    assert sum(r["times"] for r in list_faults(jsr_server.url)) == 0  # the cut happened
+    assert run.step_events("jsr:publish", "retrying") == []
+    assert run.attempts("jsr:publish") <= 1
+    published = file_meta(jsr_server.url, name, "1.0.0")
+    assert run.evidence("jsr:publish")["files"] == {
+        path: info["checksum"] for path, info in published.items()
+    }
+    # a re-run with the journal lost finds it by probing and runs no deno at all
+    again = project.release(ONLY, fresh=True)
+    assert again.state("jsr:publish") == "skipped"
+    assert again.step_events("jsr:publish", "running") == []
+
+
+def test_same_content_already_published_is_done(project: Project, unique_name: str) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    assert project.release(ONLY).outcome.state == "released"
+    again = project.release(ONLY, fresh=True)
+    assert again.outcome.state == "released"
+    assert again.state("jsr:publish") == "skipped"
+
+
+def test_other_content_under_the_same_version_is_a_conflict(
+    project: Project, unique_name: str, jsr_server: Any
+) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    assert project.release(ONLY).outcome.state == "released"
+    before = file_meta(jsr_server.url, name, "1.0.0")
+    project.commit(jsr_files(name, "1.0.0", body="export const x: number = 2;\n"))
+    run = project.release(ONLY, fresh=True)
+    assert run.outcome.state == "failed"
+    assert run.state("jsr:publish") == "conflict"
+    error = run.error("jsr:publish")
+    assert f"JSR already has {name}@1.0.0 with other content: /mod.ts differs" in error["what"]
+    assert file_meta(jsr_server.url, name, "1.0.0") == before
+
+
+def test_bad_token_is_permanent_with_a_hint(
+    project: Project, unique_name: str, jsr_server: Any
+) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    bad = "jsr-bad-token-0123456789"
+    run = project.release(ONLY, env={"JSR_TOKEN": bad})
+    assert run.outcome.state == "failed"
+    assert run.state("jsr:publish") == "failed"
+    assert run.step_events("jsr:publish", "retrying") == []
+    error = run.error("jsr:publish")
+    assert error["what"] == f"JSR rejected the token for {jsr_server.url}/: invalidBearerToken"
+    assert "JSR_TOKEN" in error["hint"]
+    assert secrets_absent(release_log_texts(run), bad)
+    assert meta(jsr_server.url, name).get("versions", {}) == {}
+
+
+def test_undo_yanks(project: Project, unique_name: str, jsr_server: Any) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    run = project.release(ONLY)
+    assert run.outcome.state == "released"
+    undo = JsrPublish().undo(run.ctx)
+    assert undo.state == "undone", undo
+    assert meta(jsr_server.url, name)["versions"]["1.0.0"].get("yanked") is True
+
+
+def test_uncommitted_foreign_files_stop_before_deno(project: Project, unique_name: str) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    (project.root / "scratch.ts").write_text("export {};\n")
+    run = project.release(ONLY)
+    assert run.state("jsr:publish") == "failed"
+    error = run.error("jsr:publish")
+    assert error["what"] == "the JSR package directory has uncommitted changes"
+    assert "scratch.ts" in error["why"]
