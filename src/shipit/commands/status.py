@@ -150,7 +150,7 @@ def release_info(root: Path) -> ReleaseInfo | None:
     return ReleaseInfo(
         tag=journal.tag,
         version=journal.version,
-        state=journal.state,
+        state=journal_mod.effective_state(journal, root),  # a killed release: interrupted
         started_at=data["inputs"].get("started_at"),
         updated_at=data.get("updated_at"),
         directory=str(journal.release_dir),

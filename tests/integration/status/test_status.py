@@ -318,3 +318,23 @@ def test_no_project_no_journal(tmp_path: Path) -> None:
     report = collect(repo.path, Config(), Settings.from_env({}, Config()), {}, probe=False)
     assert report.release is None
     assert report.next[0].command == "shipit version set 0.1.0"
+
+
+def test_a_killed_release_reads_as_interrupted(project: GitRepo) -> None:
+    """The journal says `releasing` but no process holds the lock: resume is the way on."""
+    tag = "v1.1.0"
+    exclude_from_git(project.path)
+    journal = Journal.create(
+        project.path / ".shipit" / "releases" / tag,
+        version="1.1.0",
+        tag=tag,
+        commit=project.head(),
+        config_digest="x",
+        steps=[("git:tag", True), ("git:push", True)],
+    )
+    journal.set_state("releasing")
+    journal.update_step("git:tag", state="running")
+    report = collect(project.path, Config(), Settings.from_env({}, Config()), {}, probe=False)
+    assert report.release is not None
+    assert report.release.state == "interrupted" and not report.release.running
+    assert [n.command for n in report.next] == ["shipit resume", "shipit rollback"]
