@@ -27,6 +27,7 @@ import httpx
 from filelock import FileLock
 
 from shipit.errors import ShipitError
+from shipit.http import client
 from shipit.redact import register
 from shipit.sandbox import git_remote, process, pypiserver, servers, verdaccio
 from shipit.sandbox.process import Running
@@ -445,7 +446,7 @@ def _ready(name: str, url: str) -> bool:
         "pypiserver": "health",
     }.get(name, servers.HEALTH.lstrip("/"))
     try:
-        with httpx.Client(timeout=2.0, trust_env=False) as http:
+        with client(timeout=2.0) as http:
             return http.get(url.rstrip("/") + "/" + path).is_success
     except httpx.HTTPError:
         return False

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from shipit.errors import ShipitError
+from shipit.http import client as http_client
 from shipit.redact import redact
 
 _logger = logging.getLogger("shipit.sandbox")
@@ -247,7 +248,7 @@ def wait_ready(
     deadline = begin + timeout
     check = ok or (lambda r: r.is_success)
     delay = 0.02
-    with httpx.Client(timeout=2.0, trust_env=False) as client:
+    with http_client(timeout=2.0) as client:
         while True:
             try:
                 if check(client.get(url)):
@@ -264,7 +265,7 @@ def wait_ready(
                     hint=f"look at {log}",
                 )
             time.sleep(delay)
-            delay = min(delay * 1.5, 0.2)
+            delay = min(delay * 1.5, 0.1)
 
 
 def stop(pid: int, started: str | None = None, *, grace: float = 5.0) -> bool:

@@ -11,6 +11,7 @@ get its token. ``python -m shipit.sandbox.verdaccio --install`` prints the insta
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -67,7 +68,12 @@ def is_installed(root: Path | None = None) -> bool:
 
 def require_node() -> str:
     """The path of ``node`` (18+), or a ToolMissingError saying how to get it."""
-    node = proc.which("node")
+    return _checked_node(proc.which("node"))
+
+
+@functools.lru_cache(maxsize=8)
+def _checked_node(node: str | None) -> str:
+    """Check ``node``'s version once per process (failures are not cached)."""
     if node is None:
         raise ToolMissingError(
             "Node.js (`node`) is not installed or not on PATH",
