@@ -8,10 +8,14 @@ sandbox tokens the user asked for. Everything else goes to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -42,6 +46,20 @@ def _write_raw(text: str) -> None:
     """Write to stdout without redaction: only for the environment the user asked for."""
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt for the block, so cleanup code runs."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def export_lines(env: dict[str, str]) -> str:
@@ -86,7 +104,8 @@ def register(app: typer.Typer) -> None:
         as_json = json_output or g.json
         if not as_json:
             g.err.print(f"starting the sandbox in {sandbox_dir} ...", markup=False, soft_wrap=True)
-        info = Sandbox(sandbox_dir, repo=repo).up()
+        with _sigterm_interrupts():  # a killed `up` still stops what it started
+            info = Sandbox(sandbox_dir, repo=repo).up()
         if as_json:
             _write_raw(json.dumps(info, indent=2) + "\n")
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -243,3 +244,26 @@ def test_status_names_a_dead_server_and_up_restarts_it(sandbox_dir: Path) -> Non
     assert again["env"] == info["env"]
     assert shipit("sandbox", "status", "--dir", str(sandbox_dir)).returncode == 0
     assert not any(process.alive(pid) for pid in pids_of(info) if pid not in pids_of(again))
+
+
+def test_sigterm_during_up_stops_what_was_started(sandbox_dir: Path) -> None:
+    up_process = subprocess.Popen(
+        [SHIPIT, "sandbox", "up", "--dir", str(sandbox_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    config = sandbox_dir / "verdaccio" / "config.yaml"
+    deadline = time.monotonic() + 60
+    while not config.exists() and time.monotonic() < deadline:  # servers are being started
+        time.sleep(0.02)
+    assert config.exists()
+    up_process.send_signal(signal.SIGTERM)
+    out, err = up_process.communicate(timeout=60)
+
+    assert up_process.returncode == 130, err
+    assert "export " not in out
+    assert processes_mentioning(str(sandbox_dir)) == []
+    port = int(re.search(r"listen: 127\.0\.0\.1:(\d+)", config.read_text()).group(1))
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/-/ping", trust_env=False)
