@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from shipit.rehearse import rehearse, render
+from shipit.rehearse import Published, Rehearsal, render
 from shipit.sandbox import process
 from shipit.sandbox.git_remote import GitRepo
 
@@ -65,35 +66,64 @@ def test_rehearsal_releases_everywhere_reports_and_cleans_up(
     env = dict(os.environ)
     env["SLACK_TOKEN"] = "xoxb-real-slack-token-never-used"
     before = set(Path(tempfile.gettempdir()).glob("shipit-rehearse-*"))
-    lines: list[str] = []
+    result = subprocess.run(
+        [sys.executable, "-m", "shipit", "-C", str(git_repo.path), "--json", "rehearse"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)  # --json: only the report on stdout
 
-    report = rehearse(git_repo.path, base_env=env, on_line=lines.append)
-
-    assert report.ok, "\n".join(lines[-40:])
-    assert (report.version, report.tag, report.state) == ("0.3.0", "v0.3.0", "released")
-    published = {p.where: p for p in report.published}
+    assert report["ok"], report["output_tail"]
+    assert (report["version"], report["tag"], report["state"]) == ("0.3.0", "v0.3.0", "released")
+    published = {p["where"]: p for p in report["published"]}
     assert set(published) == {"npm", "jsr", "pypi", "github"}
-    assert all(p.live for p in published.values()), published
-    assert published["npm"].version == "0.3.0" and published["github"].version == "v0.3.0"
-    assert published["jsr"].package == f"@demo/{unique_name}"
-    assert {s["id"] for s in report.steps} >= {"git:tag", "npm:publish", "notify"}
-    assert all(s["state"] == "done" for s in report.steps)
+    assert all(p["live"] for p in published.values()), published
+    assert published["npm"]["version"] == "0.3.0"
+    assert published["github"]["version"] == "v0.3.0"
+    assert published["jsr"]["package"] == f"@demo/{unique_name}"
+    assert {s["id"] for s in report["steps"]} >= {"git:tag", "npm:publish", "notify"}
+    assert all(s["state"] == "done" for s in report["steps"])
     # the notification went to the rehearsal's receiver, not to Slack
-    assert [n["title"] for n in report.notifications][-1] == f"Released @demo/{unique_name} v0.3.0"
-    assert any("uncommitted" in w for w in report.warnings)
-
-    console = Console(record=True, width=120)
-    render(report, console)
-    screen = console.export_text()
-    assert "rehearsal passed: v0.3.0 released to the sandbox" in screen
-    assert "notification: Released" in screen
-    assert "sandbox and clone removed." in screen
+    titles = [n["title"] for n in report["notifications"]]
+    assert titles[-1] == f"Released @demo/{unique_name} v0.3.0"
+    assert any("uncommitted" in w for w in report["warnings"])
+    assert "xoxb-real-slack-token-never-used" not in result.stdout + result.stderr
 
     # nothing left behind, nothing changed in the real repository or its remote
-    for service in report.services:
+    for service in report["services"]:
         if service.get("pid"):
             assert not process.group_alive(int(service["pid"])), service
     assert set(Path(tempfile.gettempdir()).glob("shipit-rehearse-*")) == before
     assert _remote_refs(git_repo) == refs_before
     assert git_repo.git("tag", "--list") == tags_before
     assert not (git_repo.path / ".shipit").exists()
+
+
+def test_report_for_a_person() -> None:
+    report = Rehearsal(
+        ok=False,
+        exit_code=3,
+        version="1.0.0",
+        tag="v1.0.0",
+        state="failed",
+        commit="c" * 40,
+        duration_s=12.0,
+        published=[Published("npm", "demo", "1.0.0", True, "http://127.0.0.1:1/demo")],
+        steps=[
+            {"id": "pypi:publish", "state": "failed", "attempts": 1, "urls": [], "error": "403"}
+        ],
+        notifications=[{"title": "Release of demo v1.0.0 failed at pypi:publish"}],
+        output_tail=["pypi:publish: FAILED: 403"],
+    )
+    console = Console(record=True, width=120)
+    render(report, console)
+    screen = console.export_text()
+    assert "rehearsal FAILED: release ended failed (exit 3) in 12s" in screen
+    assert "http://127.0.0.1:1/demo" in screen
+    assert "pypi:publish" in screen and "403" in screen
+    assert "notification: Release of demo v1.0.0 failed at pypi:publish" in screen
+    assert "pypi:publish: FAILED: 403" in screen
+    assert "sandbox and clone removed." in screen
