@@ -21,9 +21,11 @@ from typing import Annotated, Any
 import typer
 
 from shipit.commands.common import Globals, globals_of
+from shipit.engine.journal import exclude_from_git
 from shipit.errors import ExitCode
 from shipit.rehearse import register_command as register_rehearse
 from shipit.sandbox.manager import DEFAULT_REPO, Sandbox, ServiceStatus, default_dir
+from shipit.steps._registry import shield_shipit_dir
 
 DirOption = Annotated[
     Path | None,
@@ -40,6 +42,14 @@ def _sandbox_dir(g: Globals, directory: Path | None) -> Path:
     if directory is None:
         return default_dir(g.directory)
     return directory if directory.is_absolute() else (Path.cwd() / directory).resolve()
+
+
+def _keep_out_of_git(g: Globals, sandbox_dir: Path) -> None:
+    """A sandbox in the project's ``.shipit/`` must not make the work tree dirty."""
+    shipit_dir = g.directory / ".shipit"
+    if sandbox_dir.is_relative_to(shipit_dir):
+        exclude_from_git(g.directory)
+        shield_shipit_dir(g.directory)
 
 
 def _write_raw(text: str) -> None:
@@ -102,6 +112,7 @@ def register(app: typer.Typer) -> None:
         g = globals_of(ctx)
         sandbox_dir = _sandbox_dir(g, directory)
         as_json = json_output or g.json
+        _keep_out_of_git(g, sandbox_dir)
         if not as_json:
             g.err.print(f"starting the sandbox in {sandbox_dir} ...", markup=False, soft_wrap=True)
         with _sigterm_interrupts():  # a killed `up` still stops what it started

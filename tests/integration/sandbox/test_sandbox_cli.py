@@ -267,3 +267,19 @@ def test_sigterm_during_up_stops_what_was_started(sandbox_dir: Path) -> None:
     port = int(re.search(r"listen: 127\.0\.0\.1:(\d+)", config.read_text()).group(1))
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/-/ping", trust_env=False)
+
+
+def test_default_dir_in_the_project_keeps_the_work_tree_clean(git_repo) -> None:
+    project = str(git_repo.path)
+    try:
+        result = shipit("-C", project, "sandbox", "up", "--json")
+        assert result.returncode == 0, result.stderr
+        info = json.loads(result.stdout)
+
+        assert info["dir"] == str(git_repo.path / ".shipit" / "sandbox")
+        assert (git_repo.path / ".shipit" / "sandbox" / "sandbox.json").is_file()
+        assert git_repo.git("status", "--porcelain") == ""
+        assert shipit("-C", project, "sandbox", "status").returncode == 0
+    finally:
+        shipit("-C", project, "sandbox", "down")
+    assert not any(process.alive(pid) for pid in pids_of(info))
