@@ -8,15 +8,17 @@ turns an unexpected exception into an ``error`` result.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from shipit.config import Config, Settings
+from shipit.errors import Interrupted
 from shipit.project.model import Project
 from shipit.redact import redact
 
@@ -112,7 +114,8 @@ def verdict(
 
 @dataclass
 class CheckContext:
-    """Everything a check may read. ``timeout`` is this check's own limit in seconds."""
+    """Everything a check may read. ``timeout`` (seconds) limits each command of the check;
+    the runner gives up on a whole check after twice that."""
 
     root: Path
     config: Config
@@ -125,6 +128,22 @@ class CheckContext:
     published: PublishedLookup | None = None
     publish_sets: PublishSets | None = None
     started: float = field(default_factory=time.monotonic)
+    heavy: bool = False
+    slots: threading.Semaphore | None = None  # shared by heavy commands (runner sets it)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one CPU slot while a heavy check runs a command (no-op for light checks)."""
+        if not self.heavy or self.slots is None:
+            yield
+            return
+        while not self.slots.acquire(timeout=0.2):
+            if self.cancelled.is_set():
+                raise Interrupted("interrupted", why="Ctrl-C stopped the checks")
+        try:
+            yield
+        finally:
+            self.slots.release()
 
     def remaining(self) -> float:
         """Seconds left of this check's timeout (at least one)."""

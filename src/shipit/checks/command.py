@@ -81,10 +81,10 @@ def run_logged(
     extra_env: Mapping[str, str] | None = None,
     timeout: float | None = None,
 ) -> proc.Result:
-    """Run ``cmd`` within the check's remaining time and append everything to ``log``."""
+    """Run ``cmd`` (at most the check's timeout) and append everything to ``log``."""
     if ctx.cancelled.is_set():
         raise Interrupted("interrupted", why="Ctrl-C stopped the checks")
-    limit = timeout if timeout is not None else ctx.remaining()
+    limit = timeout if timeout is not None else ctx.timeout
     result = proc.run(
         cmd.argv,
         cwd=cmd.cwd,

@@ -1,11 +1,13 @@
-"""Run checks at once: one thread per check, a cap on CPU-heavy ones, timeouts, Ctrl-C.
+"""Run checks at once: one thread per check, a cap on CPU-heavy commands, timeouts, Ctrl-C.
 
-Every check starts immediately; HTTP lookups and git run in parallel with the tools, and the
-``heavy`` checks (type checker, linter, tests) share ``checks.parallel`` slots (default: the
-number of cores) so they do not starve each other. A check that overruns its timeout (plus a
-grace period) is reported as ``error`` and its processes are killed. Ctrl-C sets the cancel
-flag, ends every child process (``proc.terminate_all``) and raises ``Interrupted``. The runner
-reports every check's result in one pass; it never stops at the first failure.
+Every check starts immediately; HTTP lookups and git run in parallel with the tools. Each
+command of a ``heavy`` check (type checker, linter, tests; one per ecosystem) holds one of
+``checks.parallel`` slots (default: the number of cores) while it runs, so CPU-bound tools do
+not starve each other and one check's commands overlap with another's. Each command is killed
+at its check's timeout; a check still running after twice its timeout is reported as
+``error``. Ctrl-C sets the cancel flag, ends every child process (``proc.terminate_all``) and
+raises ``Interrupted``. Every check's result is reported in one pass, never only the first
+failure.
 """
 
 from __future__ import annotations
@@ -79,55 +81,44 @@ def run_checks(
     """Run every check in parallel and return all their results (in the given order)."""
     events = listener or NullListener()
     start = time.monotonic()
-    slots = threading.Semaphore(heavy_slots(ctx))
+    ctx.slots = threading.Semaphore(heavy_slots(ctx))
     done: queue.Queue[CheckResult] = queue.Queue()
     deadlines: dict[str, float] = {}
     lock = threading.Lock()
 
     def work(check: Check) -> None:
         name = check.name
-        own = replace(ctx, timeout=_timeout_of(ctx, name))
-        held = False
+        own = replace(ctx, timeout=_timeout_of(ctx, name), heavy=check.heavy)
+        if ctx.cancelled.is_set():
+            return
+        own.started = time.monotonic()
+        with lock:
+            deadlines[name] = own.started + 2 * own.timeout + GRACE_S  # safety net
+        events.started(name)
         try:
-            if check.heavy:
-                events.waiting(name)
-                while not slots.acquire(timeout=0.2):
-                    if ctx.cancelled.is_set():
-                        return
-                held = True
-            if ctx.cancelled.is_set():
-                return
-            own.started = time.monotonic()
-            with lock:
-                deadlines[name] = own.started + own.timeout + GRACE_S
-            events.started(name)
-            try:
-                result = check.run(own)
-            except Interrupted:
-                return
-            except ShipitError as exc:
-                result = CheckResult(
-                    name,
-                    Status.ERROR,
-                    exc.what,
-                    (Finding(exc.what + (f" ({exc.why})" if exc.why else ""), hint=exc.hint),),
-                )
-            except Exception as exc:  # a bug in a check must not hide the others' results
-                log = own.log_file(name)
-                with contextlib.suppress(OSError):
-                    log.write_text(redact(traceback.format_exc()), encoding="utf-8")
-                result = CheckResult(
-                    name,
-                    Status.ERROR,
-                    f"the check crashed: {type(exc).__name__}: {exc}",
-                    (Finding(redact(str(exc)), hint="this is a bug in shipit; please report it"),),
-                    log_path=log,
-                )
-            result = replace(result, duration_s=time.monotonic() - own.started)
-            done.put(result)
-        finally:
-            if held:
-                slots.release()
+            result = check.run(own)
+        except Interrupted:
+            return
+        except ShipitError as exc:
+            result = CheckResult(
+                name,
+                Status.ERROR,
+                exc.what,
+                (Finding(exc.what + (f" ({exc.why})" if exc.why else ""), hint=exc.hint),),
+            )
+        except Exception as exc:  # a bug in a check must not hide the others' results
+            log = own.log_file(name)
+            with contextlib.suppress(OSError):
+                log.write_text(redact(traceback.format_exc()), encoding="utf-8")
+            result = CheckResult(
+                name,
+                Status.ERROR,
+                f"the check crashed: {type(exc).__name__}: {exc}",
+                (Finding(redact(str(exc)), hint="this is a bug in shipit; please report it"),),
+                log_path=log,
+            )
+        result = replace(result, duration_s=time.monotonic() - own.started)
+        done.put(result)
 
     threads = {c.name: threading.Thread(target=work, args=(c,), daemon=True) for c in checks}
     for t in threads.values():
@@ -153,7 +144,7 @@ def run_checks(
                                 hint=f"raise checks.{name}.timeout in shipit.toml",
                             ),
                         ),
-                        duration_s=now - (deadlines[name] - check_timeout - GRACE_S),
+                        duration_s=now - (deadlines[name] - 2 * check_timeout - GRACE_S),
                     )
                     events.finished(results[name])
                 if all(not t.is_alive() for t in threads.values()) and done.empty():

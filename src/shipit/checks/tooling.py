@@ -8,7 +8,9 @@ error (tool missing, timed out), or skipped (nothing to run).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shipit import proc
 from shipit.checks import output
@@ -37,18 +39,29 @@ def run_commands(
     """Run ``commands``; ``on_result`` may take over judging a result (return True)."""
     log = start_log(ctx, name)
     out = Outcome()
-    for cmd in commands:
-        try:
-            result = run_logged(ctx, cmd, log)
-        except ToolMissingError as exc:
+
+    def one(cmd: Command) -> proc.Result | None:
+        with ctx.slot():
+            try:
+                return run_logged(ctx, cmd, log)
+            except ToolMissingError:
+                return None
+
+    if len(commands) > 1:  # one command per ecosystem: they may overlap
+        with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+            ran = list(pool.map(one, commands))
+    else:
+        ran = [one(cmd) for cmd in commands]
+    for cmd, maybe in zip(commands, ran, strict=True):
+        if maybe is None:
             out.errors.append(
                 Finding(
-                    f"`{cmd.argv[0]}` is not installed or not on PATH",
+                    f"`{Path(cmd.argv[0]).name}` is not installed or not on PATH",
                     hint=f"install it, or set checks.{name}.command (or enabled = false)",
                 )
             )
-            del exc
             continue
+        result = maybe
         out.results.append((cmd, result))
         if result.timed_out:
             out.errors.append(

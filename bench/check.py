@@ -1,0 +1,150 @@
+"""Benchmark: `shipit check` (all checks at once) against the same commands one after another.
+
+On a fresh git copy of examples/hello (a Deno + Node + Python project) with a bare origin on
+disk, in an environment whose registry endpoints point at a closed loopback port (no network):
+
+1. one in-process `shipit check` run records every command the checks start (the
+   ``shipit.proc`` log: argv and directory);
+2. then, alternating, N runs of `shipit check --json` as a user starts it, and N runs of the
+   recorded commands one after another (what a release script does by hand);
+3. prints both medians, their ratio, and the slowest single command (the floor a parallel
+   run can reach).
+
+    .venv/bin/python bench/check.py [--runs 5] [--project examples/hello]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from shipit.checks import catalog
+from shipit.checks.command import command_env
+from shipit.checks.runner import run_checks
+from shipit.config import Settings, load
+from shipit.project.detect import detect
+from shipit.sandbox.isolation import isolated_env
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPIT = str(Path(sys.executable).parent / "shipit")
+_CMD = re.compile(r"^\$ (.*?)(?:  \(in (.*)\))?$")
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_repo(source: Path, tmp: Path) -> Path:
+    remote = tmp / "remote.git"
+    work = tmp / "work"
+    git("init", "--quiet", "--bare", "-b", "main", str(remote), cwd=tmp)
+    shutil.copytree(source, work, ignore=shutil.ignore_patterns(".shipit", "node_modules"))
+    git("init", "--quiet", "-b", "main", cwd=work)
+    git("config", "user.name", "bench", cwd=work)
+    git("config", "user.email", "bench@example.invalid", cwd=work)
+    git("config", "commit.gpgsign", "false", cwd=work)
+    git("add", "-A", cwd=work)
+    git("commit", "--quiet", "-m", "example", cwd=work)
+    git("remote", "add", "origin", str(remote), cwd=work)
+    git("push", "--quiet", "--set-upstream", "origin", "main", cwd=work)
+    return work
+
+
+class Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.commands: list[tuple[list[str], Path | None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        m = _CMD.match(record.getMessage())
+        if m:
+            cwd = Path(m.group(2)) if m.group(2) else None
+            self.commands.append((shlex.split(m.group(1)), cwd))
+
+
+def record_commands(
+    work: Path, env: dict[str, str]
+) -> tuple[list[tuple[list[str], Path | None]], dict[str, str]]:
+    rec = Recorder()
+    log = logging.getLogger("shipit.proc")
+    log.setLevel(logging.INFO)
+    log.addHandler(rec)
+    try:
+        config = load(work).config
+        project = detect(work, config, env)
+        ctx = catalog.build_context(work, config, Settings.from_env(env, config), project, env)
+        report = run_checks(catalog.all_checks(), ctx)
+    finally:
+        log.removeHandler(rec)
+    verdicts = {r.name: f"{r.status} ({r.duration_s:.2f}s)" for r in report.results}
+    return rec.commands, verdicts
+
+
+def run_shipit(work: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([SHIPIT, "-C", str(work), "--json", "check"], env=env, capture_output=True)
+    return time.perf_counter() - start
+
+
+def run_sequential(
+    commands: list[tuple[list[str], Path | None]], work: Path, env: dict[str, str]
+) -> tuple[float, list[float]]:
+    cenv = command_env(env)
+    each: list[float] = []
+    start = time.perf_counter()
+    for argv, cwd in commands:
+        t = time.perf_counter()
+        subprocess.run(argv, cwd=cwd or work, env=cenv, capture_output=True, timeout=600)
+        each.append(time.perf_counter() - t)
+    return time.perf_counter() - start, each
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--project", type=Path, default=ROOT / "examples" / "hello")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="shipit-bench-check-") as tmp_s:
+        tmp = Path(tmp_s)
+        npmrc = tmp / "npmrc"
+        npmrc.write_text("")
+        env = isolated_env(os.environ, npm_userconfig=npmrc)
+        env["CI"] = "true"
+        work = make_repo(args.project, tmp)
+        commands, verdicts = record_commands(work, env)  # also warms deno's caches
+        print(f"project: {args.project} ({len(commands)} commands per run)")
+        for name, verdict in verdicts.items():
+            print(f"  {name:<10} {verdict}")
+        for argv, cwd in commands:
+            where = "" if cwd in (None, work) else f"  (in {cwd})"
+            print(f"  $ {shlex.join([Path(argv[0]).name, *argv[1:]])[:110]}{where}")
+        run_sequential(commands, work, env)  # warm-up of the baseline
+        parallel: list[float] = []
+        sequential: list[float] = []
+        slowest: list[float] = []
+        for _ in range(args.runs):
+            parallel.append(run_shipit(work, env))
+            total, each = run_sequential(commands, work, env)
+            sequential.append(total)
+            slowest.append(max(each))
+        p, s = statistics.median(parallel), statistics.median(sequential)
+        print(f"shipit check (parallel), median of {args.runs}: {p:.2f} s")
+        print(f"same commands one after another, median of {args.runs}: {s:.2f} s")
+        print(f"slowest single command, median: {statistics.median(slowest):.2f} s")
+        print(f"ratio sequential / shipit check: {s / p:.2f}x")
+        print(f"cpu cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
