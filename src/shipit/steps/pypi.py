@@ -312,6 +312,17 @@ def _build_env(ctx: Context) -> dict[str, str]:
     return env
 
 
+def _leftovers(directory: Path) -> set[Path]:
+    """What setuptools-style builds leave in the source tree: ``*.egg-info`` and ``build/``."""
+    found: set[Path] = set()
+    for base in (directory, directory / "src"):
+        if base.is_dir():
+            found |= {p for p in base.glob("*.egg-info") if p.is_dir()}
+    if (directory / "build").is_dir():
+        found.add(directory / "build")
+    return found
+
+
 class PypiBuild:
     """Build sdist and wheel once; record each file's sha256."""
 
@@ -349,9 +360,20 @@ class PypiBuild:
         shield_shipit_dir(ctx.root)
         argv = self._argv(ctx)
         progress.status("building sdist and wheel")
-        result = proc.run(
-            argv, cwd=package_dir(ctx), env=_build_env(ctx), timeout=TIMEOUT_S, on_line=progress.log
-        )
+        before = _leftovers(package_dir(ctx))
+        try:
+            result = proc.run(
+                argv,
+                cwd=package_dir(ctx),
+                env=_build_env(ctx),
+                timeout=TIMEOUT_S,
+                on_line=progress.log,
+            )
+        finally:
+            # leave the tree as it was: an egg-info or build/ left behind would make it dirty
+            # for `deno publish` and end up in other packages
+            for path in _leftovers(package_dir(ctx)) - before:
+                shutil.rmtree(path, ignore_errors=True)
         if not result.ok:
             raise PermanentError(
                 "the Python build failed",
