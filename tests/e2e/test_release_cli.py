@@ -133,6 +133,10 @@ def test_failed_release_then_rollback_removes_the_tag_everywhere(flaky: Project)
     assert journal["state"] == "partly-rolled-back"
     assert journal["steps"]["git:tag"]["state"] == "undone"
     assert journal["steps"]["git:push"]["state"] == "undone"
+    again = flaky.shipit("rollback", "--yes")  # what is left still needs the user
+    assert again.returncode == 1
+    assert "command:pre: cannot be undone" in again.stderr
+    assert flaky.journal("v1.2.3")["state"] == "partly-rolled-back"
 
 
 def test_rollback_of_a_release_commit_already_pushed_says_how_to_revert(project: Project) -> None:

@@ -509,11 +509,19 @@ def rollback_release(g: Globals, *, yes: bool = False) -> int:
         prepared.board.journal = journal
         completed = [i for i, s in journal.steps().items() if s["state"] in journal_mod.COMPLETED]
         if not completed:
-            journal.set_state("rolled-back")
-            sys.stderr.write(f"nothing to roll back: no step of {journal.tag} was done\n")
+            left = {i: s for i, s in journal.steps().items() if s["state"] == "irreversible"}
+            if not left:
+                journal.set_state("rolled-back")
+            lines = [f"nothing (more) to roll back in {journal.tag}"]
+            for step_id, record in left.items():
+                error = record.get("error") or {}
+                lines.append(f"  {step_id}: cannot be undone by shipit: {record.get('note')}")
+                if error.get("hint"):
+                    lines.append(f"    what to do: {error['hint']}")
+            sys.stderr.write(redact("\n".join(lines)) + "\n")
             if g.json:
-                g.emit_json({"ok": True, "state": "rolled-back", "steps": []})
-            return int(ExitCode.OK)
+                g.emit_json({"ok": not left, "state": journal.state, "irreversible": sorted(left)})
+            return int(ExitCode.FAILED if left else ExitCode.OK)
         sys.stderr.write(
             f"rolling back {journal.tag}: {', '.join(reversed(completed))} (in this order)\n"
         )
