@@ -341,3 +341,14 @@ def test_second_ctrl_c_leaves_at_once_with_a_consistent_journal(
     resumed = project.shipit("resume", "--yes")
     assert resumed.returncode == 0, resumed.stderr
     assert project.effect_lines() == ["pre", "post"]
+
+
+def test_failing_checks_release_nothing(project: Project) -> None:
+    (project.path / "stray.txt").write_text("uncommitted\n")
+    result = project.shipit("release", "--yes")
+    assert result.returncode == 1, result.stderr
+    assert "the pre-release checks failed: nothing was released" in result.stderr
+    assert "stray.txt" in result.stderr  # the git check names the file
+    assert project.remote_tags() == [] and project.local_tags() == []
+    assert project.effect_lines() == []
+    assert not (project.path / ".shipit" / "releases").exists()

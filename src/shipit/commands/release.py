@@ -569,27 +569,32 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before sid
 
 
 def _run_checks(g: Globals) -> None:
-    """`shipit check` before a release (a separate process: its own output and exit code)."""
-    argv = [sys.executable, "-m", "shipit", "-C", str(g.directory)]
-    if g.config_path is not None:
-        argv += ["--config", str(g.config_path)]
-    if g.ci:
-        argv.append("--ci")
-    argv.append("check")
-
-    def echo(line: str) -> None:
-        sys.stderr.write(line + "\n")
-
-    result = proc.run(argv, env=g.env, on_line=echo)
-    if result.ok:
-        return
-    if "not-available" in result.output or "not available yet" in result.output:
+    """`shipit check` before a release, in this process (``shipit.checks.runner``)."""
+    try:
+        from shipit.checks import catalog
+        from shipit.checks.runner import run_checks
+        from shipit.ui.check_view import PlainView, render_summary
+    except ImportError:
         sys.stderr.write("note: checks are not available in this build; skipped\n")
         return
+    config = g.load_config().config
+    checks, disabled = catalog.select(catalog.all_checks(), config, [], [])
+    project = _detect(g.directory, config, g.env)
+    run_ctx = catalog.build_context(g.directory, config, g.settings(config), project, g.env)
+    if g.json:
+        report = run_checks(checks, run_ctx)
+    else:
+        with PlainView(g.err) as view:
+            report = run_checks(checks, run_ctx, view)
+        render_summary(g.err, report.results, report.duration_s, g.directory, disabled)
+    if report.ok:
+        return
+    failed = [r.name for r in report.results if str(r.status) in ("failed", "error")]
     raise ShipitError(
         "the pre-release checks failed: nothing was released",
-        why=f"`shipit check` exited with {result.returncode}",
-        hint="fix what `shipit check` reports, or pass --skip-checks to release anyway",
+        why="failed: " + (", ".join(failed) or "see the report above"),
+        hint="fix what the checks report (`shipit check` shows it again), or pass "
+        "--skip-checks to release anyway",
         code="checks-failed",
     )
 
