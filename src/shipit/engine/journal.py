@@ -447,8 +447,8 @@ class ReleaseLock:
 def running_pid(root: Path) -> int | None:
     """The PID of the shipit process holding the release lock, or None (no locking needed)."""
     info = ReleaseLock(root).holder()
-    if info is None or info.host != socket.gethostname():
-        return None if info is None else info.pid
+    if info is None or info.host != socket.gethostname() or os.name == "nt":
+        return None if info is None else info.pid  # (signal 0 would be Ctrl-C on Windows)
     try:
         os.kill(info.pid, 0)
     except ProcessLookupError:
