@@ -103,7 +103,7 @@ def tarball_filename(name: str, version: str) -> str:
 
 def document_url(registry: str, name: str) -> str:
     """The package document's URL (a scoped name's ``/`` encoded as ``%2f``)."""
-    return registry.rstrip("/") + "/" + quote(name, safe="@").replace("/", "%2f")
+    return registry.rstrip("/") + "/" + quote(name, safe="@/").replace("/", "%2f")
 
 
 def choose_dist_tag(version: str, configured: str | None, latest: str | None) -> tuple[str, str]:
@@ -411,7 +411,7 @@ class NpmPublish:
 
     def describe(self, ctx: Context) -> str:
         name = _safe_name(ctx)
-        tag = ctx.config.npm.tag or "(latest, or the pre-release id)"
+        tag, _ = choose_dist_tag(ctx.version, ctx.config.npm.tag, None)
         parts = [
             "npm publish",
             tarball_filename(name, ctx.version),

@@ -211,3 +211,51 @@ def test_rollback_unpublishes(project: Project, unique_name: str, verdaccio: Any
     assert undo.state == "undone", undo
     assert httpx.get(document_url(verdaccio.url, unique_name), timeout=10).status_code == 404
     assert NpmPublish().undo(run.ctx).state == "nothing"
+
+
+def test_a_backport_does_not_move_latest(
+    project: Project, unique_name: str, verdaccio: Any
+) -> None:
+    project.commit(npm_files(unique_name, "2.0.0"))
+    assert project.release(ONLY).outcome.state == "released"
+    project.commit(npm_files(unique_name, "1.5.0"))
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    doc = registry_doc(verdaccio.url, unique_name)
+    assert doc["dist-tags"]["latest"] == "2.0.0"
+    assert doc["dist-tags"]["latest-1"] == "1.5.0"
+
+
+def test_one_time_password_required_without_npm_otp(
+    project: Project, unique_name: str, via_proxy: FaultProxy
+) -> None:
+    project.commit(npm_files(unique_name, "1.0.0"))
+    # what npmjs answers when 2FA is on for publishing
+    add_faults(
+        via_proxy.url,
+        {
+            "method": "PUT",
+            "path": ".*",
+            "action": "status",
+            "status": 401,
+            "headers": {"WWW-Authenticate": "OTP"},
+            "body": {"error": "one-time password required"},
+            "times": 1,
+        },
+    )
+    run = project.release(ONLY)
+    assert run.state("npm:publish") == "failed"
+    assert run.step_events("npm:publish", "retrying") == []
+    error = run.error("npm:publish")
+    assert "asks for a one-time password" in error["what"]
+    assert "NPM_OTP" in error["hint"]
+
+
+def test_npm_otp_is_passed_on_without_leaking(
+    project: Project, unique_name: str, via_proxy: FaultProxy, verdaccio: Any
+) -> None:
+    project.commit(npm_files(unique_name, "1.0.0"))
+    run = project.release(ONLY, env={"NPM_OTP": "123456"})
+    assert run.outcome.state == "released", run.outcome.failed
+    assert secrets_absent(release_log_texts(run), "123456")
+    assert registry_doc(verdaccio.url, unique_name)["versions"]["1.0.0"]

@@ -1,0 +1,85 @@
+"""The publishers' pure helpers: registry keys, URLs derived from settings, output parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shipit.config import Config, PypiConfig, Settings
+from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
+from shipit.engine.step import Context
+from shipit.project.model import Project
+from shipit.steps import jsr, pypi
+from shipit.steps._npmrc import nerf_dart, userconfig
+from shipit.steps._registry import relevant_lines
+from shipit.steps.npm import classify, document_url, tarball_filename
+
+
+def _ctx(env: dict[str, str], config: Config | None = None) -> Context:
+    cfg = config or Config()
+    root = Path("/nonexistent")
+    return Context(
+        root=root,
+        config=cfg,
+        settings=Settings.from_env(env, cfg),
+        project=Project(root=root, ecosystems=(), sources=(), canonical=None),
+        version="1.2.0-rc.1",
+        tag="v1.2.0-rc.1",
+        commit="0" * 40,
+        release_dir=root / ".shipit" / "releases" / "v1.2.0-rc.1",
+        env=env,
+    )
+
+
+def test_npm_names_and_keys() -> None:
+    assert nerf_dart("http://127.0.0.1:4873/") == "//127.0.0.1:4873/"
+    assert nerf_dart("https://npm.example.com/api/npm/registry") == "//npm.example.com/api/npm/"
+    assert document_url("http://r/", "@scope/pkg") == "http://r/@scope%2fpkg"
+    assert tarball_filename("@scope/pkg", "1.0.0") == "scope-pkg-1.0.0.tgz"
+
+
+def test_private_npmrc_is_0600_and_removed(tmp_path: Path) -> None:
+    with userconfig("http://127.0.0.1:4873/", "tok-abcdef-123") as rc:
+        assert rc.stat().st_mode & 0o777 == 0o600
+        assert "//127.0.0.1:4873/:_authToken=tok-abcdef-123" in rc.read_text()
+    assert not rc.exists()
+
+
+def test_npm_error_codes_are_classified() -> None:
+    def c(code: str | None, lines: str = "") -> object:
+        return classify(code, "", lines, registry="http://r/", what="w", name="p")
+
+    assert isinstance(c("E401"), PermanentError)
+    assert str(c("E401")).startswith("npm rejected the token for http://r/: E401")
+    assert isinstance(c("E403"), PermanentError)
+    assert isinstance(c("E429"), TransientError) and not isinstance(c("E429"), OutcomeUnknown)
+    assert isinstance(c("E503"), OutcomeUnknown)
+    assert isinstance(c("ECONNRESET"), OutcomeUnknown)
+    assert isinstance(c("ECONNREFUSED"), TransientError)
+    assert isinstance(c(None, "npm error socket hang up"), OutcomeUnknown)
+    assert isinstance(c("EBADPLATFORM"), PermanentError)
+
+
+def test_pypi_index_is_derived_from_the_upload_url() -> None:
+    assert pypi.index_url(_ctx({})) == "https://pypi.org/simple/"
+    test_pypi = {"TWINE_REPOSITORY_URL": "https://test.pypi.org/legacy/"}
+    assert pypi.index_url(_ctx(test_pypi)) == "https://test.pypi.org/simple/"
+    local = {"TWINE_REPOSITORY_URL": "http://127.0.0.1:8080"}
+    assert pypi.upload_url(_ctx(local)) == "http://127.0.0.1:8080/"
+    assert pypi.index_url(_ctx(local)) == "http://127.0.0.1:8080/simple/"
+    devpi = {"TWINE_REPOSITORY_URL": "https://pkgs.example.com/root/legacy/"}
+    assert pypi.index_url(_ctx(devpi)) == "https://pkgs.example.com/root/simple/"
+    configured = Config(pypi=PypiConfig(index_url="https://mirror.example.com/simple"))
+    assert pypi.index_url(_ctx({}, configured)) == "https://mirror.example.com/simple/"
+    assert pypi.pep440(_ctx({})) == "1.2.0rc1"
+
+
+def test_jsr_api_url_follows_deno() -> None:
+    assert jsr.api_url(_ctx({})) == "https://api.jsr.io/"
+    assert (
+        jsr.api_url(_ctx({"JSR_URL": "http://127.0.0.1:9000/x/"})) == "http://127.0.0.1:9000/api/"
+    )
+
+
+def test_relevant_lines_pick_the_errors_and_drop_markup() -> None:
+    out = "Uploading x.whl\n<html>\n<h1>Error</h1>\nERROR HTTPError: 403 Forbidden\nbye\n"
+    assert relevant_lines(out) == "ERROR HTTPError: 403 Forbidden"
