@@ -3,8 +3,8 @@
 ``LiveView`` is a ``Listener``: the orchestrator feeds it ``StepEvent``/``ReleaseEvent`` and a
 rich ``Live`` redraws the plan: steps waiting, running (spinner, elapsed time, an upload bar
 from ``completed``/``total``), done, skipped (already done), failed with the hint. On a
-non-terminal or in CI, ``release_view`` gives a ``PlainView`` instead: one line per
-transition, no animation. Both are used as context managers around the orchestrator run.
+non-terminal or in CI, ``release_view`` gives ``ui.plain.PlainReporter`` instead: one line
+per transition, no animation. Both are used as context managers around the orchestrator run.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, TextIO, cast
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -264,56 +264,6 @@ class LiveView:
         return text
 
 
-class PlainView:
-    """One plain line per transition (non-terminal, CI, logs). A Listener."""
-
-    def __init__(self, console: Console, step_ids: Iterable[str] = ()) -> None:
-        self.console = console
-        self.model = ReleaseModel(step_ids)
-
-    def __call__(self, event: Event) -> None:
-        try:
-            line = self.line(event)
-            if line:
-                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
-        except Exception:
-            pass
-
-    def line(self, event: Event) -> str | None:
-        row = self.model.apply(event)
-        if isinstance(event, ReleaseEvent):
-            text = f"release {event.tag} (version {event.version}): {event.kind}"
-            if event.failed_step:
-                text += f" at {event.failed_step}"
-            if event.message:
-                text += f": {event.message}"
-            if event.hint:
-                text += f" -- next: {event.hint}"
-            return redact(text)
-        if row is None or event.kind in ("progress", "waiting"):
-            return None
-        _, word, _ = STATE_LOOK.get(event.kind, ("", event.kind, ""))
-        text = f"{event.step_id}: {word}"
-        if event.kind in FINISHED and row.started is not None and row.ended is not None:
-            text += f" ({human_duration(row.ended - row.started)})"
-        if event.message:
-            text += f": {event.message}"
-        if event.hint:
-            text += f" -- next: {event.hint}"
-        return redact(text)
-
-    def __enter__(self) -> PlainView:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        pass
-
-
 class ReleaseView(Protocol):
     def __call__(self, event: Event) -> None: ...
     def __enter__(self) -> ReleaseView: ...
@@ -328,7 +278,10 @@ class ReleaseView(Protocol):
 def release_view(
     console: Console, step_ids: Iterable[str] = (), *, ci: bool = False
 ) -> ReleaseView:
-    """The live view on an interactive terminal, one plain line per transition otherwise."""
+    """The live view on an interactive terminal; otherwise (pipe, log, CI) the plain
+    reporter of ``ui/plain.py``: one line per transition, no animation."""
     if ci or not console.is_terminal or console.is_dumb_terminal:
-        return PlainView(console, step_ids)
+        from shipit.ui.plain import PlainReporter
+
+        return PlainReporter(cast(TextIO, console.file))
     return LiveView(console, step_ids)

@@ -8,7 +8,8 @@ from rich.console import Console
 
 from shipit.engine.events import ReleaseEvent, StepEvent
 from shipit.redact import register
-from shipit.ui.live import LiveView, PlainView, release_view
+from shipit.ui.live import LiveView, release_view
+from shipit.ui.plain import PlainReporter
 
 STEPS = ["npm:pack", "git:tag", "npm:publish", "github:asset:tool-linux-x64", "notify"]
 
@@ -134,32 +135,29 @@ def test_secrets_never_reach_the_screen() -> None:
     assert "tok-live-view-98765" not in screen and "bad token ***" in screen
 
 
-def test_plain_view_one_line_per_transition() -> None:
-    console = Console(record=True, width=100)
-    view = PlainView(console, ["npm:publish", "notify"])
-    view(ReleaseEvent("started", tag="v1.0.0", version="1.0.0", at=0.0))
-    view(StepEvent("waiting", "npm:publish", at=0.0))
-    view(StepEvent("running", "npm:publish", at=1.0))
-    view(StepEvent("progress", "npm:publish", completed=10, total=100, at=1.5))
-    view(StepEvent("retrying", "npm:publish", "E503; attempt 2 in 1.0s", attempt=1, at=2.0))
-    view(StepEvent("done", "npm:publish", "published", at=4.0))
-    view(
-        ReleaseEvent(
-            "failed", tag="v1.0.0", version="1.0.0", failed_step="notify", hint="shipit resume"
-        )
-    )
-    lines = console.export_text().splitlines()
-    assert lines == [
-        "release v1.0.0 (version 1.0.0): started",
-        "npm:publish: running",
-        "npm:publish: retrying: E503; attempt 2 in 1.0s",
-        "npm:publish: done (3.0s): published",
-        "release v1.0.0 (version 1.0.0): failed at notify -- next: shipit resume",
-    ]
+def test_plain_output_off_a_terminal_one_line_per_transition() -> None:
+    out = io.StringIO()
+    view = release_view(Console(file=out), ["npm:publish", "notify"])
+    with view:
+        view(ReleaseEvent("started", tag="v1.0.0", version="1.0.0", at=0.0))
+        view(StepEvent("waiting", "npm:publish", at=0.0))
+        view(StepEvent("running", "npm:publish", at=1.0))
+        view(StepEvent("progress", "npm:publish", completed=10, total=100, at=1.5))
+        view(StepEvent("retrying", "npm:publish", "E503; attempt 2 in 1.0s", attempt=1, at=2.0))
+        view(StepEvent("done", "npm:publish", "published", at=4.0))
+        view(ReleaseEvent("failed", tag="v1.0.0", version="1.0.0", failed_step="notify"))
+    lines = out.getvalue().splitlines()
+    assert "\x1b[" not in out.getvalue()
+    assert lines[0].startswith("release v1.0.0") and "started" in lines[0]
+    assert lines[1] == "npm:publish: running"
+    assert lines[2].startswith("npm:publish: retrying") and "E503; attempt 2 in 1.0s" in lines[2]
+    assert lines[3] == "npm:publish: done (3.0s): published"
+    assert "failed at notify" in lines[4]
+    assert len(lines) == 5  # waiting and progress are not transitions
 
 
 def test_release_view_is_plain_off_a_terminal_or_in_ci() -> None:
-    assert isinstance(release_view(Console(file=io.StringIO())), PlainView)
+    assert isinstance(release_view(Console(file=io.StringIO())), PlainReporter)
     terminal = Console(file=io.StringIO(), force_terminal=True)
     assert isinstance(release_view(terminal), LiveView)
-    assert isinstance(release_view(terminal, ci=True), PlainView)
+    assert isinstance(release_view(terminal, ci=True), PlainReporter)
