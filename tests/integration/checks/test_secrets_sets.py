@@ -1,0 +1,54 @@
+"""The secrets check reads exactly what each registry would receive: JSR's include/exclude
+set from deno.json, the files a wheel/sdist can hold, npm's pack list."""
+
+from __future__ import annotations
+
+import json
+
+from shipit.checks.base import Status
+
+from .conftest import ExampleFactory
+
+DOTENV = "# local\nJSR_TOKEN=jsr_8Hq2vLm4Zx9Rt6Yw3Pb1Nc7Kd5Jf0Sg2\n"
+
+
+def test_env_file_in_the_jsr_package(deno_project: ExampleFactory) -> None:
+    ex = deno_project(_DOT_env=DOTENV)
+    r = ex.check("secrets")
+    assert r.status is Status.FAILED
+    f = r.findings[0]
+    assert f.message == ".env is an environment file and would be published to jsr"
+    assert (f.file, f.line) == (".env", 2)
+    assert f.hint == 'remove .env from the package: add it to "publish": {"exclude": [...]}'
+
+
+def test_jsr_publish_exclude_is_honoured(deno_project: ExampleFactory, unique_name: str) -> None:
+    deno_json = {
+        "name": f"@shipit-test/{unique_name}",
+        "version": "1.0.0",
+        "exports": "./mod.ts",
+        "license": "MIT",
+        "publish": {"exclude": [".env"]},
+    }
+    ex = deno_project(_DOT_env=DOTENV, deno_DOT_json=json.dumps(deno_json))
+    r = ex.check("secrets")
+    assert r.status is Status.PASSED, r.findings
+    assert r.summary == "no secrets in 5 file(s) for jsr"  # deno.json LICENSE README mod mod_test
+
+
+def test_env_file_in_a_python_package(python_project: ExampleFactory) -> None:
+    ex = python_project(files={".env.production": "PYPI_TOKEN=pypi-AgEIcHlwaS5vcmcCJGFiY2RlZg\n"})
+    r = ex.check("secrets")
+    assert r.status is Status.FAILED
+    f = r.findings[0]
+    assert f.message == ".env.production is an environment file and would be published to pypi"
+    assert (f.file, f.line) == (".env.production", 1)
+    assert f.hint == "add .env.production to .gitignore (and delete it from the build)"
+
+
+def test_gitignored_env_is_not_in_a_python_package(python_project: ExampleFactory) -> None:
+    from .conftest import PY_GITIGNORE
+
+    ex = python_project(files={".env": "X=1\n", ".gitignore": PY_GITIGNORE + ".env\n"})
+    r = ex.check("secrets")
+    assert r.status is Status.PASSED, r.findings
