@@ -164,7 +164,7 @@ def check_jsr(ctx: CheckContext, target: Target) -> Outcome:
         return [
             Finding(
                 "no JSR token (JSR_TOKEN is not set)",
-                hint="create a token at <jsr>/account/tokens and export JSR_TOKEN=<token> "
+                hint=f"create a token at {base}account/tokens and export JSR_TOKEN=<token> "
                 "(or publish from GitHub Actions with OIDC)",
             )
         ], []

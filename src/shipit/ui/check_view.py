@@ -82,7 +82,7 @@ class LiveView:
         table.add_column(width=2)
         table.add_column(min_width=10)
         table.add_column(justify="right", min_width=6)
-        table.add_column()
+        table.add_column(no_wrap=True, overflow="ellipsis")
         now = time.monotonic()
         with self._lock:
             for name in self.names:
