@@ -112,6 +112,7 @@ def deno_lint(text: str, root: Path) -> list[Finding]:
 
 
 _RUFF = re.compile(r"^(.+?):(\d+):(\d+): ([A-Z]+\d+) (.*)$")
+_RUFF_OR_ESLINT = re.compile(r"^(.+?):(\d+):(\d+): [A-Z]+\d+ |^\s+\d+:\d+\s+error\s", re.M)
 _ESLINT_FILE = re.compile(r"^(/\S+|\S+\.(?:[cm]?[jt]sx?|vue|svelte))$")
 _ESLINT_LINE = re.compile(r"^\s+(\d+):(\d+)\s+(error|warning)\s+(.*?)\s{2,}(\S+)$")
 
@@ -221,7 +222,9 @@ def node_test(text: str, root: Path) -> list[Finding]:
 
 # ----------------------------------------------------------------- fallback
 
-_ERRORISH = re.compile(r"\b(error|failed|failure|fail|not ok|exception|traceback)\b", re.I)
+_ERRORISH = re.compile(
+    r"(error\b|\bfailed\b|\bfailure\b|\bfail\b|\bnot ok\b|exception|traceback)", re.I
+)
 
 
 def generic(text: str, root: Path, limit: int = 8) -> list[Finding]:
@@ -248,6 +251,15 @@ PARSERS: dict[str, Callable[[str, Path], list[Finding]]] = {
 
 def parse(parser: str, text: str, root: Path) -> list[Finding]:
     """Findings from ``text`` by the named parser, falling back to ``generic``."""
+    return parse_detailed(parser, text, root)[0]
+
+
+def parse_detailed(parser: str, text: str, root: Path) -> tuple[list[Finding], bool]:
+    """(findings, structured): ``structured`` is False when only the generic fallback's
+    error-looking or last lines could be picked (they are not a count of problems)."""
     fn = PARSERS.get(parser, generic)
-    found = fn(text, root) or ([] if fn is generic else generic(text, root))
-    return found[:MAX_FINDINGS]
+    if fn is not generic:
+        found = fn(text, root)
+        if (found and fn is not ruff) or (fn is ruff and _RUFF_OR_ESLINT.search(text)):
+            return found[:MAX_FINDINGS], True
+    return generic(text, root)[:MAX_FINDINGS], False

@@ -27,6 +27,7 @@ class Outcome:
     errors: list[Finding] = field(default_factory=list)
     results: list[tuple[Command, proc.Result]] = field(default_factory=list)
     failed_commands: list[str] = field(default_factory=list)
+    unstructured: list[str] = field(default_factory=list)  # failures told by exit code only
 
 
 def run_commands(
@@ -83,7 +84,9 @@ def run_commands(
             continue
         if not result.ok:
             out.failed_commands.append(cmd.display)
-            found = output.parse(cmd.parser, result.output, ctx.root)
+            found, structured = output.parse_detailed(cmd.parser, result.output, ctx.root)
+            if not structured:
+                out.unstructured.append(f"`{cmd.display}` exited with {result.returncode}")
             if not found:
                 found = [Finding(f"`{cmd.display}` exited with {result.returncode}")]
             out.findings.extend(found)
@@ -110,6 +113,8 @@ def verdict(
         summary = f"{count} {noun}{'s' if count != 1 else ''}"
         if out.failed_commands:
             summary += f" from `{out.failed_commands[0]}`"
+        if out.unstructured and len(out.unstructured) == len(out.failed_commands):
+            summary = "; ".join(out.unstructured)  # lines picked from unknown output
         return CheckResult(name, Status.FAILED, summary, tuple(findings + out.errors), log_path=log)
     if out.errors:
         return CheckResult(

@@ -211,3 +211,25 @@ def test_bad_and_missing_npm_token(node_project: ExampleFactory) -> None:
     ex.env = env
     r = ex.check("registry")
     assert r.findings[0].message.startswith("no npm token for http://127.0.0.1:")
+
+
+def test_missing_type_checker_is_an_error_not_a_pass(node_project: ExampleFactory) -> None:
+    ex = node_project(files={"tsconfig.json": '{"compilerOptions": {"strict": true}}\n'})
+    r = ex.check("typecheck")
+    assert r.status is Status.ERROR
+    [f] = r.findings
+    assert f.message == "`tsc` is not installed or not on PATH"
+    assert f.hint == "install it, or set checks.typecheck.command (or enabled = false)"
+
+
+def test_configured_command_and_its_parser(node_project: ExampleFactory) -> None:
+    ex = node_project(
+        shipit_toml='[checks.lint]\ncommand = "node --check broken.js"\n',
+        files={"broken.js": "function (\n"},
+    )
+    r = ex.check("lint")
+    assert r.status is Status.FAILED
+    assert r.summary == "`node --check broken.js` exited with 1"
+    assert [f.message for f in r.findings] == [
+        "SyntaxError: Function statements require a function name"
+    ]
