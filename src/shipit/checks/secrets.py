@@ -86,7 +86,8 @@ class SecretsCheck:
                 )
                 continue
             append_log(log, f"{target.name}: {pset.description}:")
-            own = sorted(n for n, _ in pset.files if n.split("/", 1)[0] == SHIPIT_DIR)
+            packaged = target.name != "binaries"  # binaries live in .shipit/releases/*/dist
+            own = sorted(n for n, _ in pset.files if packaged and n.split("/", 1)[0] == SHIPIT_DIR)
             if own:
                 findings.append(
                     Finding(
@@ -100,7 +101,9 @@ class SecretsCheck:
             files: list[tuple[str, Path]] = []
             with tempfile.TemporaryDirectory(prefix="shipit-secrets-") as tmp:
                 for name, path in pset.files:
-                    if path is None or not path.is_file() or name.startswith(SHIPIT_DIR + "/"):
+                    if path is None or not path.is_file():
+                        continue
+                    if packaged and name.startswith(SHIPIT_DIR + "/"):
                         continue
                     if path.stat().st_size > MAX_FILE_BYTES:
                         continue

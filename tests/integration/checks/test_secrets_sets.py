@@ -52,3 +52,38 @@ def test_gitignored_env_is_not_in_a_python_package(python_project: ExampleFactor
     ex = python_project(files={".env": "X=1\n", ".gitignore": PY_GITIGNORE + ".env\n"})
     r = ex.check("secrets")
     assert r.status is Status.PASSED, r.findings
+
+
+def test_files_beside_the_binaries(deno_project: ExampleFactory) -> None:
+    ex = deno_project(shipit_toml='[binaries]\nenabled = true\nname = "hello"\n')
+    dist = ex.path / ".shipit" / "releases" / "v1.0.0" / "dist"
+    dist.mkdir(parents=True)
+    (dist / "hello-x86_64-linux").write_bytes(b"\x7fELF\x02\x01\x01\x00" + b"\0" * 64)
+    (dist / "README.txt").write_text("hello\n")
+    (dist / ".env").write_text("GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a\n")
+    r = ex.check("secrets")
+    assert r.status is Status.FAILED
+    files = {(f.file, f.line) for f in r.findings}
+    assert (".shipit/releases/v1.0.0/dist/.env", 1) in files
+    assert all("binaries" in f.message for f in r.findings)
+    assert not any("hello-x86_64-linux" in (f.file or "") for f in r.findings)
+
+
+def test_built_wheel_contents_are_scanned(python_project: ExampleFactory, module_name: str) -> None:
+    import zipfile
+
+    ex = python_project()
+    dist = ex.path / ".shipit" / "releases" / "v1.0.0" / "dist"
+    dist.mkdir(parents=True)
+    wheel = dist / f"{module_name}-1.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(f"{module_name}/__init__.py", "x = 1\n")
+        zf.writestr(
+            f"{module_name}/.env",
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+        )
+    r = ex.check("secrets")
+    assert r.status is Status.FAILED
+    names = {f.file for f in r.findings}
+    assert f"{wheel.name}!{module_name}/.env" in names
+    assert "wJalrXUtnFEMI" not in " ".join(f.message for f in r.findings)
