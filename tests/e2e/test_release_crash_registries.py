@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,3 +102,31 @@ def test_kill_around_publish_then_resume_publishes_once(
     assert list(meta["versions"]) == ["1.0.0"]
     tags = git_repo.git("ls-remote", "--tags", "origin").split()
     assert tags.count("refs/tags/v1.0.0") == 1
+
+
+@pytest.mark.slow
+def test_lost_journal_and_artifacts_release_again_publishes_nothing_twice(
+    git_repo: GitRepo, unique_name: str, sandbox_env: dict[str, str]
+) -> None:
+    _project(git_repo, unique_name)
+    env = {**os.environ, **sandbox_env, "NO_COLOR": "1"}
+    killed = _shipit(
+        git_repo,
+        {**env, "SHIPIT_TEST_FAULT": "kill@npm:publish:after"},
+        "release",
+        "--yes",
+        "--skip-checks",
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    shutil.rmtree(git_repo.path / ".shipit")  # journal and built tarball gone
+    again = _shipit(git_repo, env, "release", "--yes", "--skip-checks")
+    assert again.returncode == 0, again.stderr
+    assert "npm:publish: already done" in again.stderr
+    assert "git:push: already done" in again.stderr
+    doc = httpx.get(
+        f"{sandbox_env['NPM_CONFIG_REGISTRY'].rstrip('/')}/{unique_name}",
+        headers={"Authorization": f"Bearer {sandbox_env['NPM_TOKEN']}"},
+    ).json()
+    assert list(doc["versions"]) == ["1.0.0"]
+    meta = httpx.get(f"{sandbox_env['JSR_URL'].rstrip('/')}/@crash/{unique_name}/meta.json").json()
+    assert list(meta["versions"]) == ["1.0.0"]
