@@ -130,3 +130,29 @@ def test_lost_journal_and_artifacts_release_again_publishes_nothing_twice(
     assert list(doc["versions"]) == ["1.0.0"]
     meta = httpx.get(f"{sandbox_env['JSR_URL'].rstrip('/')}/@crash/{unique_name}/meta.json").json()
     assert list(meta["versions"]) == ["1.0.0"]
+
+
+@pytest.mark.slow
+def test_dry_run_publishes_nothing_and_writes_nothing(
+    git_repo: GitRepo, unique_name: str, sandbox_env: dict[str, str]
+) -> None:
+    _project(git_repo, unique_name)
+    env = {**os.environ, **sandbox_env, "NO_COLOR": "1"}
+    before = git_repo.git("ls-remote", "origin") + git_repo.git(
+        "status", "--porcelain", "--ignored"
+    )
+    dry = _shipit(git_repo, env, "--json", "release", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    doc = json.loads(dry.stdout)
+    assert doc["dry_run"] is True
+    states = {s["id"]: s["state"] for s in doc["steps"]}
+    for step_id in ("npm:pack", "git:tag", "git:push", "npm:publish", "jsr:publish"):
+        assert states[step_id] == "todo", (step_id, states)
+    registry = sandbox_env["NPM_CONFIG_REGISTRY"].rstrip("/")
+    auth = {"Authorization": f"Bearer {sandbox_env['NPM_TOKEN']}"}
+    assert httpx.get(f"{registry}/{unique_name}", headers=auth).status_code == 404
+    jsr = sandbox_env["JSR_URL"].rstrip("/")
+    assert httpx.get(f"{jsr}/@crash/{unique_name}/meta.json").status_code == 404
+    after = git_repo.git("ls-remote", "origin") + git_repo.git("status", "--porcelain", "--ignored")
+    assert after == before
+    assert not (git_repo.path / ".shipit").exists()
