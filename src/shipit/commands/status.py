@@ -26,6 +26,7 @@ from shipit.config import Config, Settings
 from shipit.engine import journal as journal_mod
 from shipit.errors import ShipitError
 from shipit.redact import redact
+from shipit.ui.live import human_duration
 from shipit.ui.status_view import (
     GitInfo,
     NextStep,
@@ -273,6 +274,37 @@ def collect(
 # ---------------------------------------------------------------- watching
 
 
+def changes(before: StatusReport | None, after: StatusReport) -> list[str]:
+    """One plain line per change of the release or of a step (for --watch off a terminal)."""
+    lines: list[str] = []
+    old = before.release if before is not None else None
+    new = after.release
+    if new is None:
+        return lines
+    same_release = old is not None and old.tag == new.tag and old.directory == new.directory
+    if not same_release or (
+        old is not None and (old.state, old.running) != (new.state, new.running)
+    ):
+        running = f" (running: {new.holder})" if new.running and new.holder else ""
+        lines.append(f"release {new.tag}: {new.state}{running}")
+    previous = {s.id: s for s in old.steps} if old is not None and same_release else {}
+    for step in new.steps:
+        was = previous.get(step.id)
+        if was is not None and (was.state, was.attempts) == (step.state, step.attempts):
+            continue
+        if was is None and step.state == "pending":
+            continue
+        text = f"{step.id}: {step.state}"
+        if step.attempts > 1:
+            text += f" (attempt {step.attempts})"
+        if step.duration_s is not None and step.state not in ("running", "pending"):
+            text += f" in {human_duration(step.duration_s)}"
+        if step.error:
+            text += f": {step.error}"
+        lines.append(redact(text))
+    return lines
+
+
 def watch(
     console: Console,
     gather: Callable[[bool, list[live_versions.LiveVersion]], StatusReport],
@@ -282,22 +314,33 @@ def watch(
     until_done: bool = True,
     max_frames: int | None = None,
 ) -> StatusReport:
-    """Redraw the dashboard every ``interval`` until the release ends (or Ctrl-C).
+    """Follow the release until it ends (or Ctrl-C), reading only the journal.
 
-    The journal is re-read every frame; the registries are asked again every ``probe_every``
-    seconds and once more when the release finishes. Returns the last report.
+    On a terminal the dashboard is redrawn every ``interval``; elsewhere (a pipe, a log) one
+    line is printed per change, then the final dashboard. The registries are asked again
+    every ``probe_every`` seconds and once more when the release finishes. If no release is
+    running, it waits for one to start and finish. Returns the last report.
     """
     report = gather(True, [])
     last_probe = time.monotonic()
     seen_running = report.release is not None and report.release.running
+    live: Live | None = None
+    if console.is_terminal:
+        live = Live(render(report), console=console, refresh_per_second=4, transient=False)
+        live.start()
+    else:
+        for text in changes(None, report):
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
+        console.file.flush()
     frames = 0
-    with Live(render(report), console=console, refresh_per_second=4, transient=False) as live:
+    try:
         while True:
             frames += 1
             if max_frames is not None and frames >= max_frames:
                 break
             time.sleep(interval)
             due = time.monotonic() - last_probe >= probe_every
+            previous = report
             report = gather(due, report.live)
             if due:
                 last_probe = time.monotonic()
@@ -310,9 +353,19 @@ def watch(
             )
             if until_done and seen_running and finished:
                 report = gather(True, report.live)
+            if live is not None:
                 live.update(render(report), refresh=True)
+            else:
+                for text in changes(previous, report):
+                    console.print(text, markup=False, highlight=False, soft_wrap=True)
+                console.file.flush()
+            if until_done and seen_running and finished:
                 break
-            live.update(render(report), refresh=True)
+    finally:
+        if live is not None:
+            live.stop()
+        else:
+            console.print(render(report))
     return report
 
 

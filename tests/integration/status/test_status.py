@@ -338,3 +338,46 @@ def test_a_killed_release_reads_as_interrupted(project: GitRepo) -> None:
     assert report.release is not None
     assert report.release.state == "interrupted" and not report.release.running
     assert [n.command for n in report.next] == ["shipit resume", "shipit rollback"]
+
+
+def test_watch_via_the_real_cli_ends_with_the_release(
+    project: GitRepo, published: dict[str, Any]
+) -> None:
+    """`shipit status --watch` in another process: redraws until the release ends, lock-free."""
+    tag = f"{published['name']}-v1.1.0"
+    exclude_from_git(project.path)
+    journal = Journal.create(
+        project.path / ".shipit" / "releases" / tag,
+        version="1.1.0",
+        tag=tag,
+        commit=project.head(),
+        config_digest="x",
+        steps=[("git:tag", True), ("git:push", True)],
+    )
+    lock = ReleaseLock(project.path, "release")
+    lock.acquire()
+    journal.set_state("releasing")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS")}
+    watcher = subprocess.Popen(
+        [PY, "-m", "shipit", "-C", str(project.path), "status", "--watch", "--offline",
+         "--interval", "0.2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert watcher.stdout is not None
+    try:
+        first = watcher.stdout.readline()  # off a terminal: one line per change
+        assert first.startswith(f"release {tag}: releasing (running: pid {os.getpid()}")
+        journal.update_step("git:tag", state="running")
+        journal.update_step("git:tag", state="done")
+        journal.update_step("git:push", state="running")
+        journal.update_step("git:push", state="done")
+        journal.set_state("released")
+    finally:
+        lock.release()
+    out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    lines = out.splitlines()
+    assert f"release {tag}: released" in lines
+    assert any(line.startswith("git:push: done") for line in lines)
+    assert f"Release {tag} released" in out  # then the final dashboard
+    assert "→ shipit version set <next>" in out
