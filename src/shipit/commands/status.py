@@ -9,6 +9,7 @@ journal (writes are atomic) and never takes the release lock.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -415,6 +416,8 @@ def register(app: typer.Typer) -> None:
             g.emit_json({"ok": True, **report.to_json()})
             return
         if watch_ and not g.ci:
-            watch(g.out, gather, interval=interval)
+            # Ctrl-C is how a person stops watching: not an interruption of anything
+            with contextlib.suppress(KeyboardInterrupt):
+                watch(g.out, gather, interval=interval)
             return
         g.out.print(render(gather(True, [])))
