@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 import threading
@@ -31,6 +32,8 @@ from shipit.http import client
 from shipit.redact import register
 from shipit.sandbox import git_remote, process, pypiserver, servers, verdaccio
 from shipit.sandbox.process import Running
+
+log = logging.getLogger("shipit.sandbox")
 
 STATE_FILE = "sandbox.json"
 STATE_VERSION = 1
@@ -290,15 +293,15 @@ class Sandbox:
     def _adopt_or_clean(self) -> None:
         """A sandbox recorded as running: keep it if every service lives, else stop the rest."""
         state = self.read_state()
-        if not state or not state.get("services"):
-            return
-        statuses = self._statuses(state)
-        if statuses and all(s.alive for s in statuses if s.pid is not None):
-            self._adopt(state)
-            return
-        for entry in state.get("services") or []:
-            if isinstance(entry.get("pid"), int):
-                process.stop(entry["pid"], entry.get("started"))
+        if state and state.get("services"):
+            statuses = self._statuses(state)
+            if statuses and all(s.alive for s in statuses if s.pid is not None):
+                self._adopt(state)
+                return
+            for entry in state.get("services") or []:
+                if isinstance(entry.get("pid"), int):
+                    process.stop(entry["pid"], entry.get("started"))
+        self._stop_strays()  # servers of a run whose state was lost (a crash)
 
     def _adopt(self, state: Mapping[str, Any]) -> None:
         env = state.get("env") or {}
@@ -397,6 +400,12 @@ class Sandbox:
 
     def down(self) -> list[str]:
         """Stop every service this sandbox started or recorded; return the names stopped."""
+        if self.dir.is_dir():
+            with self._dir_lock():
+                return self._down()
+        return self._down()
+
+    def _down(self) -> list[str]:
         stopped: list[str] = []
         records: dict[int, tuple[str, str | None]] = {}
         for name, service in list(self._services.items()):
@@ -412,15 +421,19 @@ class Sandbox:
         for pid, (name, started) in records.items():
 
             def stop_one(pid: int = pid, name: str = name, started: str | None = started) -> None:
-                if process.stop(pid, started):
-                    stopped.append(name)
+                try:
+                    if process.stop(pid, started):
+                        stopped.append(name)
+                except OSError as exc:  # reported below as "did not stop"
+                    log.warning("stopping %s (pid %s) failed: %s", name, pid, exc)
 
             thread = threading.Thread(target=stop_one)
             thread.start()
             threads.append(thread)
         for thread in threads:
             thread.join()
-        left = [pid for pid in records if process.group_alive(pid)]
+        stopped.extend(self._stop_strays(exclude=records))
+        left = [pid for pid, (_, started) in records.items() if process.alive(pid, started)]
         self._services.clear()
         if state is not None:
             state["services"] = []
@@ -432,6 +445,22 @@ class Sandbox:
                 hint="kill them by PID: kill -9 " + " ".join(str(p) for p in left),
             )
         return sorted(stopped, key=SERVICES.index)
+
+    def _stop_strays(self, exclude: Mapping[int, object] | None = None) -> list[str]:
+        """Stop servers running in this sandbox's directories that no record names."""
+        names = [n for n in SERVICES if n != "git"]
+        stopped = []
+        for pid in process.strays([self.dir / n for n in names]):
+            if exclude and pid in exclude:
+                continue
+            try:
+                cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+            except OSError:
+                continue
+            log.warning("stopping a stray %s server (pid %s) left in %s", cwd.name, pid, cwd)
+            if process.stop(pid):
+                stopped.append(cwd.name)
+        return stopped
 
     def __enter__(self) -> Sandbox:
         return self

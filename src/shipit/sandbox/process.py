@@ -155,6 +155,40 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
+#: executables a sandbox server runs as (verdaccio is node, the others Python)
+SERVER_EXECUTABLES = ("node", "python")
+
+
+def strays(directories: Sequence[Path]) -> list[int]:
+    """Live session leaders running node or Python with their working directory in one of
+    ``directories`` (Linux): sandbox servers nobody recorded, e.g. after a crash.
+
+    A shell whose working directory happens to be there is never matched (its executable
+    is a shell, not node or Python); neither is this process.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    wanted = {d.resolve() for d in directories}
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        pid = int(entry.name)
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            cwd = os.readlink(entry / "cwd").removesuffix(" (deleted)")
+            exe = Path(os.readlink(entry / "exe")).name
+        except OSError:
+            continue
+        session_leader = len(fields) > 3 and fields[3] == str(pid)
+        if fields[0] == "Z" or not session_leader:
+            continue
+        if Path(cwd) in wanted and exe.startswith(SERVER_EXECUTABLES):
+            found.append(pid)
+    return found
+
+
 def spawn(
     argv: Sequence[str],
     *,

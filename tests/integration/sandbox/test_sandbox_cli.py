@@ -283,3 +283,15 @@ def test_default_dir_in_the_project_keeps_the_work_tree_clean(git_repo) -> None:
     finally:
         shipit("-C", project, "sandbox", "down")
     assert not any(process.alive(pid) for pid in pids_of(info))
+
+
+def test_down_stops_servers_whose_state_was_lost(sandbox_dir: Path) -> None:
+    info = up(sandbox_dir)
+    (sandbox_dir / "sandbox.json").unlink()  # e.g. a crash before the state was written
+
+    down = shipit("sandbox", "down", "--dir", str(sandbox_dir))
+
+    assert down.returncode == 0, down.stderr
+    for name in ("verdaccio", "pypiserver", "jsr", "github"):
+        assert name in down.stderr
+    assert not any(process.alive(pid) for pid in pids_of(info))
