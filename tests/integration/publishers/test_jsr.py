@@ -191,3 +191,40 @@ def test_uncommitted_foreign_files_stop_before_deno(project: Project, unique_nam
     error = run.error("jsr:publish")
     assert error["what"] == "the JSR package directory has uncommitted changes"
     assert "scratch.ts" in error["why"]
+
+
+def test_a_package_that_does_not_exist_yet_is_explained(
+    project: Project, unique_name: str, tmp_path: Any
+) -> None:
+    """A registry without auto-create (like jsr.io): deno's link becomes the hint."""
+    from shipit.sandbox._http import ServerThread
+    from shipit.sandbox.jsr_server import build_server
+
+    token = "jsr-strict-token-0123456789"
+    server = build_server(0, tmp_path / "jsr-strict", tokens=[token], processing_delay=0.1)
+    thread = ServerThread(server)
+    thread.start()
+    try:
+        name = f"@{SCOPE}/{unique_name}"
+        project.commit(jsr_files(name, "1.0.0"))
+        run = project.release(ONLY, env={"JSR_URL": server.url + "/", "JSR_TOKEN": token})
+        assert run.state("jsr:publish") == "failed"
+        assert run.step_events("jsr:publish", "retrying") == []
+        error = run.error("jsr:publish")
+        assert error["what"] == f"the JSR package {name} does not exist yet"
+        assert f"{server.url}/new?scope={SCOPE}&package={unique_name}" in error["hint"]
+    finally:
+        thread.stop()
+
+
+def test_a_version_bump_shipit_wrote_is_published_with_allow_dirty(
+    project: Project, unique_name: str, jsr_server: Any
+) -> None:
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(name, "1.0.0"))
+    # `shipit version set 1.0.1` changed deno.json and the change is not committed yet
+    manifest = project.root / "deno.json"
+    manifest.write_text(manifest.read_text().replace('"1.0.0"', '"1.0.1"'))
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    assert "1.0.1" in meta(jsr_server.url, name)["versions"]

@@ -3,6 +3,7 @@ engine's orchestrator and journal; faults injected by a proxy in front of verdac
 
 from __future__ import annotations
 
+import json
 import tarfile
 from collections.abc import Callable
 from typing import Any
@@ -259,3 +260,29 @@ def test_npm_otp_is_passed_on_without_leaking(
     assert run.outcome.state == "released", run.outcome.failed
     assert secrets_absent(release_log_texts(run), "123456")
     assert registry_doc(verdaccio.url, unique_name)["versions"]["1.0.0"]
+
+
+def test_build_command_then_pack_from_its_directory(
+    project: Project, unique_name: str, verdaccio: Any
+) -> None:
+    """A dnt-style build: the version lives in deno.json, a command generates npm/."""
+    manifest = json.dumps({"name": unique_name, "version": "1.0.0", "description": "built"})
+    build = f"mkdir -p npm && cp index.js npm/ && echo '{manifest}' > npm/package.json"
+    toml = (
+        "[jsr]\nenabled = false\n\n[npm]\nenabled = true\n"
+        f"directory = \"npm\"\nbuild-command = '''{build}'''\n"
+    )
+    project.commit(
+        {
+            "deno.json": json.dumps({"name": f"@shipit/{unique_name}", "version": "1.0.0"}),
+            "index.js": "module.exports = 1;\n",
+            ".gitignore": "npm/\n",
+            "shipit.toml": toml,
+        }
+    )
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    with tarfile.open(run.evidence("npm:pack")["tarball"]) as tar:
+        assert sorted(tar.getnames()) == ["package/index.js", "package/package.json"]
+    version = registry_doc(verdaccio.url, unique_name)["versions"]["1.0.0"]
+    assert version["description"] == "built"
