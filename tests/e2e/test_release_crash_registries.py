@@ -38,7 +38,10 @@ def _project(repo: GitRepo, name: str) -> None:
             )
             + "\n",
             "LICENSE": "MIT\n",
-            "shipit.toml": "[retry]\ninitial-wait = 0.1\nmax-wait = 0.5\n",
+            "shipit.toml": (
+                "[retry]\ninitial-wait = 0.1\nmax-wait = 0.5\n"
+                "[github]\nenabled = false  # the session's one GitHub repo is shared\n"
+            ),
         },
     )
     repo.push()
