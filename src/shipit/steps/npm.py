@@ -355,7 +355,11 @@ class NpmPack:
                 hint=f"run `npm pack --dry-run` in {directory} to see the problem",
             )
         info = next(
-            (d[0] for d in _json_docs(result.stdout) if isinstance(d, list) and d),
+            (
+                d[0]
+                for d in _json_docs(result.stdout)
+                if isinstance(d, list) and d and isinstance(d[0], dict) and "filename" in d[0]
+            ),
             None,
         )
         if not isinstance(info, dict) or "filename" not in info:

@@ -26,7 +26,7 @@ import httpx
 from shipit import http, proc
 from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
-from shipit.errors import ShipitError
+from shipit.errors import ShipitError, ToolMissingError
 from shipit.project.versions import to_pep440
 from shipit.redact import register
 from shipit.steps._registry import (
@@ -374,6 +374,12 @@ class PypiBuild:
             # for `deno publish` and end up in other packages
             for path in _leftovers(package_dir(ctx)) - before:
                 shutil.rmtree(path, ignore_errors=True)
+        if not result.ok and "No module named build" in result.output:
+            raise ToolMissingError(
+                "the Python `build` package is not installed",
+                why=relevant_lines(result.output, 3),
+                hint=f"{sys.executable} -m pip install build",
+            )
         if not result.ok:
             raise PermanentError(
                 "the Python build failed",
@@ -562,6 +568,12 @@ class PypiPublish:
         if result.timed_out:
             raise OutcomeUnknown(what, why=f"twine timed out after {TIMEOUT_S:.0f}s")
         out = result.output
+        if "No module named twine" in out:
+            raise ToolMissingError(
+                "twine is not installed",
+                why=relevant_lines(out, 3),
+                hint=f"{sys.executable} -m pip install twine, then `shipit resume`",
+            )
         if not ctx.settings.pypi_token and re.search(r"credentials|password|username", out, re.I):
             raise PermanentError(f"no PyPI token for {url}", why=lines, hint=TOKEN_HINT)
         status_m = re.search(r"HTTPError: (\d{3})", out) or re.search(
