@@ -9,70 +9,56 @@ permanent. Nothing here ever formats a token: URLs and output are redacted.
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
 import json
 import re
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
+from shipit.engine.retry import (
+    OutcomeUnknown,
+    PermanentError,
+    TransientError,
+    classify_exception,
+    classify_http,
+)
 from shipit.errors import ShipitError
 from shipit.redact import redact
-
-TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-def retry_after_of(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), else None."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def is_transient_status(status: int) -> bool:
-    return status in TRANSIENT_STATUS or 500 <= status < 600
 
 
 def status_error(
     response: httpx.Response, what: str, *, hint: str | None = None, why: str | None = None
 ) -> ShipitError:
-    """The classified error for an unexpected HTTP answer (transient or permanent)."""
-    status = response.status_code
-    body = redact(response.text[:500]) if response.content else ""
-    reason = why or f"{response.request.method} {redact(str(response.request.url))} answered "
-    if why is None:
-        reason += f"{status} {response.reason_phrase}" + (f": {body}" if body else "")
-    if is_transient_status(status):
-        return TransientError(
-            what,
-            why=reason,
-            hint=hint or "the registry is busy or failing; shipit retries this on its own",
-            retry_after=retry_after_of(response),
+    """The classified error for an unexpected HTTP answer (``engine.retry.classify_http``:
+    408/429/5xx transient with ``Retry-After``, other 4xx permanent), with our own wording."""
+    failure = classify_http(response, what=what)
+    if failure is None:  # a 1xx-3xx the caller did not expect
+        failure = PermanentError(
+            what, why=f"unexpected answer {response.status_code} from {response.request.url}"
         )
-    return PermanentError(what, why=reason, hint=hint)
+    if hint:
+        failure.hint = hint
+    elif isinstance(failure, TransientError) and not failure.hint:
+        failure.hint = "the registry is busy or failing; shipit retries this on its own"
+    if why:
+        failure.why = why
+    return failure
 
 
 def transport_error(exc: httpx.HTTPError, what: str, *, sent: bool = False) -> ShipitError:
-    """A connection-level failure. ``sent``: the request body may have reached the server."""
-    why = f"{type(exc).__name__}: {redact(str(exc)) or 'connection failed'}"
-    if sent and not isinstance(exc, httpx.ConnectError):
-        return OutcomeUnknown(what, why=why, hint="shipit checks the registry before retrying")
-    return TransientError(what, why=why, hint="check the network; shipit retries on its own")
+    """A connection-level failure. ``sent``: the request may have changed something (an
+    upload); reads are always plainly transient."""
+    failure = classify_exception(exc)
+    failure.what = what
+    failure.why = f"{type(exc).__name__}: {redact(str(exc)) or 'connection failed'}"
+    if isinstance(failure, OutcomeUnknown) and not sent:
+        return TransientError(what, why=failure.why, hint="shipit retries on its own")
+    if not failure.hint:
+        failure.hint = "check the network; shipit retries on its own"
+    return failure
 
 
 def get(
