@@ -203,6 +203,7 @@ def write_config(data_dir: Path, port: int) -> Path:
         "  htpasswd:\n"
         f"    file: {q(str(data_dir / 'htpasswd'))}\n"
         "    max_users: 1000\n"
+        "    rounds: 4\n"  # throw-away passwords: cheap bcrypt, fast authenticated requests
         "uplinks: {}\n"
         "packages:\n"
         "  '@*/*':\n"
