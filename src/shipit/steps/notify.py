@@ -21,8 +21,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import apprise
-
 from shipit.config import Config, NotifyConfig
 from shipit.engine.events import Event, ReleaseEvent
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
@@ -76,6 +74,8 @@ def expand_urls(urls: Sequence[str], env: Mapping[str, str]) -> Expanded:
 
 def _shown(url: str, index: int) -> str:
     """The URL as apprise prints it with privacy on (secrets masked), redacted again."""
+    import apprise  # imported only when notifications are configured (~0.1 s)
+
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         scheme = url.split("://", 1)[0] if "://" in url else "?"
@@ -145,6 +145,8 @@ def send(
     destinations: Sequence[Destination], message: Message, timeout: float = 15.0
 ) -> SendResult:
     """Send ``message`` to each destination on its own; report, never raise."""
+    import apprise
+
     result = SendResult()
     for dest in destinations:
         try:
