@@ -11,10 +11,11 @@ Undo deletes the tag locally and on the remote.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipit import git
+from shipit import git, proc
 from shipit.engine.retry import PermanentError, TransientError
 from shipit.engine.step import (
     Context,
@@ -34,6 +35,12 @@ PUSH = "git:push"
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _git(root: Path, *args: str, timeout: float = git.LOCAL_TIMEOUT) -> proc.Result:
+    """git commands shipit.git has no function for (never prompts, English messages)."""
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANG="C")
+    return proc.run(["git", *args], cwd=root, env=env, timeout=timeout)
 
 
 def _fmt(template: str, ctx: Context) -> str:
@@ -183,7 +190,7 @@ class CommitStep:
                 f"HEAD moved past the release commit {made[:12]}",
                 hint=f"drop it by hand if you must: git rebase -i {made[:12]}~1",
             )
-        result = git._git(ctx.root, "reset", "--keep", f"{made}~1")
+        result = _git(ctx.root, "reset", "--keep", f"{made}~1")
         if not result.ok:
             raise PermanentError(
                 f"cannot remove the release commit from {branch}",
@@ -195,7 +202,7 @@ class CommitStep:
 
 def head_is_release_commit(ctx: Context) -> bool:
     """HEAD is this release's commit (its message), e.g. after a crash or a lost journal."""
-    result = git._git(ctx.root, "log", "-1", "--format=%B")
+    result = _git(ctx.root, "log", "-1", "--format=%B")
     return result.ok and result.stdout.strip() == commit_message(ctx)
 
 
@@ -204,7 +211,7 @@ def _uncommitted_sources(ctx: Context) -> list[Path]:
     files = [str(s.file) for s in _fresh_project(ctx).sources] if ctx.project.sources else []
     if not files:
         return []
-    result = git._git(ctx.root, "status", "--porcelain", "--", *files)
+    result = _git(ctx.root, "status", "--porcelain", "--", *files)
     changed = {line[3:].strip() for line in result.stdout.splitlines() if len(line) > 3}
     return [Path(f) for f in files if f in changed]
 
@@ -276,7 +283,7 @@ class TagStep:
         intended = intended_commit(ctx)
         remote = _remote_tag(ctx)
         if remote is not None:
-            result = git._git(
+            result = _git(
                 ctx.root,
                 "fetch",
                 "--quiet",
