@@ -16,9 +16,11 @@ disk, in an environment whose registry endpoints point at a closed loopback port
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -44,11 +46,20 @@ def git(*args: str, cwd: Path) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def make_repo(source: Path, tmp: Path) -> Path:
+DENO_ONLY = ("deno.json", "mod.ts", "mod_test.ts", "LICENSE", "README.md", "CHANGELOG.md")
+
+
+def make_repo(source: Path, tmp: Path, deno_only: bool = False) -> Path:
     remote = tmp / "remote.git"
     work = tmp / "work"
     git("init", "--quiet", "--bare", "-b", "main", str(remote), cwd=tmp)
-    shutil.copytree(source, work, ignore=shutil.ignore_patterns(".shipit", "node_modules"))
+    if deno_only:
+        work.mkdir()
+        for name in DENO_ONLY:
+            if (source / name).is_file():
+                shutil.copy2(source / name, work / name)
+    else:
+        shutil.copytree(source, work, ignore=shutil.ignore_patterns(".shipit", "node_modules"))
     git("init", "--quiet", "-b", "main", cwd=work)
     git("config", "user.name", "bench", cwd=work)
     git("config", "user.email", "bench@example.invalid", cwd=work)
@@ -90,10 +101,23 @@ def record_commands(
     return rec.commands, verdicts
 
 
-def run_shipit(work: Path, env: dict[str, str]) -> float:
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_shipit(work: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall time of the whole command, the checks' own duration_s from its JSON)."""
     start = time.perf_counter()
-    subprocess.run([SHIPIT, "-C", str(work), "--json", "check"], env=env, capture_output=True)
-    return time.perf_counter() - start
+    done = subprocess.run(
+        [SHIPIT, "-C", str(work), "--json", "check"], env=env, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    try:
+        inner = float(json.loads(done.stdout)["duration_s"])
+    except (ValueError, KeyError):
+        inner = float("nan")
+    return wall, inner
 
 
 def run_sequential(
@@ -113,6 +137,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--project", type=Path, default=ROOT / "examples" / "hello")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="a fresh DENO_DIR for every run (deno's type-check cache starts empty, as in CI)",
+    )
+    parser.add_argument(
+        "--deno-only",
+        action="store_true",
+        help="keep only the example's Deno package (deno.json, mod.ts, mod_test.ts, ...)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shipit-bench-check-") as tmp_s:
         tmp = Path(tmp_s)
@@ -120,9 +154,10 @@ def main() -> int:
         npmrc.write_text("")
         env = isolated_env(os.environ, npm_userconfig=npmrc)
         env["CI"] = "true"
-        work = make_repo(args.project, tmp)
+        work = make_repo(args.project, tmp, args.deno_only)
         commands, verdicts = record_commands(work, env)  # also warms deno's caches
-        print(f"project: {args.project} ({len(commands)} commands per run)")
+        kind = " (Deno package only)" if args.deno_only else ""
+        print(f"project: {args.project}{kind} ({len(commands)} commands per run)")
         for name, verdict in verdicts.items():
             print(f"  {name:<10} {verdict}")
         for argv, cwd in commands:
@@ -130,18 +165,42 @@ def main() -> int:
             print(f"  $ {shlex.join([Path(argv[0]).name, *argv[1:]])[:110]}{where}")
         run_sequential(commands, work, env)  # warm-up of the baseline
         parallel: list[float] = []
+        inner: list[float] = []
         sequential: list[float] = []
         slowest: list[float] = []
-        for _ in range(args.runs):
-            parallel.append(run_shipit(work, env))
+        cpu_parallel: list[float] = []
+        cpu_sequential: list[float] = []
+        for i in range(args.runs):
+            if args.cold:
+                env["DENO_DIR"] = str(tmp / f"deno-dir-{i}-parallel")
+            c0 = child_cpu()
+            wall, checks_s = run_shipit(work, env)
+            parallel.append(wall)
+            inner.append(checks_s)
+            c1 = child_cpu()
+            if args.cold:
+                env["DENO_DIR"] = str(tmp / f"deno-dir-{i}-sequential")
             total, each = run_sequential(commands, work, env)
+            c2 = child_cpu()
+            cpu_parallel.append(c1 - c0)
+            cpu_sequential.append(c2 - c1)
             sequential.append(total)
             slowest.append(max(each))
         p, s = statistics.median(parallel), statistics.median(sequential)
-        print(f"shipit check (parallel), median of {args.runs}: {p:.2f} s")
+        mode = "cold deno cache" if args.cold else "warm deno cache"
+        print(f"[{mode}]")
+        print(f"shipit check (whole command), median of {args.runs}: {p:.2f} s")
+        q = statistics.median(inner)
+        print(f"  of which the checks themselves (duration_s), median: {q:.2f} s")
         print(f"same commands one after another, median of {args.runs}: {s:.2f} s")
         print(f"slowest single command, median: {statistics.median(slowest):.2f} s")
-        print(f"ratio sequential / shipit check: {s / p:.2f}x")
+        print(f"ratio sequential / shipit check: {s / p:.2f}x (whole command)")
+        print(f"ratio sequential / checks phase: {s / q:.2f}x")
+        print(
+            f"CPU seconds per run (user+sys of child processes), median: shipit check "
+            f"{statistics.median(cpu_parallel):.2f} s, sequential "
+            f"{statistics.median(cpu_sequential):.2f} s"
+        )
         print(f"cpu cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
     return 0
 
