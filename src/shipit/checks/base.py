@@ -12,7 +12,7 @@ import contextlib
 import enum
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -130,6 +130,9 @@ class CheckContext:
     started: float = field(default_factory=time.monotonic)
     heavy: bool = False
     slots: threading.Semaphore | None = None  # shared by heavy commands (runner sets it)
+    name: str = ""
+    on_wait: Callable[[str], None] | None = None  # told when a command waits for a slot
+    on_run: Callable[[str], None] | None = None  # told when it got one
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
@@ -137,9 +140,14 @@ class CheckContext:
         if not self.heavy or self.slots is None:
             yield
             return
-        while not self.slots.acquire(timeout=0.2):
-            if self.cancelled.is_set():
-                raise Interrupted("interrupted", why="Ctrl-C stopped the checks")
+        if not self.slots.acquire(blocking=False):
+            if self.on_wait is not None:
+                self.on_wait(self.name)
+            while not self.slots.acquire(timeout=0.2):
+                if self.cancelled.is_set():
+                    raise Interrupted("interrupted", why="Ctrl-C stopped the checks")
+            if self.on_run is not None:
+                self.on_run(self.name)
         try:
             yield
         finally:

@@ -31,7 +31,8 @@ GRACE_S = 10.0
 
 
 class Listener(Protocol):
-    """Progress callbacks, called from the runner's threads (renderers must lock)."""
+    """Progress callbacks, called from the runner's threads (renderers must lock).
+    ``started`` comes again after ``waiting`` when a heavy command got its CPU slot."""
 
     def waiting(self, name: str) -> None: ...
     def started(self, name: str) -> None: ...
@@ -88,7 +89,14 @@ def run_checks(
 
     def work(check: Check) -> None:
         name = check.name
-        own = replace(ctx, timeout=_timeout_of(ctx, name), heavy=check.heavy)
+        own = replace(
+            ctx,
+            timeout=_timeout_of(ctx, name),
+            heavy=check.heavy,
+            name=name,
+            on_wait=events.waiting,
+            on_run=events.started,
+        )
         if ctx.cancelled.is_set():
             return
         own.started = time.monotonic()

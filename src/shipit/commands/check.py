@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         Checks: git, versions, typecheck, lint, test, security, secrets, registry.
         """
         from shipit.checks import catalog
+        from shipit.checks.base import skipped
         from shipit.checks.runner import run_checks
         from shipit.project.detect import detect
         from shipit.ui.check_view import LiveView, PlainView, render_summary
@@ -56,7 +57,21 @@ def register(app: typer.Typer) -> None:
         run_ctx = catalog.build_context(g.directory, config, settings, project, g.env)
         if g.json:
             report = run_checks(checks, run_ctx)
-            g.emit_json(report.to_json())
+            order = {name: i for i, name in enumerate(catalog.NAMES)}
+            results = [
+                *report.results,
+                *(
+                    skipped(name, f"disabled in the configuration (checks.{name}.enabled = false)")
+                    for name in disabled
+                ),
+            ]
+            results.sort(key=lambda r: order[r.name])
+            data = {
+                "ok": report.ok,
+                "duration_s": round(report.duration_s, 3),
+                "checks": [r.to_json() for r in results],
+            }
+            g.emit_json(data)
         else:
             live = g.err.is_terminal and not g.ci
             view: LiveView | PlainView = (

@@ -67,11 +67,12 @@ class LiveView:
     def waiting(self, name: str) -> None:
         with self._lock:
             self._state[name] = "waiting for a CPU slot"
+            self._start.setdefault(name, time.monotonic())
 
     def started(self, name: str) -> None:
         with self._lock:
             self._state[name] = "running"
-            self._start[name] = time.monotonic()
+            self._start.setdefault(name, time.monotonic())
 
     def finished(self, result: CheckResult) -> None:
         with self._lock:

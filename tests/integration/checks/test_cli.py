@@ -83,6 +83,16 @@ def test_disabled_check_is_not_run(deno_project: ExampleFactory) -> None:
     done = ex.shipit("check", "--only", "typecheck,lint", env={"CI": "true"})
     assert done.returncode == 0, done.stderr
     assert "ready to release — 1 passed, 1 disabled (typecheck)" in done.stderr
+    data = json.loads(ex.shipit("--json", "check", "--only", "typecheck,lint").stdout)
+    assert data["ok"] is True
+    assert [(c["name"], c["status"], c["summary"]) for c in data["checks"]] == [
+        (
+            "typecheck",
+            "skipped",
+            "disabled in the configuration (checks.typecheck.enabled = false)",
+        ),
+        ("lint", "passed", "no lint problems (deno lint --json)"),
+    ]
 
 
 def test_unknown_check_name_is_a_usage_error(deno_project: ExampleFactory) -> None:
