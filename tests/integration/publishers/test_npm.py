@@ -286,3 +286,34 @@ def test_build_command_then_pack_from_its_directory(
         assert sorted(tar.getnames()) == ["package/index.js", "package/package.json"]
     version = registry_doc(verdaccio.url, unique_name)["versions"]["1.0.0"]
     assert version["description"] == "built"
+
+
+def test_undo_refused_by_the_registry_gives_the_deprecate_command(
+    project: Project, unique_name: str, via_proxy: FaultProxy, verdaccio: Any
+) -> None:
+    from shipit.steps.npm import NpmPublish
+
+    project.commit(npm_files(unique_name, "1.0.0"))
+    run = project.release(ONLY)
+    assert run.outcome.state == "released"
+    # like npmjs after 72 hours: unpublishing is refused
+    add_faults(
+        via_proxy.url,
+        {
+            "method": "*",
+            "path": f"/{unique_name}/-rev/.*",
+            "action": "status",
+            "status": 405,
+            "body": {"error": "unpublish is not allowed for this package"},
+            "times": 5,
+        },
+    )
+    undo = NpmPublish().undo(run.ctx)
+    assert undo.state == "irreversible", undo
+    assert "E405" in undo.message
+    registry = via_proxy.url + "/"
+    assert undo.hint == (
+        f'mark it deprecated instead: `npm deprecate {unique_name}@1.0.0 "1.0.0 was withdrawn; '
+        f'use another version" --registry {registry}`'
+    )
+    assert "1.0.0" in registry_doc(verdaccio.url, unique_name)["versions"]
