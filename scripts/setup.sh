@@ -14,3 +14,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 # verdaccio (npm registry for the sandbox) into shipit's cache, once
 .venv/bin/python -m shipit.sandbox.verdaccio --install >/dev/null 2>&1 || .venv/bin/python -m shipit.sandbox.verdaccio --install
+# minisign (optional signatures) from Debian's packages when we may install them; the
+# signing tests need it, GPG signing works without it.
+if ! command -v minisign >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get install -y -qq minisign || { apt-get update -qq && apt-get install -y -qq minisign; }; } >/dev/null 2>&1 \
+    || echo "note: could not install minisign; its signing test will be skipped" >&2
+fi

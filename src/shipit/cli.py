@@ -20,6 +20,7 @@ from typer._click import Context as TyperClickContext
 from typer._click.exceptions import ClickException as TyperClickException
 
 from shipit import __version__
+from shipit.ci import is_ci
 from shipit.commands import (
     check,
     github,
@@ -29,7 +30,7 @@ from shipit.commands import (
     status,
     version,
 )
-from shipit.commands.common import Globals, ci_from_env
+from shipit.commands.common import Globals
 from shipit.errors import ExitCode, ShipitError
 from shipit.redact import RedactingFilter, redact, register_env
 from shipit.ui.errors import render_error
@@ -107,7 +108,7 @@ def main_callback(
         json=json_output,
         verbose=verbose,
         color=not no_color and "NO_COLOR" not in env,
-        ci=ci or ci_from_env(env),
+        ci=is_ci(env, ci),
         env=env,
     )
     _setup_logging(ctx.obj)

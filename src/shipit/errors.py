@@ -102,13 +102,6 @@ class GitError(ShipitError):
     exit_code = ExitCode.FAILED
 
 
-class NotAvailableError(ShipitError):
-    """A command that exists but is not implemented yet."""
-
-    code = "not-available"
-    exit_code = ExitCode.USAGE
-
-
 class ToolMissingError(ShipitError):
     """An external program shipit needs is not installed."""
 

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from shipit import git, proc
+from shipit.ci import ci_listeners
 from shipit.commands.common import Globals, globals_of
 from shipit.config import Config
 from shipit.engine import journal as journal_mod
@@ -40,8 +41,10 @@ from shipit.engine.plan import Plan, build_plan, make_context, release_dir_for, 
 from shipit.engine.retry import StepFailure
 from shipit.engine.step import Context, Probe
 from shipit.errors import ExitCode, ShipitError, UsageError, VersionError
+from shipit.logfile import release_log
 from shipit.project.model import Project
-from shipit.redact import RedactingFilter, redact
+from shipit.redact import redact
+from shipit.steps.notify import Notifier, make_notifier, report_warnings
 from shipit.ui.plain import PlainReporter, render_plan, render_report
 
 log = logging.getLogger("shipit.release")
@@ -179,27 +182,6 @@ def _print_plan(g: Globals, doc: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def release_log(release_dir: Path) -> Iterator[Path]:
-    """Everything the ``shipit`` logger says, redacted, into ``<release_dir>/shipit.log``."""
-    release_dir.mkdir(parents=True, exist_ok=True)
-    path = release_dir / "shipit.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setLevel(logging.DEBUG)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
-    )
-    handler.addFilter(RedactingFilter())
-    logger = logging.getLogger("shipit")
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield path
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
-
-
-@contextlib.contextmanager
 def stop_on_signals(stop: Callable[[], None], force: Callable[[], None]) -> Iterator[None]:
     """SIGINT/SIGTERM ask the orchestrator to stop cleanly; a second one leaves at once."""
     import threading
@@ -239,17 +221,28 @@ def _view(g: Globals, step_ids: Sequence[str]) -> Any:
     return PlainReporter(sys.stderr)
 
 
-def _listeners(prepared: Prepared) -> list[Listener]:
+def _listeners(
+    prepared: Prepared, evidence_of: Callable[[str], dict[str, Any]] | None = None
+) -> tuple[list[Listener], Notifier | None]:
+    """Notifications (when configured) and the GitHub Actions reporter (when running there)."""
     out: list[Listener] = []
-    try:
-        from shipit.steps.notify import make_notifier
+    notifier = make_notifier(prepared.config, prepared.g.env, prepared.project.name)
+    if notifier.active:
+        out.append(notifier)
+    out.extend(ci_listeners(prepared.g.env, step_ids=prepared.plan.ids, evidence_of=evidence_of))
+    return out, notifier if notifier.active else None
 
-        notifier = make_notifier(prepared.config, prepared.g.env, prepared.project.name)
-        if notifier.active:
-            out.append(notifier)
-    except ImportError:
-        pass
-    return out
+
+def _flush(listeners: Sequence[Listener]) -> None:
+    for listener in listeners:
+        flush = getattr(listener, "flush", None)
+        if callable(flush):
+            flush(30)
+
+
+def _warn_notify(evidence: dict[str, Any], notifier: Notifier | None) -> None:
+    for warning in report_warnings(evidence, notifier):
+        sys.stderr.write(f"warning: notification not delivered: {warning}\n")
 
 
 def _confirm(g: Globals, yes: bool, config: Config, question: str) -> None:
@@ -275,7 +268,7 @@ def execute(
     g = prepared.g
     prepared.board.journal = journal
     plan = prepared.plan
-    listeners = _listeners(prepared)
+    listeners, notifier = _listeners(prepared, journal.evidence_of)
     view = _view(g, plan.ids)
     with release_log(journal.release_dir) as log_path:
         log.info(
@@ -289,12 +282,10 @@ def execute(
         orchestrator = Orchestrator(plan, journal, listeners=[view, *listeners])
         with view, stop_on_signals(orchestrator.request_stop, orchestrator.force_stop):
             outcome = orchestrator.run()
-        for listener in listeners:
-            flush = getattr(listener, "flush", None)
-            if callable(flush):
-                flush(30)
+        _flush(listeners)
         log.info("release %s: %s", plan.ctx.tag, outcome.state)
     _report_run(g, journal, outcome, log_path)
+    _warn_notify(journal.evidence_of("notify"), notifier)
     return outcome.exit_code(journal)
 
 
@@ -527,10 +518,13 @@ def rollback_release(g: Globals, *, yes: bool = False) -> int:
         )
         _confirm(g, yes, prepared.config, f"undo these steps of {journal.tag}?")
         view = PlainReporter(sys.stderr)
+        listeners, notifier = _listeners(prepared, journal.evidence_of)
         with release_log(journal.release_dir):
-            orchestrator = Orchestrator(prepared.plan, journal, listeners=[view])
+            orchestrator = Orchestrator(prepared.plan, journal, listeners=[view, *listeners])
             outcome = orchestrator.rollback()
+            _flush(listeners)
         _report_rollback(g, journal, outcome)
+        _warn_notify({}, notifier)
         return outcome.exit_code()
     finally:
         lock.release()
