@@ -7,6 +7,7 @@ No traceback reaches a user unless ``-v`` is given.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -21,15 +22,6 @@ from typer._click.exceptions import ClickException as TyperClickException
 
 from shipit import __version__
 from shipit.ci import is_ci
-from shipit.commands import (
-    check,
-    github,
-    publish,
-    release,
-    sandbox,
-    status,
-    version,
-)
 from shipit.commands.common import Globals
 from shipit.errors import ExitCode, ShipitError
 from shipit.redact import RedactingFilter, redact, register_env
@@ -48,8 +40,49 @@ typer.core.TyperOption.display_type_rich = _flag_display_type  # type: ignore[me
 _USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException, TyperClickException)
 _ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
 
+#: Each top-level command and the module of ``shipit.commands`` that registers it, in the
+#: order ``--help`` lists them. A module is imported only when one of its commands runs (or
+#: for ``--help``), so start-up does not pay for the engine, the sandbox and the UI at once.
+COMMAND_MODULES: dict[str, str] = {
+    "check": "check",
+    "plan": "release",
+    "release": "release",
+    "resume": "release",
+    "rollback": "release",
+    "status": "status",
+    "rehearse": "sandbox",
+    "version": "version",
+    "schema": "version",
+    "tag": "release",
+    "publish": "publish",
+    "github": "github",
+    "build-binaries": "github",
+    "sandbox": "sandbox",
+}
+
+
+class LazyCommands(typer.core.TyperGroup):
+    """A typer group that imports a command's module on first use."""
+
+    def list_commands(self, ctx: TyperClickContext) -> list[str]:
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: TyperClickContext, cmd_name: str) -> typer.core.TyperCommand | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self._load(COMMAND_MODULES[cmd_name])
+        return self.commands.get(cmd_name)  # type: ignore[return-value]
+
+    def _load(self, module_name: str) -> None:
+        module = importlib.import_module(f"shipit.commands.{module_name}")
+        holder = typer.Typer(rich_markup_mode="rich")
+        module.register(holder)
+        for name, command in typer.main.get_group(holder).commands.items():
+            self.commands.setdefault(name, command)
+
+
 app = typer.Typer(
     name="shipit",
+    cls=LazyCommands,
     help="One safe, resumable command for a whole software release.",
     no_args_is_help=True,
     add_completion=False,
@@ -127,10 +160,6 @@ def _setup_logging(g: Globals) -> None:
         handler.addFilter(RedactingFilter())
         handler._shipit_terminal = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-
-
-for _module in (version, check, release, publish, github, sandbox, status):
-    _module.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
