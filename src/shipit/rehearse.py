@@ -373,10 +373,10 @@ def render(report: Rehearsal, console: Console, *, steps: bool = True) -> None:
     console.print(table)
     if steps:
         table = Table(title="Steps", title_justify="left")
-        table.add_column("step", no_wrap=True)
+        table.add_column("step", overflow="fold")
         table.add_column("state", no_wrap=True)
         table.add_column("tries", no_wrap=True)
-        table.add_column("evidence / error", overflow="fold")
+        table.add_column("evidence / error", overflow="fold", min_width=28)
         for s in report.steps:
             detail = "\n".join(s["urls"]) + (f"\n{s['error']}" if s.get("error") else "")
             table.add_row(

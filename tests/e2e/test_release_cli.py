@@ -352,3 +352,18 @@ def test_failing_checks_release_nothing(project: Project) -> None:
     assert project.remote_tags() == [] and project.local_tags() == []
     assert project.effect_lines() == []
     assert not (project.path / ".shipit" / "releases").exists()
+
+
+def test_checks_before_release_judge_the_version_given_with_flag(project: Project) -> None:
+    first = project.shipit("release", "--yes", "--skip-checks")
+    assert first.returncode == 0, first.stderr
+    # the manifests still say 1.2.3, already tagged: with --version the checks judge 1.3.0
+    result = project.shipit("release", "--yes", "--version", "1.3.0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the manifests say 1.2.3; the release commit sets 1.3.0" in result.stderr
+    assert "1.3.0 in 1 source(s), after v1.2.3" in result.stderr
+    assert project.remote_refs()["refs/tags/v1.3.0^{}"] == project.repo.head()
+    # an older version given with the flag is refused by the same check
+    again = project.shipit("release", "--yes", "--version", "1.2.3")
+    assert again.returncode == 1
+    assert "not greater than the last release v1.3.0" in again.stderr

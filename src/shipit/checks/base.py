@@ -133,6 +133,12 @@ class CheckContext:
     name: str = ""
     on_wait: Callable[[str], None] | None = None  # told when a command waits for a slot
     on_run: Callable[[str], None] | None = None  # told when it got one
+    release_version: str | None = None  # `shipit release --version X`: checked instead
+
+    @property
+    def version(self) -> str | None:
+        """The version being released: an explicit one, else the manifests' version."""
+        return self.release_version or self.project.version
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:

@@ -57,6 +57,7 @@ def build_context(
     env: Mapping[str, str],
     *,
     log_dir: Path | None = None,
+    release_version: str | None = None,
 ) -> CheckContext:
     """A run's context with the shared, cached publish-file sets and registry lookups.
 
@@ -67,8 +68,9 @@ def build_context(
         git.add_exclude(root, ".shipit/")
     ensure_private(root / ".shipit")
     dist = None
-    if project.version:
-        tag = config.release.tag_format.format(version=project.version)
+    version = release_version or project.version
+    if version:
+        tag = config.release.tag_format.format(version=version)
         dist = root / ".shipit" / "releases" / tag / "dist"
     sets = PublishSets(root, env, dist_dir=dist)
     return CheckContext(
@@ -80,6 +82,7 @@ def build_context(
         log_dir=logs,
         publish_sets=sets,
         published=PublishedLookup(config, settings, sets, dist_dir=dist),
+        release_version=release_version,
     )
 
 

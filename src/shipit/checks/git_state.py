@@ -16,7 +16,7 @@ MAX_LISTED = 5
 
 
 def release_tag(ctx: CheckContext) -> str | None:
-    version = ctx.project.version
+    version = ctx.version
     if not version:
         return None
     return ctx.config.release.tag_format.format(version=version)

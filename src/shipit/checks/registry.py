@@ -66,7 +66,7 @@ class RegistryCheck:
 
 
 def _version_state(ctx: CheckContext, target: Target) -> Outcome:
-    version = ctx.project.version
+    version = ctx.version
     if not version or not target.package or ctx.published is None:
         return [], []
     try:
@@ -275,7 +275,7 @@ def check_github(ctx: CheckContext, target: Target) -> Outcome:
         with http.client(token=token, timeout=TIMEOUT, headers=headers) as c:
             r = c.get(f"{api}/repos/{repo}")
             if r.status_code == 200:
-                tag = ctx.config.release.tag_format.format(version=ctx.project.version or "")
+                tag = ctx.config.release.tag_format.format(version=ctx.version or "")
                 rel = c.get(f"{api}/repos/{repo}/releases/tags/{quote(tag, safe='')}")
             else:
                 rel = None

@@ -40,7 +40,7 @@ class VersionsCheck:
 
     def run(self, ctx: CheckContext) -> CheckResult:
         project = ctx.project
-        version = project.version
+        version = ctx.version
         if not version:
             where = ", ".join(str(s.file) for s in project.sources) or "no manifest found"
             return failed(
@@ -55,13 +55,15 @@ class VersionsCheck:
             )
         canon = project.canonical
         findings: list[Finding] = []
+        notes: list[str] = []
+        stated = canon.version if canon and canon.version else version
         for src in project.sources:
             if src.version is None or canon is None or src is canon:
                 continue
-            if not v.same_version(src.version, version):
+            if not v.same_version(src.version, stated):
                 findings.append(
                     Finding(
-                        f"{src.file} says {src.version} but {canon.file} says {version}",
+                        f"{src.file} says {src.version} but {canon.file} says {stated}",
                         file=str(src.file),
                         line=src.line,
                         hint="shipit version sync",
@@ -116,7 +118,8 @@ class VersionsCheck:
                             hint=f"shipit version set {next_patch(last_version)}",
                         )
                     )
-        notes: list[str] = []
+        if ctx.release_version and not v.same_version(stated, ctx.release_version):
+            notes.append(f"the manifests say {stated}; the release commit sets {version}")
         lookup_errors: list[Finding] = []
         if ctx.published is not None:
             for target in project.enabled_targets:

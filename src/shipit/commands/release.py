@@ -562,7 +562,7 @@ VersionOpt = Annotated[
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before side effects.")]
 
 
-def _run_checks(g: Globals) -> None:
+def _run_checks(g: Globals, version: str | None = None) -> None:
     """`shipit check` before a release, in this process (``shipit.checks.runner``)."""
     try:
         from shipit.checks import catalog
@@ -574,7 +574,9 @@ def _run_checks(g: Globals) -> None:
     config = g.load_config().config
     checks, disabled = catalog.select(catalog.all_checks(), config, [], [])
     project = _detect(g.directory, config, g.env)
-    run_ctx = catalog.build_context(g.directory, config, g.settings(config), project, g.env)
+    run_ctx = catalog.build_context(
+        g.directory, config, g.settings(config), project, g.env, release_version=version
+    )
     if g.json:
         report = run_checks(checks, run_ctx)
     else:
@@ -621,7 +623,7 @@ def register(app: typer.Typer) -> None:
         """Run the release: checks, plan, then every step, resumable at any point."""
         g = globals_of(ctx)
         if not skip_checks and not dry_run:
-            _run_checks(g)
+            _run_checks(g, version)
         raise typer.Exit(run_steps(g, version=version, yes=yes, dry_run=dry_run))
 
     @app.command("resume")

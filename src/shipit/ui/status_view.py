@@ -159,10 +159,10 @@ def _project(p: ProjectInfo, g: GitInfo) -> RenderableType:
 def _live(live: list[LiveVersion], asked: bool = True) -> RenderableType:
     table = Table(title="Live versions", title_justify="left", expand=True, show_edge=False)
     table.add_column("where", no_wrap=True)
-    table.add_column("package", no_wrap=True)
+    table.add_column("package", overflow="fold")
     table.add_column("latest", no_wrap=True)
     table.add_column("this version", no_wrap=True)
-    table.add_column("details", overflow="fold")
+    table.add_column("details", overflow="fold", min_width=24)
     for lv in live:
         name = TARGET_NAMES.get(lv.target, lv.target)
         if lv.error:
@@ -195,11 +195,11 @@ def _release(r: ReleaseInfo, now: float) -> RenderableType:
     if r.updated_at:
         head.append(f"  updated {r.updated_at}", style="dim")
     table = Table(expand=True, show_edge=False)
-    table.add_column("step", no_wrap=True)
+    table.add_column("step", overflow="fold")
     table.add_column("state", no_wrap=True)
     table.add_column("tries", justify="right", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
-    table.add_column("evidence / error", overflow="fold")
+    table.add_column("evidence / error", overflow="fold", min_width=28)
     for s in r.steps:
         word, st = STEP_STYLE.get(s.state, (s.state, ""))
         detail = Text()
