@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from shipit import git
 from shipit.checks.artifacts import PublishSets
 from shipit.checks.base import Check, CheckContext
 from shipit.checks.git_state import GitCheck
@@ -19,21 +17,11 @@ from shipit.checks.tests import TestCheck
 from shipit.checks.typecheck import TypecheckCheck
 from shipit.checks.versions import VersionsCheck
 from shipit.config import Config, Settings
-from shipit.errors import ShipitError
 from shipit.project.model import Project
+from shipit.workspace import protect
 
 NAMES = ("git", "versions", "typecheck", "lint", "test", "security", "secrets", "registry")
 LOG_DIR = Path(".shipit") / "checks"
-
-
-def ensure_private(directory: Path) -> None:
-    """Give ``.shipit/`` a ``.gitignore`` of ``*`` (as .pytest_cache does): git, npm pack and
-    deno publish then leave shipit's logs, journals and built artifacts out of packages."""
-    marker = directory / ".gitignore"
-    with contextlib.suppress(OSError):
-        if not marker.exists():
-            directory.mkdir(parents=True, exist_ok=True)
-            marker.write_text("# shipit's working files: never commit or publish them\n*\n")
 
 
 def all_checks() -> list[Check]:
@@ -64,9 +52,7 @@ def build_context(
     Also makes sure ``.shipit/`` (logs, coverage data) never counts as a change in the tree.
     """
     logs = log_dir or root / LOG_DIR
-    with contextlib.suppress(ShipitError, OSError):
-        git.add_exclude(root, ".shipit/")
-    ensure_private(root / ".shipit")
+    protect(root)
     dist = None
     version = release_version or project.version
     if version:

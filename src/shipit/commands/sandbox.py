@@ -21,11 +21,10 @@ from typing import Annotated, Any
 import typer
 
 from shipit.commands.common import Globals, globals_of
-from shipit.engine.journal import exclude_from_git
 from shipit.errors import ExitCode
 from shipit.rehearse import register_command as register_rehearse
 from shipit.sandbox.manager import DEFAULT_REPO, Sandbox, ServiceStatus, default_dir
-from shipit.steps._registry import shield_shipit_dir
+from shipit.workspace import protect
 
 DirOption = Annotated[
     Path | None,
@@ -48,8 +47,7 @@ def _keep_out_of_git(g: Globals, sandbox_dir: Path) -> None:
     """A sandbox in the project's ``.shipit/`` must not make the work tree dirty."""
     shipit_dir = g.directory / ".shipit"
     if sandbox_dir.is_relative_to(shipit_dir):
-        exclude_from_git(g.directory)
-        shield_shipit_dir(g.directory)
+        protect(g.directory)
 
 
 def _write_raw(text: str) -> None:

@@ -26,6 +26,7 @@ import filelock
 
 from shipit.errors import ShipitError
 from shipit.redact import redact
+from shipit.workspace import protect
 
 FORMAT = 1
 
@@ -84,29 +85,6 @@ def write_atomic(path: Path, text: str) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
-
-
-def exclude_from_git(root: Path) -> None:
-    """Add ``.shipit/`` to ``.git/info/exclude`` (once) so release files never get committed."""
-    git_dir = root / ".git"
-    if git_dir.is_file():  # a worktree: "gitdir: <path>"
-        text = git_dir.read_text(encoding="utf-8").strip()
-        if text.startswith("gitdir:"):
-            git_dir = (root / text.split(":", 1)[1].strip()).resolve()
-            common = git_dir / "commondir"
-            if common.exists():
-                git_dir = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
-    if not git_dir.is_dir():
-        return
-    exclude = git_dir / "info" / "exclude"
-    exclude.parent.mkdir(parents=True, exist_ok=True)
-    current = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-    if any(line.strip() in (".shipit/", ".shipit", "/.shipit/") for line in current.splitlines()):
-        return
-    with exclude.open("a", encoding="utf-8") as handle:
-        if current and not current.endswith("\n"):
-            handle.write("\n")
-        handle.write(".shipit/\n")
 
 
 def _redact_value(value: Any) -> Any:
@@ -401,7 +379,7 @@ class ReleaseLock:
 
     def acquire(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        exclude_from_git(self.root)
+        protect(self.root)
         lock = filelock.FileLock(str(self.lock_path), timeout=0)
         try:
             lock.acquire(timeout=0)

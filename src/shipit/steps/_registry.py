@@ -127,20 +127,6 @@ def relevant_lines(output: str, limit: int = 12) -> str:
     return redact("\n".join(chosen))
 
 
-SHIELD = "# written by shipit: nothing in .shipit/ belongs in a package or in git\n*\n"
-
-
-def shield_shipit_dir(root: Path) -> None:
-    """Write ``.shipit/.gitignore`` (``*``) so npm pack, deno publish and Python build
-    backends leave shipit's journal, logs and artifacts out of the package (they read
-    ``.gitignore`` files but not ``.git/info/exclude``)."""
-    directory = root / ".shipit"
-    directory.mkdir(parents=True, exist_ok=True)
-    ignore = directory / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(SHIELD, encoding="utf-8")
-
-
 def first_match(patterns: Iterable[str], text: str) -> re.Match[str] | None:
     for pattern in patterns:
         m = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)

@@ -35,10 +35,10 @@ from shipit.steps._registry import (
     get,
     json_of,
     relevant_lines,
-    shield_shipit_dir,
     status_error,
     transport_error,
 )
+from shipit.workspace import protect
 
 PUBLISH_ID = "jsr:publish"
 TIMEOUT_S = 900.0
@@ -303,7 +303,7 @@ class JsrPublish:
                 why="JSR_TOKEN is not set and this is not GitHub Actions with OIDC",
                 hint=TOKEN_HINT,
             )
-        shield_shipit_dir(ctx.root)
+        protect(ctx.root)
         argv = self._argv(ctx, token)
         env = dict(ctx.env)
         env.update({"JSR_URL": jsr_url(ctx), "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"})

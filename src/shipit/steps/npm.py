@@ -33,9 +33,9 @@ from shipit.steps._registry import (
     relevant_lines,
     sha1_file,
     sha512_integrity,
-    shield_shipit_dir,
     status_error,
 )
+from shipit.workspace import protect
 
 log = logging.getLogger("shipit.steps.npm")
 
@@ -344,7 +344,7 @@ class NpmPack:
                 hint=f"run `shipit version sync` (or set {ctx.version} in package.json)",
             )
         ctx.dist_dir.mkdir(parents=True, exist_ok=True)
-        shield_shipit_dir(ctx.root)
+        protect(ctx.root)
         progress.status("npm pack")
         argv = [_npm(), "pack", "--json", "--pack-destination", str(ctx.dist_dir)]
         result = proc.run(argv, cwd=directory, env=_base_env(ctx), timeout=TIMEOUT_S)

@@ -33,10 +33,10 @@ from shipit.steps._registry import (
     get,
     relevant_lines,
     sha256_file,
-    shield_shipit_dir,
     status_error,
     transport_error,
 )
+from shipit.workspace import protect
 
 BUILD_ID = "pypi:build"
 PUBLISH_ID = "pypi:publish"
@@ -357,7 +357,7 @@ class PypiBuild:
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
-        shield_shipit_dir(ctx.root)
+        protect(ctx.root)
         argv = self._argv(ctx)
         progress.status("building sdist and wheel")
         before = _leftovers(package_dir(ctx))

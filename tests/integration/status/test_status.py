@@ -24,9 +24,10 @@ from rich.console import Console
 
 from shipit.commands.status import collect, watch
 from shipit.config import Config, Settings
-from shipit.engine.journal import Journal, ReleaseLock, exclude_from_git
+from shipit.engine.journal import Journal, ReleaseLock
 from shipit.sandbox.git_remote import GitRepo, seeded_repo
 from shipit.ui.status_view import render
+from shipit.workspace import protect
 
 PY = sys.executable
 
@@ -141,7 +142,7 @@ def project(tmp_path: Path, published: dict[str, Any]) -> GitRepo:
 
 
 def _failed_journal(repo: GitRepo, tag: str) -> Journal:
-    exclude_from_git(repo.path)
+    protect(repo.path)
     journal = Journal.create(
         repo.path / ".shipit" / "releases" / tag,
         version="1.1.0",
@@ -323,7 +324,7 @@ def test_no_project_no_journal(tmp_path: Path) -> None:
 def test_a_killed_release_reads_as_interrupted(project: GitRepo) -> None:
     """The journal says `releasing` but no process holds the lock: resume is the way on."""
     tag = "v1.1.0"
-    exclude_from_git(project.path)
+    protect(project.path)
     journal = Journal.create(
         project.path / ".shipit" / "releases" / tag,
         version="1.1.0",
@@ -345,7 +346,7 @@ def test_watch_via_the_real_cli_ends_with_the_release(
 ) -> None:
     """`shipit status --watch` in another process: redraws until the release ends, lock-free."""
     tag = f"{published['name']}-v1.1.0"
-    exclude_from_git(project.path)
+    protect(project.path)
     journal = Journal.create(
         project.path / ".shipit" / "releases" / tag,
         version="1.1.0",

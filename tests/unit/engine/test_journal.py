@@ -17,6 +17,7 @@ import pytest
 from shipit.engine import journal as jmod
 from shipit.engine.journal import Journal, ReleaseLock, ReleaseLocked, latest, load
 from shipit.redact import register
+from shipit.workspace import protect
 
 
 def new(tmp_path: Path, tag: str = "v1.2.3") -> Journal:
@@ -155,12 +156,22 @@ def test_sigkill_during_writes_leaves_a_whole_journal(tmp_path: Path, delay: flo
     assert len(leftovers) <= 1  # at most the one being written when killed
 
 
-def test_shipit_dir_is_excluded_from_git(tmp_path: Path) -> None:
+def test_shipit_dir_is_kept_out_of_git_and_packages(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    jmod.exclude_from_git(tmp_path)
-    jmod.exclude_from_git(tmp_path)
+    lock = ReleaseLock(tmp_path, "release")
+    lock.acquire()  # the lock is the first writer of .shipit/ in a release
+    lock.release()
+    protect(tmp_path)  # and again: idempotent
     lines = (tmp_path / ".git" / "info" / "exclude").read_text().splitlines()
     assert lines.count(".shipit/") == 1
+    assert (tmp_path / ".shipit" / ".gitignore").read_text().splitlines()[-1] == "*"
+    status = subprocess.run(
+        ["git", "-C", str(tmp_path), "status", "--porcelain", "--ignored=no"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""
 
 
 HOLDER = textwrap.dedent(
