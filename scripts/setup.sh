@@ -10,6 +10,9 @@ stamp=.venv/.shipit-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,sandbox]'
+  # build backends for the tests' offline Python builds (pip --no-index --find-links)
+  .venv/bin/python -m pip download --quiet --disable-pip-version-check \
+    --dest .venv/wheelhouse 'setuptools>=68' wheel
   touch "$stamp"
 fi
 # verdaccio (npm registry for the sandbox) into shipit's cache, once

@@ -29,6 +29,7 @@ from shipit.sandbox.servers import TestServer
 from shipit.sandbox.verdaccio import Verdaccio
 
 TEST_REPO = "shipit-test/project"
+WHEELHOUSE = Path(__file__).resolve().parent.parent / ".venv" / "wheelhouse"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -38,6 +39,9 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     npmrc.write_text("")
     saved = dict(os.environ)
     env = isolated_env(saved, npm_userconfig=npmrc)
+    # Python builds (`python -m build`, isolated as users run it) install their build
+    # backend from the wheelhouse scripts/setup.sh filled, never from the network
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEELHOUSE))
     os.environ.clear()
     os.environ.update(env)
     try:

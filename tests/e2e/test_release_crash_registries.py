@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import httpx
 import pytest
@@ -159,3 +161,54 @@ def test_dry_run_publishes_nothing_and_writes_nothing(
     after = git_repo.git("ls-remote", "origin") + git_repo.git("status", "--porcelain", "--ignored")
     assert after == before
     assert not (git_repo.path / ".shipit").exists()
+
+
+def _index_files(index_url: str, name: str) -> list[str]:
+    page = httpx.get(f"{index_url.rstrip('/')}/{name}/", follow_redirects=True, timeout=10)
+    if page.status_code == 404:
+        return []
+    assert page.status_code == 200, page.text
+    return sorted(re.findall(r'href="[^"]*/([^/"#]+)#sha256=[0-9a-f]{64}"', page.text))
+
+
+@pytest.mark.slow
+def test_kill_between_two_pypi_files_then_resume_uploads_only_the_missing_one(
+    git_repo: GitRepo, unique_name: str, sandbox_env: dict[str, str], pypiserver: Any
+) -> None:
+    module = unique_name.replace("-", "_")
+    git_repo.commit(
+        "a python project",
+        {
+            "pyproject.toml": (
+                '[build-system]\nrequires = ["setuptools>=61"]\n'
+                'build-backend = "setuptools.build_meta"\n\n'
+                f'[project]\nname = "{unique_name}"\nversion = "1.0.0"\n'
+            ),
+            f"{module}/__init__.py": "VALUE = 1\n",
+            "shipit.toml": "[retry]\ninitial-wait = 0.1\n[github]\nenabled = false\n",
+        },
+    )
+    git_repo.push()
+    env = {**os.environ, **sandbox_env, "NO_COLOR": "1"}
+    killed = _shipit(
+        git_repo,
+        {**env, "SHIPIT_TEST_FAULT": "kill@pypi:publish:during"},
+        "release",
+        "--yes",
+        "--skip-checks",
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    partial = _index_files(pypiserver.index_url, unique_name)
+    assert len(partial) == 1, partial  # the first file is up, the second is not
+    resumed = _shipit(git_repo, env, "resume", "--yes")
+    assert resumed.returncode == 0, resumed.stderr
+    files = _index_files(pypiserver.index_url, unique_name)
+    assert len(files) == 2 and partial[0] in files, files
+    journal = json.loads(
+        (git_repo.path / ".shipit" / "releases" / "v1.0.0" / "journal.json").read_text()
+    )
+    assert journal["state"] == "released"
+    log = (git_repo.path / ".shipit" / "releases" / "v1.0.0" / "shipit.log").read_text()
+    # the resumed run sent only the missing file: one twine call naming it, none for the first
+    uploads = re.findall(r"twine upload .*? --repository-url \S+ (.+)", log)
+    assert [line.count(partial[0]) for line in uploads] == [1, 0], uploads

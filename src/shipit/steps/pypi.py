@@ -25,7 +25,16 @@ import httpx
 
 from shipit import http, proc
 from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
-from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
+from shipit.engine.step import (
+    Context,
+    Evidence,
+    Probe,
+    ProbeState,
+    Progress,
+    Step,
+    Undo,
+    checkpoint,
+)
 from shipit.errors import ShipitError, ToolMissingError
 from shipit.project.versions import to_pep440
 from shipit.redact import register
@@ -514,9 +523,14 @@ class PypiPublish:
             return dict(probe.evidence)
         for f in comparison.present:
             progress.log(f"{f.name} is already on the index with the same sha256")
-        result = self._upload(ctx, comparison.missing, progress)
-        if not result.ok:
-            return self._failed(ctx, name, files, result)
+        # one file per upload: a crash between two leaves a partial release that the next
+        # probe completes by uploading only what is missing
+        for i, missing in enumerate(comparison.missing):
+            if i:
+                checkpoint(self.id)
+            result = self._upload(ctx, [missing], progress)
+            if not result.ok:
+                return self._failed(ctx, name, files, result)
         # trust, then verify: the index must now list every file with our hashes
         after, _ = self._judge(ctx, name, files)
         if after.state is ProbeState.DONE:
