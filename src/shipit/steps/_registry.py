@@ -8,12 +8,9 @@ permanent. Nothing here ever formats a token: URLs and output are redacted.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -80,31 +77,6 @@ def json_of(response: httpx.Response, what: str) -> Any:
             why=f"{redact(str(response.request.url))} answered {response.status_code} "
             f"with something that is not JSON: {redact(response.text[:200])!r}",
         ) from None
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha512_integrity(path: Path) -> str:
-    """The Subresource Integrity string npm records for a tarball (``sha512-<base64>``)."""
-    h = hashlib.sha512()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return "sha512-" + base64.b64encode(h.digest()).decode()
-
-
-def sha1_file(path: Path) -> str:
-    h = hashlib.sha1()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

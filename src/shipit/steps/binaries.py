@@ -16,7 +16,6 @@ its output must contain the version.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import os
 import re
@@ -31,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipit import binformat, proc
+from shipit import binformat, hashing, proc
 from shipit.engine.retry import PermanentError
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.redact import SECRET_ENV_VARS
@@ -201,14 +200,8 @@ def built_path(ctx: Context, build: Build) -> Path | None:
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
-    """The hex SHA-256 and size of a file, read in 1 MiB chunks (memory stays flat)."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+    """The hex SHA-256 and size of a file, streamed (memory stays flat)."""
+    return hashing.sha256_file(path), path.stat().st_size
 
 
 def _atomic_target(dest: Path) -> Path:

@@ -25,14 +25,13 @@ from shipit import http, proc
 from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
 from shipit.errors import ShipitError
+from shipit.hashing import sha1_file, sha512_integrity
 from shipit.redact import register
 from shipit.steps import _npmrc
 from shipit.steps._registry import (
     get,
     json_of,
     relevant_lines,
-    sha1_file,
-    sha512_integrity,
     status_error,
 )
 from shipit.workspace import protect

@@ -36,12 +36,12 @@ from shipit.engine.step import (
     checkpoint,
 )
 from shipit.errors import ShipitError, ToolMissingError
+from shipit.hashing import sha256_file
 from shipit.project.versions import to_pep440
 from shipit.redact import register
 from shipit.steps._registry import (
     get,
     relevant_lines,
-    sha256_file,
     status_error,
     transport_error,
 )
