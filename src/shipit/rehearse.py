@@ -376,7 +376,7 @@ def render(report: Rehearsal, console: Console, *, steps: bool = True) -> None:
         table.add_column("step", overflow="fold")
         table.add_column("state", no_wrap=True)
         table.add_column("tries", no_wrap=True)
-        table.add_column("evidence / error", overflow="fold", min_width=28)
+        table.add_column("evidence / error", overflow="fold")
         for s in report.steps:
             detail = "\n".join(s["urls"]) + (f"\n{s['error']}" if s.get("error") else "")
             table.add_row(

@@ -162,7 +162,7 @@ def _live(live: list[LiveVersion], asked: bool = True) -> RenderableType:
     table.add_column("package", overflow="fold")
     table.add_column("latest", no_wrap=True)
     table.add_column("this version", no_wrap=True)
-    table.add_column("details", overflow="fold", min_width=24)
+    table.add_column("details", overflow="fold")
     for lv in live:
         name = TARGET_NAMES.get(lv.target, lv.target)
         if lv.error:
@@ -199,7 +199,7 @@ def _release(r: ReleaseInfo, now: float) -> RenderableType:
     table.add_column("state", no_wrap=True)
     table.add_column("tries", justify="right", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
-    table.add_column("evidence / error", overflow="fold", min_width=28)
+    table.add_column("evidence / error", overflow="fold")
     for s in r.steps:
         word, st = STEP_STYLE.get(s.state, (s.state, ""))
         detail = Text()

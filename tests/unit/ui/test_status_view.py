@@ -112,3 +112,26 @@ def test_dashboard_render_shows_steps_errors_and_masks_secrets() -> None:
     assert "sekret-in-evidence-123" not in screen and "http://r/?t=***" in screen
     assert "→ shipit resume" in screen
     assert report.to_json()["release"]["steps"][0]["attempts"] == 2
+
+
+def test_dashboard_on_narrow_terminals_folds_long_ids_and_urls_without_cutting() -> None:
+    url = "http://127.0.0.1:42137/shipit-sandbox/project/releases/download/v1.2.0/app.tar.gz"
+    step = "github:asset:hello-1.2.0-aarch64-macos.tar.gz"
+    report = StatusReport(
+        project=PROJECT,
+        git=GIT,
+        live=[LiveVersion("github", "shipit-sandbox/project", url, latest="v1.2.0")],
+        release=_release("released", steps=[StepInfo(step, "done", 1, 0.2, [url])]),
+        next=[],
+    )
+    for width in (80, 60):
+        console = Console(record=True, width=width)
+        console.print(render(report))
+        screen = console.export_text()
+        assert max(len(line) for line in screen.splitlines()) <= width
+        # every character of the step id and the URL is on screen, folded over lines
+        rows = [line.split("│") for line in screen.splitlines() if line.count("│") == 4]
+        first = "".join(r[0].strip() for r in rows)
+        last = "".join(r[4].strip() for r in rows)
+        assert step in first, screen
+        assert url in last, screen
