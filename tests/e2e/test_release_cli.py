@@ -367,3 +367,22 @@ def test_checks_before_release_judge_the_version_given_with_flag(project: Projec
     again = project.shipit("release", "--yes", "--version", "1.2.3")
     assert again.returncode == 1
     assert "not greater than the last release v1.3.0" in again.stderr
+
+
+def test_in_github_actions_a_release_writes_the_job_summary_and_error_annotations(
+    flaky: Project, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    actions = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    failed = flaky.shipit("release", "--yes", "--skip-checks", **actions)
+    assert failed.returncode == 3, failed.stderr
+    annotations = [line for line in failed.stdout.splitlines() if line.startswith("::error")]
+    # properties are escaped as GitHub expects (":" -> %3A)
+    assert annotations and "title=shipit%3A command%3Apost failed" in annotations[0]
+    text = summary.read_text()
+    assert "## ❌ shipit release v1.2.3: failed" in text
+    assert "**Failed at `command:post`:**" in text
+    flaky.flag.write_text("")
+    resumed = flaky.shipit("resume", "--yes", **actions)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "## 🚀 shipit release v1.2.3: succeeded" in summary.read_text()
