@@ -8,6 +8,7 @@ memory; servers bind 127.0.0.1 only and are run either as a process (``serve_mai
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import os
@@ -282,3 +283,23 @@ def open_log(path: str | None, verbose: bool) -> Any:
     if path:
         return TimestampedLog(open(path, "a", encoding="utf-8", buffering=1))
     return TimestampedLog(sys.stderr) if verbose else None
+
+
+def server_arguments(prog: str, description: str, token_help: str) -> argparse.ArgumentParser:
+    """The command line both test servers share: port, data, tokens, logging."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = free)")
+    parser.add_argument("--data", required=True, type=Path, help="state directory")
+    parser.add_argument("--token", action="append", default=[], help=token_help)
+    parser.add_argument("--token-file", type=Path, help="file with such tokens, one a line")
+    parser.add_argument("--log", help="append a request log to this file")
+    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    return parser
+
+
+def tokens_of(args: argparse.Namespace) -> list[str]:
+    """``--token`` values plus the lines of ``--token-file`` (which keeps tokens out of argv)."""
+    tokens = list(args.token)
+    if args.token_file:
+        tokens += [t.strip() for t in args.token_file.read_text().splitlines() if t.strip()]
+    return tokens

@@ -26,7 +26,6 @@ tag name can never be used again. State lives under ``--data`` and survives a re
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import math
@@ -48,6 +47,8 @@ from shipit.sandbox._http import (
     open_log,
     read_json,
     serve_main,
+    server_arguments,
+    tokens_of,
     write_json_atomic,
 )
 from shipit.sandbox.faults import FaultApp, FaultHandler, FaultRule
@@ -844,23 +845,17 @@ def build_server(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m shipit.sandbox.github_server", description="Local GitHub REST test server."
+    parser = server_arguments(
+        "python -m shipit.sandbox.github_server",
+        "Local GitHub REST test server.",
+        "a token with push access",
     )
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = free)")
-    parser.add_argument("--data", required=True, type=Path, help="state directory")
-    parser.add_argument("--token", action="append", default=[], help="a token with push access")
-    parser.add_argument("--token-file", type=Path, help="file with push tokens, one a line")
     parser.add_argument("--read-token", action="append", default=[], help="a read-only token")
     parser.add_argument("--repo", action="append", default=[], required=True, help="owner/name")
     parser.add_argument("--immutable", action="store_true", help="releases become immutable")
     parser.add_argument("--rate-limit", type=int, default=5000, help="requests per hour")
-    parser.add_argument("--log", help="append a request log to this file")
-    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = parser.parse_args(argv)
-    tokens = list(args.token)
-    if args.token_file:
-        tokens += [t.strip() for t in args.token_file.read_text().splitlines() if t.strip()]
+    tokens = tokens_of(args)
     if not tokens:
         parser.error("give at least one --token or --token-file")
     for repo in args.repo:

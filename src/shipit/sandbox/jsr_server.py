@@ -16,7 +16,6 @@ survives a restart. Fault rules (``shipit.sandbox.faults``) apply.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
 import io
@@ -41,6 +40,8 @@ from shipit.sandbox._http import (
     open_log,
     read_json,
     serve_main,
+    server_arguments,
+    tokens_of,
     write_json_atomic,
 )
 from shipit.sandbox.faults import FaultApp, FaultHandler
@@ -801,14 +802,10 @@ def build_server(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m shipit.sandbox.jsr_server", description="Local JSR test registry."
-    )
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = free)")
-    parser.add_argument("--data", required=True, type=Path, help="state directory")
-    parser.add_argument("--token", action="append", default=[], help="a token that may publish")
-    parser.add_argument(
-        "--token-file", type=Path, help="file with tokens that may publish, one a line"
+    parser = server_arguments(
+        "python -m shipit.sandbox.jsr_server",
+        "Local JSR test registry.",
+        "a token that may publish",
     )
     parser.add_argument(
         "--scope-admin-token",
@@ -825,12 +822,8 @@ def main(argv: list[str] | None = None) -> int:
         default=0.5,
         help="seconds a publish task spends pending/processing",
     )
-    parser.add_argument("--log", help="append a request log to this file")
-    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = parser.parse_args(argv)
-    tokens = list(args.token)
-    if args.token_file:
-        tokens += [t.strip() for t in args.token_file.read_text().splitlines() if t.strip()]
+    tokens = tokens_of(args)
     server = build_server(
         args.port,
         args.data,
