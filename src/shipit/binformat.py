@@ -15,18 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from shipit.errors import ShipitError
+from shipit.errors import BinaryFormatError, ErrorCode
 
 Format = Literal["elf", "macho", "pe"]
 OsName = Literal["linux", "macos", "windows", "freebsd", "netbsd", "openbsd", "android"]
 
 FORMAT_NAMES: dict[str, str] = {"elf": "ELF", "macho": "Mach-O", "pe": "PE/COFF"}
-
-
-class BinaryFormatError(ShipitError):
-    """A file is not an executable shipit can read, or does not match its target."""
-
-    code = "binary-format"
 
 
 @dataclass(frozen=True)
@@ -290,7 +284,7 @@ def target_spec(target: str) -> TargetSpec:
             f"cannot tell the operating system of target `{target}`",
             why="expected a triple like x86_64-linux-gnu, aarch64-apple-darwin or linux/amd64",
             hint="fix `targets` in [binaries]",
-            code="config-invalid",
+            code=ErrorCode.CONFIG_INVALID,
         )
     first = words[0].lower()
     if first in _UNIVERSAL:
@@ -303,7 +297,7 @@ def target_spec(target: str) -> TargetSpec:
             f"unknown CPU architecture `{words[0]}` in target `{target}`",
             why=f"known: {', '.join(sorted(set(_ARCH_ALIASES.values())))}",
             hint="fix `targets` in [binaries]",
-            code="config-invalid",
+            code=ErrorCode.CONFIG_INVALID,
         )
     return TargetSpec(target, os_name, _FORMAT_OF_OS[os_name], (arch,))
 

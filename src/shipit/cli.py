@@ -23,7 +23,7 @@ from typer._click.exceptions import ClickException as TyperClickException
 from shipit import __version__
 from shipit.ci import is_ci
 from shipit.commands.common import Globals
-from shipit.errors import ExitCode, ShipitError
+from shipit.errors import ErrorCode, ExitCode, ShipitError
 from shipit.redact import RedactingFilter, redact, register_env
 from shipit.ui.errors import render_error
 
@@ -131,7 +131,7 @@ def main_callback(
             f"directory {directory} does not exist",
             hint="pass an existing project directory to -C",
             exit_code=ExitCode.USAGE,
-            code="usage",
+            code=ErrorCode.USAGE,
         )
     if config is not None and not config.is_absolute():
         config = (Path.cwd() / config).resolve()

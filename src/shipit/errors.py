@@ -1,12 +1,18 @@
 """The error catalogue: every user-facing failure carries what went wrong, why, and a hint.
 
-Each error has a stable ``code`` (also the anchor of its section in docs/troubleshooting.md)
-and an exit code. The CLI renders these; nothing below the CLI prints them.
+Every error type shipit raises is defined here, and every code is a member of ``ErrorCode``
+(each code is also the anchor of its section in docs/troubleshooting.md, which a test keeps
+complete). A code names a kind of failure; the exit code says how the command ends. The CLI
+renders these; nothing below the CLI prints them.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shipit.proc import Result
 
 
 class ExitCode(IntEnum):
@@ -19,6 +25,53 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+class ErrorCode(StrEnum):
+    """Every error code, grouped as docs/troubleshooting.md groups them."""
+
+    # usage and configuration
+    USAGE = "usage"
+    CONFIG_INVALID = "config-invalid"
+    PLAN_INVALID = "plan-invalid"
+    # versions
+    VERSION_INVALID = "version-invalid"
+    VERSION_INCONSISTENT = "version-inconsistent"
+    # git
+    GIT = "git"
+    GIT_NOT_A_REPO = "git-not-a-repo"
+    GIT_NO_COMMITS = "git-no-commits"
+    GIT_DETACHED_HEAD = "git-detached-head"
+    GIT_NO_REMOTE = "git-no-remote"
+    GIT_NO_UPSTREAM = "git-no-upstream"
+    GIT_REMOTE_UNREACHABLE = "git-remote-unreachable"
+    GIT_REMOTE_AUTH = "git-remote-auth"
+    GIT_PUSH_REJECTED = "git-push-rejected"
+    GIT_TAG_EXISTS = "git-tag-exists"
+    # checks and tools
+    CHECKS_FAILED = "checks-failed"
+    TOOL_MISSING = "tool-missing"
+    COMMAND_FAILED = "command-failed"
+    BINARY_FORMAT = "binary-format"
+    # the release
+    STEP_FAILED = "step-failed"
+    TRANSIENT = "transient"
+    OUTCOME_UNKNOWN = "outcome-unknown"
+    PERMANENT = "permanent"
+    RELEASE_LOCKED = "release-locked"
+    JOURNAL_UNREADABLE = "journal-unreadable"
+    RESUME_INPUTS_CHANGED = "resume-inputs-changed"
+    INTERRUPTED = "interrupted"
+    # GitHub
+    GITHUB = "github"
+    GITHUB_RATE_LIMIT = "github-rate-limit"
+    # sandbox and rehearsal
+    SANDBOX = "sandbox"
+    SANDBOX_START = "sandbox-start"
+    SANDBOX_INSTALL = "sandbox-install"
+    REHEARSAL = "rehearsal"
+    # anything else
+    ERROR = "error"
+
+
 DOCS_TROUBLESHOOTING = "docs/troubleshooting.md"
 
 
@@ -29,7 +82,7 @@ class ShipitError(Exception):
     Messages must never contain secret values (the CLI redacts them again as a safety net).
     """
 
-    code: str = "error"
+    code: ErrorCode = ErrorCode.ERROR
     exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(
@@ -38,7 +91,7 @@ class ShipitError(Exception):
         *,
         why: str | None = None,
         hint: str | None = None,
-        code: str | None = None,
+        code: ErrorCode | None = None,
         exit_code: ExitCode | None = None,
         details: str | None = None,
     ) -> None:
@@ -66,7 +119,7 @@ class ShipitError(Exception):
 
     def to_json(self) -> dict[str, str | int | None]:
         return {
-            "code": self.code,
+            "code": str(self.code),
             "what": self.what,
             "why": self.why,
             "hint": self.hint,
@@ -74,43 +127,246 @@ class ShipitError(Exception):
         }
 
 
+# ---------------------------------------------------------------- usage, config, versions
+
+
 class UsageError(ShipitError):
     """The command line itself is wrong."""
 
-    code = "usage"
+    code = ErrorCode.USAGE
     exit_code = ExitCode.USAGE
 
 
 class ConfigError(ShipitError):
     """shipit.toml / [tool.shipit] or a manifest is broken."""
 
-    code = "config-invalid"
+    code = ErrorCode.CONFIG_INVALID
+    exit_code = ExitCode.USAGE
+
+
+class PlanInvalid(ShipitError):
+    """The release plan cannot be built (duplicate step ids, a cycle)."""
+
+    code = ErrorCode.PLAN_INVALID
     exit_code = ExitCode.USAGE
 
 
 class VersionError(ShipitError):
     """A version is invalid, inconsistent, or cannot be written."""
 
-    code = "version-invalid"
+    code = ErrorCode.VERSION_INVALID
     exit_code = ExitCode.USAGE
+
+
+class VersionInconsistent(VersionError):
+    """The version files disagree."""
+
+    code = ErrorCode.VERSION_INCONSISTENT
+    exit_code = ExitCode.FAILED
+
+
+# ---------------------------------------------------------------- git
 
 
 class GitError(ShipitError):
     """git answered with an error or the repository is not in a releasable state."""
 
-    code = "git"
+    code = ErrorCode.GIT
     exit_code = ExitCode.FAILED
+
+
+class NotARepoError(GitError):
+    code = ErrorCode.GIT_NOT_A_REPO
+
+
+class NoCommitsError(GitError):
+    code = ErrorCode.GIT_NO_COMMITS
+
+
+class DetachedHeadError(GitError):
+    code = ErrorCode.GIT_DETACHED_HEAD
+
+
+class NoRemoteError(GitError):
+    code = ErrorCode.GIT_NO_REMOTE
+
+
+class NoUpstreamError(GitError):
+    code = ErrorCode.GIT_NO_UPSTREAM
+
+
+class RemoteUnreachableError(GitError):
+    """The remote could not be reached (network, DNS, auth prompt, timeout). Often transient."""
+
+    code = ErrorCode.GIT_REMOTE_UNREACHABLE
+
+
+class RemoteAuthError(GitError):
+    """The remote refused our credentials (not transient: retrying will not help)."""
+
+    code = ErrorCode.GIT_REMOTE_AUTH
+
+
+class PushRejectedError(GitError):
+    """The remote refused a push (non-fast-forward, protected ref, existing tag)."""
+
+    code = ErrorCode.GIT_PUSH_REJECTED
+
+
+class TagExistsError(GitError):
+    code = ErrorCode.GIT_TAG_EXISTS
+
+
+# ---------------------------------------------------------------- checks and tools
+
+
+class ChecksFailed(ShipitError):
+    """The pre-release checks found problems: nothing was released."""
+
+    code = ErrorCode.CHECKS_FAILED
 
 
 class ToolMissingError(ShipitError):
     """An external program shipit needs is not installed."""
 
-    code = "tool-missing"
+    code = ErrorCode.TOOL_MISSING
     exit_code = ExitCode.FAILED
+
+
+class CommandFailed(ShipitError):
+    """A command exited non-zero (raised by ``proc.run(check=True)``)."""
+
+    code = ErrorCode.COMMAND_FAILED
+
+    def __init__(self, result: Result, *, what: str | None = None, hint: str | None = None):
+        why = f"`{result.command}` exited with {result.returncode}"
+        if result.timed_out:
+            why = f"`{result.command}` timed out after {result.duration_s:.0f}s"
+        tail = result.tail()
+        super().__init__(
+            what or f"command failed: {result.command}",
+            why=why + (f":\n{tail}" if tail else ""),
+            hint=hint,
+        )
+        self.result = result
+
+
+class BinaryFormatError(ShipitError):
+    """A file is not an executable shipit can read, or does not match its target."""
+
+    code = ErrorCode.BINARY_FORMAT
+
+
+# ---------------------------------------------------------------- the release
+
+
+class StepFailure(ShipitError):
+    """Base of classified step failures (``shipit.engine.retry`` classifies)."""
+
+    code = ErrorCode.STEP_FAILED
+
+
+class TransientError(StepFailure):
+    """Worth retrying. ``retry_after`` (seconds) is honoured when the server sent one."""
+
+    code = ErrorCode.TRANSIENT
+
+    def __init__(self, what: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(what, **kw)
+        self.retry_after = retry_after
+
+
+class OutcomeUnknown(TransientError):
+    """The effect may have happened (connection dropped after sending): probe, then retry."""
+
+    code = ErrorCode.OUTCOME_UNKNOWN
+
+
+class PermanentError(StepFailure):
+    """Retrying cannot help: bad token, forbidden, conflict, validation error."""
+
+    code = ErrorCode.PERMANENT
+
+
+class ReleaseLocked(ShipitError):
+    """Another shipit process holds the project's release lock."""
+
+    code = ErrorCode.RELEASE_LOCKED
+
+
+class JournalUnreadable(ShipitError):
+    """A release journal is missing, corrupt or not shipit's."""
+
+    code = ErrorCode.JOURNAL_UNREADABLE
+
+
+class ResumeInputsChanged(ShipitError):
+    """The version or commit changed since the release started."""
+
+    code = ErrorCode.RESUME_INPUTS_CHANGED
+    exit_code = ExitCode.USAGE
 
 
 class Interrupted(ShipitError):
     """Ctrl-C or SIGTERM."""
 
-    code = "interrupted"
+    code = ErrorCode.INTERRUPTED
     exit_code = ExitCode.INTERRUPTED
+
+
+# ---------------------------------------------------------------- GitHub
+
+
+class GitHubError(PermanentError):
+    """GitHub answered with an error; ``status``, ``message`` and ``errors`` are GitHub's."""
+
+    code = ErrorCode.GITHUB
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        status: int,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        why: str | None = None,
+        hint: str | None = None,
+        code: ErrorCode | None = None,
+    ) -> None:
+        super().__init__(
+            what, why=why or f"GitHub answered {status}: {message}", hint=hint, code=code
+        )
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+    def has_code(self, code: str) -> bool:
+        """True when one of GitHub's validation errors carries ``code`` (e.g. already_exists)."""
+        return any(isinstance(e, dict) and e.get("code") == code for e in self.errors)
+
+
+# ---------------------------------------------------------------- sandbox and rehearsal
+
+
+class SandboxError(ShipitError):
+    """The sandbox could not be started, read or stopped."""
+
+    code = ErrorCode.SANDBOX
+
+
+class ServerStartError(SandboxError):
+    """A sandbox server did not come up."""
+
+    code = ErrorCode.SANDBOX_START
+
+
+class SandboxInstallError(SandboxError):
+    """A sandbox server (verdaccio) could not be installed."""
+
+    code = ErrorCode.SANDBOX_INSTALL
+
+
+class RehearsalError(ShipitError):
+    """A rehearsal could not be prepared."""
+
+    code = ErrorCode.REHEARSAL

@@ -16,7 +16,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shipit.errors import GitError
+from shipit.errors import (
+    DetachedHeadError,
+    GitError,
+    NoCommitsError,
+    NoRemoteError,
+    NotARepoError,
+    NoUpstreamError,
+    PushRejectedError,
+    RemoteAuthError,
+    RemoteUnreachableError,
+    TagExistsError,
+)
 from shipit.proc import Result, run
 
 LOCAL_TIMEOUT = 60.0
@@ -26,42 +37,6 @@ _IDENTITY_HINT = (
 REMOTE_TIMEOUT = 30.0
 
 # ---------------------------------------------------------------- errors
-
-
-class NotARepoError(GitError):
-    code = "git-not-a-repo"
-
-
-class NoCommitsError(GitError):
-    code = "git-no-commits"
-
-
-class DetachedHeadError(GitError):
-    code = "git-detached-head"
-
-
-class NoRemoteError(GitError):
-    code = "git-no-remote"
-
-
-class NoUpstreamError(GitError):
-    code = "git-no-upstream"
-
-
-class RemoteUnreachableError(GitError):
-    """The remote could not be reached (network, DNS, auth prompt, timeout). Often transient."""
-
-    code = "git-remote-unreachable"
-
-
-class PushRejectedError(GitError):
-    """The remote refused a push (non-fast-forward, protected ref, existing tag)."""
-
-    code = "git-push-rejected"
-
-
-class TagExistsError(GitError):
-    code = "git-tag-exists"
 
 
 # ---------------------------------------------------------------- running git
@@ -268,12 +243,6 @@ _AUTH_FAILURE = re.compile(
     r"terminal prompts disabled|HTTP Basic: Access denied|returned error: 40[13]",
     re.I,
 )
-
-
-class RemoteAuthError(GitError):
-    """The remote refused our credentials (not transient: retrying will not help)."""
-
-    code = "git"
 
 
 def _unreachable(remote: str, url: str | None, result: Result) -> GitError:

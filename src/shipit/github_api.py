@@ -25,7 +25,8 @@ from urllib.parse import quote
 import httpx
 
 from shipit import http
-from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError, parse_retry_after
+from shipit.engine.retry import parse_retry_after
+from shipit.errors import ErrorCode, GitHubError, OutcomeUnknown, PermanentError, TransientError
 from shipit.redact import register
 
 log = logging.getLogger("shipit.github")
@@ -38,31 +39,6 @@ TOKEN_HINT = (
 _IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"}
 
 ProgressFn = Callable[[int, int], None]
-
-
-class GitHubError(PermanentError):
-    """GitHub answered with an error; ``status``, ``message`` and ``errors`` are GitHub's."""
-
-    code = "github"
-
-    def __init__(
-        self,
-        what: str,
-        *,
-        status: int,
-        message: str,
-        errors: list[dict[str, Any]] | None = None,
-        why: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        super().__init__(what, why=why or f"GitHub answered {status}: {message}", hint=hint)
-        self.status = status
-        self.message = message
-        self.errors = errors or []
-
-    def has_code(self, code: str) -> bool:
-        """True when one of GitHub's validation errors carries ``code`` (e.g. already_exists)."""
-        return any(isinstance(e, dict) and e.get("code") == code for e in self.errors)
 
 
 def _message_of(response: httpx.Response) -> tuple[str, list[dict[str, Any]]]:
@@ -240,7 +216,7 @@ class GitHub:
                 f"max-rate-limit-wait ({self.max_rate_limit_wait:.0f}s)",
                 hint=f"run `shipit resume` after {when}, or raise `max-rate-limit-wait` "
                 "in [github]",
-                code="github-rate-limit",
+                code=ErrorCode.GITHUB_RATE_LIMIT,
             )
         return wait
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipit.errors import ShipitError, ToolMissingError
+from shipit.errors import CommandFailed, ToolMissingError
 from shipit.redact import redact
 
 log = logging.getLogger("shipit.proc")
@@ -56,24 +56,6 @@ class Result:
     @property
     def command(self) -> str:
         return redact(shlex.join(self.argv))
-
-
-class CommandFailed(ShipitError):
-    """A command exited non-zero (raised by ``run(check=True)``)."""
-
-    code = "command-failed"
-
-    def __init__(self, result: Result, *, what: str | None = None, hint: str | None = None):
-        why = f"`{result.command}` exited with {result.returncode}"
-        if result.timed_out:
-            why = f"`{result.command}` timed out after {result.duration_s:.0f}s"
-        tail = result.tail()
-        super().__init__(
-            what or f"command failed: {result.command}",
-            why=why + (f":\n{tail}" if tail else ""),
-            hint=hint,
-        )
-        self.result = result
 
 
 def which(program: str, env: Mapping[str, str] | None = None) -> str | None:

@@ -34,16 +34,12 @@ from rich.text import Text
 
 from shipit import git, live_versions, proc
 from shipit.config import Settings, load
-from shipit.errors import ExitCode, ShipitError
+from shipit.errors import ExitCode, RehearsalError, ShipitError
 from shipit.redact import redact, register
 from shipit.sandbox.isolation import isolated_env
 from shipit.sandbox.manager import DEFAULT_REPO, Sandbox
 
 log = logging.getLogger("shipit.rehearse")
-
-
-class RehearsalError(ShipitError):
-    code = "rehearsal"
 
 
 @dataclass(frozen=True)

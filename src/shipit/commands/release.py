@@ -38,9 +38,16 @@ from shipit.engine.orchestrator import (
     probe_state,
 )
 from shipit.engine.plan import Plan, build_plan, make_context, release_dir_for, tag_for
-from shipit.engine.retry import StepFailure
 from shipit.engine.step import Context, Probe
-from shipit.errors import ExitCode, ShipitError, UsageError, VersionError
+from shipit.errors import (
+    ChecksFailed,
+    ExitCode,
+    ResumeInputsChanged,
+    ShipitError,
+    StepFailure,
+    UsageError,
+    VersionError,
+)
 from shipit.logfile import release_log
 from shipit.project.model import Project
 from shipit.redact import redact
@@ -401,13 +408,11 @@ def _check_same_inputs(prepared: Prepared, journal: Journal) -> None:
         current is not None
         and not any(_same_version(current, v) for v in allowed_versions if isinstance(v, str))
     ):
-        raise ShipitError(
+        raise ResumeInputsChanged(
             f"cannot resume {journal.tag}: the version changed",
             why=f"the release started with version {journal.version}, the project now says "
             f"{current or ctx.version}",
             hint=f"go back to {journal.version}, or roll back first: shipit rollback",
-            code="resume-inputs-changed",
-            exit_code=ExitCode.USAGE,
         )
     head = git.require_head(ctx.root)
     allowed = {str(inputs.get("commit"))}
@@ -415,14 +420,12 @@ def _check_same_inputs(prepared: Prepared, journal: Journal) -> None:
     if isinstance(made, str):
         allowed.add(made)
     if head not in allowed and not _is_release_commit_of(prepared, head, str(inputs["commit"])):
-        raise ShipitError(
+        raise ResumeInputsChanged(
             f"cannot resume {journal.tag}: HEAD moved",
             why=f"the release started at commit {str(inputs.get('commit'))[:12]}, HEAD is now "
             f"{head[:12]}",
             hint=f"check out {str(inputs.get('commit'))[:12]} again, or undo the release: "
             "shipit rollback",
-            code="resume-inputs-changed",
-            exit_code=ExitCode.USAGE,
         )
     if inputs.get("config_digest") != prepared.config.digest():
         log.warning("the configuration changed since the release started")
@@ -586,12 +589,11 @@ def _run_checks(g: Globals, version: str | None = None) -> None:
     if report.ok:
         return
     failed = [r.name for r in report.results if str(r.status) in ("failed", "error")]
-    raise ShipitError(
+    raise ChecksFailed(
         "the pre-release checks failed: nothing was released",
         why="failed: " + (", ".join(failed) or "see the report above"),
         hint="fix what the checks report (`shipit check` shows it again), or pass "
         "--skip-checks to release anyway",
-        code="checks-failed",
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import filelock
 
-from shipit.errors import ShipitError
+from shipit.errors import JournalUnreadable, ReleaseLocked, ShipitError
 from shipit.redact import redact
 from shipit.workspace import protect
 
@@ -289,10 +289,6 @@ def error_record(exc: BaseException) -> dict[str, Any]:
 # ---------------------------------------------------------------- reader API
 
 
-class JournalUnreadable(ShipitError):
-    code = "journal-unreadable"
-
-
 def load(release_dir: Path) -> Journal:
     """Read a release's journal (no lock needed: writes are atomic)."""
     path = release_dir / "journal.json"
@@ -347,10 +343,6 @@ class LockInfo:
     host: str
     command: str
     since: str
-
-
-class ReleaseLocked(ShipitError):
-    code = "release-locked"
 
 
 class ReleaseLock:

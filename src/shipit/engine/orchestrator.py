@@ -25,14 +25,9 @@ from shipit.engine import faults
 from shipit.engine.events import Event, Listener, ReleaseEvent, StepEvent, StepEventKind
 from shipit.engine.journal import COMPLETED, Journal, error_record
 from shipit.engine.plan import Plan, PlannedStep
-from shipit.engine.retry import (
-    OutcomeUnknown,
-    StepFailure,
-    classify_exception,
-    retrying,
-)
+from shipit.engine.retry import classify_exception, retrying
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, UndoState
-from shipit.errors import ExitCode
+from shipit.errors import ExitCode, OutcomeUnknown, StepFailure
 from shipit.redact import redact
 
 log = logging.getLogger("shipit.engine")
@@ -367,7 +362,7 @@ class Orchestrator:
                         found_done[0] = True
                         return probe.evidence
                     if probe.state == ProbeState.CONFLICT:
-                        from shipit.engine.retry import PermanentError
+                        from shipit.errors import PermanentError
 
                         raise PermanentError(
                             probe.why or "conflict found after an unknown outcome",

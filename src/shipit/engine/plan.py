@@ -20,7 +20,7 @@ from typing import Any
 
 from shipit.config import Config, Settings
 from shipit.engine.step import Context, Evidence, Step, StepFactory
-from shipit.errors import ShipitError
+from shipit.errors import PlanInvalid
 from shipit.project.model import Project
 
 log = logging.getLogger("shipit.engine.plan")
@@ -183,11 +183,10 @@ def plan_from_steps(ctx: Context, collected: Sequence[tuple[str, Step]]) -> Plan
     ids = [s.id for _, s in collected]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise ShipitError(
+        raise PlanInvalid(
             f"the release plan has duplicate step ids: {', '.join(duplicates)}",
             why="two step factories (or [[commands]] entries) produced the same id",
             hint="give every [[commands]] entry its own `id` in shipit.toml",
-            code="plan-invalid",
         )
     present = set(ids)
     order = []
@@ -213,11 +212,10 @@ def _check_cycles(planned: Sequence[PlannedStep]) -> None:
     while remaining:
         ready = [i for i, n in remaining.items() if n <= done]
         if not ready:
-            raise ShipitError(
+            raise PlanInvalid(
                 "the release plan has a cycle",
                 why="these steps wait for each other: " + ", ".join(sorted(remaining)),
                 hint="remove the circular `needs` between these steps",
-                code="plan-invalid",
             )
         for i in ready:
             done.add(i)

@@ -19,38 +19,16 @@ import httpx
 import stamina
 
 from shipit.config import RetryConfig
-from shipit.errors import ShipitError
+from shipit.errors import (
+    OutcomeUnknown,
+    PermanentError,
+    ShipitError,
+    StepFailure,
+    TransientError,
+)
 from shipit.redact import redact
 
 T = TypeVar("T")
-
-
-class StepFailure(ShipitError):
-    """Base of classified step failures."""
-
-    code = "step-failed"
-
-
-class TransientError(StepFailure):
-    """Worth retrying. ``retry_after`` (seconds) is honoured when the server sent one."""
-
-    code = "transient"
-
-    def __init__(self, what: str, *, retry_after: float | None = None, **kw: object) -> None:
-        super().__init__(what, **kw)  # type: ignore[arg-type]
-        self.retry_after = retry_after
-
-
-class OutcomeUnknown(TransientError):
-    """The effect may have happened (connection dropped after sending): probe, then retry."""
-
-    code = "outcome-unknown"
-
-
-class PermanentError(StepFailure):
-    """Retrying cannot help: bad token, forbidden, conflict, validation error."""
-
-    code = "permanent"
 
 
 # ---------------------------------------------------------------- classification

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipit.errors import ExitCode, VersionError
+from shipit.errors import VersionError, VersionInconsistent
 from shipit.project import manifests
 from shipit.project.model import Project, VersionSource
 from shipit.project.versions import same_version, to_pep440, validate_for
@@ -124,11 +124,9 @@ def check_consistent(project: Project) -> None:
             f"the version files disagree: {first.file} says {first.version}, "
             f"{other.file} says {other.version}"
         )
-    raise VersionError(
+    raise VersionInconsistent(
         what,
         why="every file must state the same version before a release:\n" + "\n".join(lines),
         hint=f"shipit version sync   (copies {first.file if first else 'the canonical'} "
         "into the others), or: shipit version set X.Y.Z",
-        code="version-inconsistent",
-        exit_code=ExitCode.FAILED,
     )

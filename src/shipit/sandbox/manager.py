@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from filelock import FileLock
 
-from shipit.errors import ShipitError
+from shipit.errors import SandboxError, ShipitError
 from shipit.http import client
 from shipit.redact import register
 from shipit.sandbox import git_remote, process, pypiserver, servers, verdaccio
@@ -41,12 +41,6 @@ DEFAULT_REPO = "shipit-sandbox/project"
 SERVICES = ("verdaccio", "pypiserver", "jsr", "github", "git")
 #: variables of ``env`` that hold secrets
 SECRET_VARS = ("NPM_TOKEN", "JSR_TOKEN", "PYPI_TOKEN", "GITHUB_TOKEN")
-
-
-class SandboxError(ShipitError):
-    """The sandbox could not be started, read or stopped."""
-
-    code = "sandbox"
 
 
 @dataclass(frozen=True)

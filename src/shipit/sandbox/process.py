@@ -22,19 +22,13 @@ from pathlib import Path
 
 import httpx
 
-from shipit.errors import ShipitError
+from shipit.errors import ServerStartError
 from shipit.http import client as http_client
 from shipit.redact import redact
 
 _logger = logging.getLogger("shipit.sandbox")
 
 _LISTENING = re.compile(r"listening on (http://[0-9A-Za-z.\-\[\]:]+)")
-
-
-class ServerStartError(ShipitError):
-    """A sandbox server did not come up."""
-
-    code = "sandbox-start"
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ import httpx
 from filelock import FileLock
 
 from shipit import proc
-from shipit.errors import ShipitError, ToolMissingError
+from shipit.errors import SandboxInstallError, ServerStartError, ShipitError, ToolMissingError
 from shipit.http import client
 from shipit.redact import register
 from shipit.sandbox import process
-from shipit.sandbox.process import Running, ServerStartError
+from shipit.sandbox.process import Running
 
 VERDACCIO_SPEC = "verdaccio@6"
 #: verdaccio 6 depends on ``node-fetch@cjs``, a tag that no longer resolves (PROTOCOLS.md)
@@ -146,13 +146,12 @@ def install(root: Path | None = None, *, timeout: float = 900.0) -> Path:
                 timeout=timeout,
             )
             if not result.ok or not entry_point(tmp).is_file():
-                raise ShipitError(
+                raise SandboxInstallError(
                     "could not install verdaccio (the sandbox's npm registry)",
                     why=f"`npm install {VERDACCIO_SPEC}` exited with {result.returncode}:\n"
                     + result.tail(),
                     hint="check your network or npm registry settings, then run "
                     "`python -m shipit.sandbox.verdaccio --install`",
-                    code="sandbox-install",
                 )
             (tmp / _STAMP).write_text(VERDACCIO_SPEC + "\n")
             if root.exists():  # an older, unfinished install: replace it

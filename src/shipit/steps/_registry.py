@@ -15,14 +15,8 @@ from typing import Any
 
 import httpx
 
-from shipit.engine.retry import (
-    OutcomeUnknown,
-    PermanentError,
-    TransientError,
-    classify_exception,
-    classify_http,
-)
-from shipit.errors import ShipitError
+from shipit.engine.retry import classify_exception, classify_http
+from shipit.errors import OutcomeUnknown, PermanentError, ShipitError, TransientError
 from shipit.redact import redact
 
 

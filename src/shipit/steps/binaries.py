@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipit import binformat, hashing, proc
-from shipit.engine.retry import PermanentError
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
+from shipit.errors import PermanentError
 from shipit.redact import SECRET_ENV_VARS
 
 log = logging.getLogger("shipit.steps.binaries")

@@ -22,9 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from shipit import proc
-from shipit.engine.retry import PermanentError
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
-from shipit.errors import ToolMissingError
+from shipit.errors import PermanentError, ToolMissingError
 from shipit.redact import register
 from shipit.steps import binaries
 

@@ -12,8 +12,8 @@ import os
 
 from shipit import proc
 from shipit.config import CommandStepConfig
-from shipit.engine.retry import PermanentError
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo, checkpoint
+from shipit.errors import PermanentError
 
 
 def _env(ctx: Context) -> dict[str, str]:

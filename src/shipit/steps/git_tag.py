@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipit import git, proc
-from shipit.engine.retry import PermanentError, TransientError
 from shipit.engine.step import (
     Context,
     Evidence,
@@ -26,7 +25,14 @@ from shipit.engine.step import (
     Undo,
     checkpoint,
 )
-from shipit.errors import GitError
+from shipit.errors import (
+    GitError,
+    PermanentError,
+    PushRejectedError,
+    RemoteUnreachableError,
+    TagExistsError,
+    TransientError,
+)
 from shipit.project.model import Project, VersionSource
 
 COMMIT = "git:commit"
@@ -92,7 +98,7 @@ def stale_sources(ctx: Context) -> list[VersionSource]:
 def _remote_tag(ctx: Context) -> str | None:
     try:
         return git.remote_tag_commit(ctx.root, remote_of(ctx), ctx.tag)
-    except git.RemoteUnreachableError as exc:
+    except RemoteUnreachableError as exc:
         raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
 
 
@@ -109,7 +115,7 @@ def _branch(ctx: Context) -> str:
 def _on_remote_branch(ctx: Context, commit: str, branch: str) -> bool:
     try:
         tip = git.remote_branch_commit(ctx.root, remote_of(ctx), branch)
-    except git.RemoteUnreachableError as exc:
+    except RemoteUnreachableError as exc:
         raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
     if tip is None:
         return False
@@ -303,7 +309,7 @@ class TagStep:
                 intended,
                 sign=ctx.config.release.sign_tags,
             )
-        except git.TagExistsError:
+        except TagExistsError:
             target = git.local_tag_commit(ctx.root, ctx.tag) or ""
         checkpoint(self.id)
         if target != intended:
@@ -412,7 +418,7 @@ class PushStep:
             )
         try:
             git.delete_remote_tag(ctx.root, remote_of(ctx), ctx.tag)
-        except git.RemoteUnreachableError as exc:
+        except RemoteUnreachableError as exc:
             raise TransientError(exc.what, why=exc.why) from None
         return Undo.undone(f"deleted tag {ctx.tag} on `{remote_of(ctx)}`")
 
@@ -424,9 +430,9 @@ def _branch_or(ctx: Context) -> str:
 def _push(ctx: Context, refspec: str) -> None:
     try:
         git.push_ref(ctx.root, remote_of(ctx), refspec)
-    except git.RemoteUnreachableError as exc:
+    except RemoteUnreachableError as exc:
         raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
-    except git.PushRejectedError as exc:
+    except PushRejectedError as exc:
         raise PermanentError(exc.what, why=exc.why, hint=exc.hint) from None
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import semver
 
-from shipit.engine.retry import PermanentError
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
-from shipit.github_api import GitHub, GitHubError
+from shipit.errors import GitHubError, PermanentError
+from shipit.github_api import GitHub
 from shipit.steps import binaries, checksums
 
 log = logging.getLogger("shipit.steps.github")

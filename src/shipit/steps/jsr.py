@@ -26,9 +26,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from shipit import http, proc
-from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
-from shipit.errors import ConfigError, ShipitError
+from shipit.errors import ConfigError, OutcomeUnknown, PermanentError, ShipitError, TransientError
 from shipit.project.manifests import loads_jsonc
 from shipit.redact import register
 from shipit.steps._registry import (

@@ -22,9 +22,8 @@ from urllib.parse import quote
 import semver
 
 from shipit import http, proc
-from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
-from shipit.errors import ShipitError
+from shipit.errors import OutcomeUnknown, PermanentError, ShipitError, TransientError
 from shipit.hashing import sha1_file, sha512_integrity
 from shipit.redact import register
 from shipit.steps import _npmrc

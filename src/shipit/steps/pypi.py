@@ -24,7 +24,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from shipit import http, proc
-from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
 from shipit.engine.step import (
     Context,
     Evidence,
@@ -35,7 +34,13 @@ from shipit.engine.step import (
     Undo,
     checkpoint,
 )
-from shipit.errors import ShipitError, ToolMissingError
+from shipit.errors import (
+    OutcomeUnknown,
+    PermanentError,
+    ShipitError,
+    ToolMissingError,
+    TransientError,
+)
 from shipit.hashing import sha256_file
 from shipit.project.versions import to_pep440
 from shipit.redact import register

@@ -9,8 +9,8 @@ import pytest
 
 from shipit.config import CommandStepConfig, Config
 from shipit.engine.plan import make_context
-from shipit.engine.retry import PermanentError
 from shipit.engine.step import Context, NullProgress, ProbeState, UndoState
+from shipit.errors import PermanentError
 from shipit.project.model import Project
 from shipit.steps.command import CommandStep, command_steps
 

@@ -13,8 +13,8 @@ import pytest
 
 from shipit.config import Config
 from shipit.engine.plan import make_context
-from shipit.engine.retry import PermanentError
 from shipit.engine.step import Context, NullProgress, ProbeState, UndoState
+from shipit.errors import PermanentError
 from shipit.project.detect import detect
 from shipit.sandbox.git_remote import GitRepo
 from shipit.steps.git_tag import CommitStep, PushStep, TagStep, commit_steps

@@ -10,6 +10,15 @@ from pathlib import Path
 import pytest
 
 from shipit import git
+from shipit.errors import (
+    DetachedHeadError,
+    NoCommitsError,
+    NoRemoteError,
+    NotARepoError,
+    NoUpstreamError,
+    RemoteAuthError,
+    RemoteUnreachableError,
+)
 
 
 def _closed_port() -> int:
@@ -22,12 +31,12 @@ def test_not_a_repo_is_a_precise_error(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     assert not git.is_repo(plain)
-    with pytest.raises(git.NotARepoError) as info:
+    with pytest.raises(NotARepoError) as info:
         git.repo_root(plain)
     err = info.value
     assert str(plain) in err.what
     assert err.hint is not None and "git init" in err.hint
-    with pytest.raises(git.NotARepoError):
+    with pytest.raises(NotARepoError):
         git.state(plain)
 
 
@@ -44,7 +53,7 @@ def test_repository_without_commits(repo_factory) -> None:
     assert git.current_branch(r.path) == "main"  # unborn branch still has a name
     assert git.tags_at_head(r.path) == []
     assert git.last_release_tag(r.path) is None
-    with pytest.raises(git.NoCommitsError) as info:
+    with pytest.raises(NoCommitsError) as info:
         git.require_head(r.path)
     assert "no commits" in info.value.what
     assert info.value.hint is not None and "git commit" in info.value.hint
@@ -59,7 +68,7 @@ def test_detached_head(repo) -> None:
     repo.git("checkout", "-q", "--detach")
     assert git.current_branch(repo.path) is None
     assert git.head_commit(repo.path) == head
-    with pytest.raises(git.DetachedHeadError) as info:
+    with pytest.raises(DetachedHeadError) as info:
         git.require_branch(repo.path)
     assert head[:12] in (info.value.why or "")
     assert "git switch" in (info.value.hint or "")
@@ -71,31 +80,31 @@ def test_detached_head(repo) -> None:
 def test_no_remote(repo_factory) -> None:
     r = repo_factory(remote=False)
     assert git.remote_url(r.path, "origin") is None
-    with pytest.raises(git.NoRemoteError) as info:
+    with pytest.raises(NoRemoteError) as info:
         git.fetch(r.path, "origin", timeout=10)
     assert "origin" in info.value.what
     assert "git remote add origin" in (info.value.hint or "")
-    with pytest.raises(git.NoRemoteError):
+    with pytest.raises(NoRemoteError):
         git.remote_tag_commit(r.path, "origin", "v1.0.0")
     st = git.state(r.path, fetch_remote=True)
     assert [p.code for p in st.problems()] == ["git-no-remote"]
 
 
 def test_remote_with_another_name_is_named_in_the_message(repo) -> None:
-    with pytest.raises(git.NoRemoteError) as info:
+    with pytest.raises(NoRemoteError) as info:
         git.require_remote(repo.path, "upstream")
     assert "origin" in (info.value.why or "")
 
 
 def test_unreachable_remote(repo, tmp_path: Path) -> None:
     repo.git("remote", "set-url", "origin", str(tmp_path / "gone.git"))
-    with pytest.raises(git.RemoteUnreachableError) as info:
+    with pytest.raises(RemoteUnreachableError) as info:
         git.fetch(repo.path, "origin", timeout=10)
     assert "gone.git" in info.value.what
     assert "git fetch origin" in (info.value.hint or "")
     port = _closed_port()
     repo.git("remote", "set-url", "origin", f"http://127.0.0.1:{port}/x.git")
-    with pytest.raises(git.RemoteUnreachableError):
+    with pytest.raises(RemoteUnreachableError):
         git.remote_tag_commit(repo.path, "origin", "v1.0.0", timeout=10)
     st = git.state(repo.path, fetch_remote=True, fetch_timeout=10)
     assert not st.fetched and st.fetch_error
@@ -152,7 +161,7 @@ def test_branch_without_upstream(repo) -> None:
     repo.git("switch", "-q", "-c", "feature")
     assert git.current_branch(repo.path) == "feature"
     assert git.upstream(repo.path) is None
-    with pytest.raises(git.NoUpstreamError) as info:
+    with pytest.raises(NoUpstreamError) as info:
         git.ahead_behind(repo.path)
     assert "git push --set-upstream origin feature" in (info.value.hint or "")
 
@@ -224,10 +233,10 @@ def test_refused_credentials_are_not_reported_as_unreachable(repo) -> None:
     try:
         port = server.server_address[1]
         repo.git("remote", "set-url", "origin", f"http://127.0.0.1:{port}/acme/tool.git")
-        with pytest.raises(git.RemoteAuthError) as info:
+        with pytest.raises(RemoteAuthError) as info:
             git.fetch(repo.path, "origin", timeout=20)
         assert "refused the credentials" in info.value.what
-        assert not isinstance(info.value, git.RemoteUnreachableError)
+        assert not isinstance(info.value, RemoteUnreachableError)
     finally:
         server.shutdown()
         server.server_close()

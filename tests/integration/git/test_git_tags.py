@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from shipit import git
+from shipit.errors import PushRejectedError, TagExistsError
 
 
 def test_annotated_tag_points_at_the_commit_locally_and_remotely(repo) -> None:
@@ -55,7 +56,7 @@ def test_existing_tag_is_not_overwritten(repo) -> None:
     first = repo.git("rev-parse", "HEAD")
     git.create_annotated_tag(repo.path, "v1.0.0", "one")
     repo.commit("c.txt", "c\n", "more")
-    with pytest.raises(git.TagExistsError) as info:
+    with pytest.raises(TagExistsError) as info:
         git.create_annotated_tag(repo.path, "v1.0.0", "two")
     assert first[:12] in (info.value.why or "")
     assert git.local_tag_commit(repo.path, "v1.0.0") == first
@@ -76,7 +77,7 @@ def test_push_rejected_when_the_remote_moved_on(repo, other_clone) -> None:
     other_clone.commit("theirs.txt", "t\n", "theirs")
     other_clone.git("push", "-q", "origin", "main")
     repo.commit("mine.txt", "m\n", "mine")
-    with pytest.raises(git.PushRejectedError) as info:
+    with pytest.raises(PushRejectedError) as info:
         git.push_ref(repo.path, "origin", "refs/heads/main")
     assert "rejected" in info.value.what
     assert "git fetch origin" in (info.value.hint or "")
@@ -90,7 +91,7 @@ def test_remote_tag_pointing_elsewhere_is_visible(repo, other_clone) -> None:
     ours = git.local_tag_commit(repo.path, "v2.0.0")
     theirs = git.remote_tag_commit(repo.path, "origin", "v2.0.0")
     assert theirs == other and ours != theirs
-    with pytest.raises(git.PushRejectedError):
+    with pytest.raises(PushRejectedError):
         git.push_ref(repo.path, "origin", "refs/tags/v2.0.0")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from shipit.config import Config, PypiConfig, Settings
-from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
 from shipit.engine.step import Context
+from shipit.errors import OutcomeUnknown, PermanentError, TransientError
 from shipit.project.model import Project
 from shipit.steps import jsr, pypi
 from shipit.steps._npmrc import nerf_dart, userconfig

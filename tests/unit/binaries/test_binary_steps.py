@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from binhelp import FIVE_TARGETS, VERSION, Built, make_ctx
 
-from shipit.engine.retry import PermanentError
 from shipit.engine.step import NullProgress, ProbeState
+from shipit.errors import PermanentError
 from shipit.steps import binaries
 
 ZIG = "{python} -m ziglang cc -target {target} -O2 '-DVERSION=\"{version}\"' main.c -o {output}"

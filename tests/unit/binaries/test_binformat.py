@@ -9,6 +9,7 @@ import pytest
 from binhelp import FIVE_TARGETS, Built
 
 from shipit import binformat
+from shipit.errors import BinaryFormatError
 
 EXPECTED = {
     "x86_64-linux-gnu": ("elf", ("x86_64",)),
@@ -128,7 +129,7 @@ def test_elf_32bit_and_big_endian() -> None:
 def test_not_an_executable_is_named(tmp_path: Path) -> None:
     script = tmp_path / "hello.sh"
     script.write_text("#!/bin/sh\necho hi\n")
-    with pytest.raises(binformat.BinaryFormatError) as err:
+    with pytest.raises(BinaryFormatError) as err:
         binformat.read(script)
     assert "hello.sh" in err.value.what
     java = struct.pack(">IHH", 0xCAFEBABE, 0, 65) + b"\0" * 32
@@ -162,6 +163,6 @@ def test_target_mapping_of_every_preset(target: str, os: str, fmt: str, arch: st
 
 @pytest.mark.parametrize("bad", ["x86_64", "sparc-linux-gnu", "x86_64-plan9"])
 def test_unknown_targets_are_config_errors(bad: str) -> None:
-    with pytest.raises(binformat.BinaryFormatError) as err:
+    with pytest.raises(BinaryFormatError) as err:
         binformat.target_spec(bad)
     assert bad in err.value.what

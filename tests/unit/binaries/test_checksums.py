@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from binhelp import VERSION, Built, make_ctx
 
-from shipit.engine.retry import PermanentError
 from shipit.engine.step import NullProgress, ProbeState
+from shipit.errors import PermanentError
 from shipit.steps import checksums
 
 PASSPHRASE = "correct horse battery staple"

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from shipit.engine import journal as jmod
-from shipit.engine.journal import Journal, ReleaseLock, ReleaseLocked, latest, load
+from shipit.engine.journal import Journal, ReleaseLock, latest, load
+from shipit.errors import ReleaseLocked
 from shipit.redact import register
 from shipit.workspace import protect
 

@@ -15,8 +15,8 @@ from shipit.engine.events import Event, ReleaseEvent, StepEvent
 from shipit.engine.journal import Journal, load
 from shipit.engine.orchestrator import Orchestrator, RunOutcome
 from shipit.engine.plan import plan_from_steps
-from shipit.engine.retry import OutcomeUnknown, PermanentError, TransientError
 from shipit.engine.step import Undo
+from shipit.errors import OutcomeUnknown, PermanentError, TransientError
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,6 @@ import stamina
 
 from shipit.config import RetryConfig
 from shipit.engine.retry import (
-    OutcomeUnknown,
-    PermanentError,
-    TransientError,
     backoff_for,
     classify_exception,
     classify_http,
@@ -20,7 +17,7 @@ from shipit.engine.retry import (
     parse_retry_after,
     retrying,
 )
-from shipit.errors import ShipitError
+from shipit.errors import OutcomeUnknown, PermanentError, ShipitError, TransientError
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])

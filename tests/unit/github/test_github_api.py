@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shipit.engine.retry import PermanentError
+from shipit.errors import PermanentError
 from shipit.github_api import GitHub, strip_template
 from shipit.steps.github import changelog_section
 
