@@ -77,7 +77,7 @@ def urls_in(evidence: Mapping[str, Any]) -> list[str]:
 
 _ICON = {
     "done": "✅ done",
-    "skipped": "☑️ already done",
+    "already-done": "☑️ already done",
     "failed": "❌ failed",
     "conflict": "⛔ conflict",
     "undone": "↩️ undone",

@@ -34,6 +34,7 @@ from rich.text import Text
 
 from shipit import git, live_versions, proc
 from shipit.config import Settings, load
+from shipit.engine.states import ReleaseState
 from shipit.errors import ExitCode, RehearsalError, ShipitError
 from shipit.redact import redact, register
 from shipit.sandbox.isolation import isolated_env
@@ -313,7 +314,7 @@ def rehearse(
                 )
             state = (data or {}).get("state")
             return Rehearsal(
-                ok=result.ok and state == "released",
+                ok=result.ok and state == ReleaseState.RELEASED,
                 exit_code=result.returncode,
                 version=rel_version,
                 tag=tag,

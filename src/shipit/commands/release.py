@@ -38,6 +38,7 @@ from shipit.engine.orchestrator import (
     probe_state,
 )
 from shipit.engine.plan import Plan, build_plan, make_context, release_dir_for, tag_for
+from shipit.engine.states import COMPLETED, RESUMABLE, ROLLBACKABLE, ReleaseState, StepState
 from shipit.engine.step import Context, Probe
 from shipit.errors import (
     ChecksFailed,
@@ -55,9 +56,6 @@ from shipit.steps.notify import Notifier, make_notifier, report_warnings
 from shipit.ui.plain import PlainReporter, render_plan, render_report
 
 log = logging.getLogger("shipit.release")
-
-INCOMPLETE = ("planned", "releasing", "failed", "interrupted")
-
 
 # ---------------------------------------------------------------- preparing
 
@@ -121,7 +119,7 @@ def prepare(
     tag = tag_for(config, release_version)
     if journal is None and not dry_run:
         existing = _journal_for(root, tag)
-        if existing is not None and existing.state in INCOMPLETE:
+        if existing is not None and existing.state in RESUMABLE:
             board.journal = existing
     else:
         board.journal = journal
@@ -302,7 +300,7 @@ def _report_run(g: Globals, journal: Journal, outcome: RunOutcome, log_path: Pat
     if g.json:
         g.emit_json(
             {
-                "ok": outcome.state == "released",
+                "ok": outcome.state == ReleaseState.RELEASED,
                 "state": outcome.state,
                 "release": {
                     "version": journal.version,
@@ -372,14 +370,14 @@ def run_steps(
         else:
             _print_plan(g, doc)
             sys.stderr.write("dry run: nothing was changed\n")
-        conflicts = [s["id"] for s in doc["steps"] if s["state"] == "conflict"]
+        conflicts = [s["id"] for s in doc["steps"] if s["state"] == StepState.CONFLICT]
         return int(ExitCode.FAILED if conflicts else ExitCode.OK)
     lock = ReleaseLock(g.directory, command)
     lock.acquire()
     try:
         prepared = prepare(g, version=version, only=only)
         existing = prepared.board.journal
-        resume = existing is not None and existing.state in INCOMPLETE
+        resume = existing is not None and existing.state in RESUMABLE
         if existing is not None and resume:
             _check_same_inputs(prepared, existing)
             sys.stderr.write(
@@ -457,7 +455,7 @@ def _is_release_commit_of(prepared: Prepared, head: str, base: str) -> bool:
 # ---------------------------------------------------------------- resume / rollback
 
 
-def _last_release(root: Path, *, allowed: Sequence[str], verb: str) -> Journal:
+def _last_release(root: Path, *, allowed: frozenset[ReleaseState], verb: str) -> Journal:
     journal = journal_mod.latest(root)
     if journal is None:
         raise UsageError(
@@ -469,7 +467,7 @@ def _last_release(root: Path, *, allowed: Sequence[str], verb: str) -> Journal:
         raise UsageError(
             f"nothing to {verb}: the last release {journal.tag} is {journal.state}",
             why=f"`shipit {verb}` works on a release that is "
-            + " or ".join(sorted(set(allowed) - {"planned", "releasing"})),
+            + " or ".join(sorted(allowed - {ReleaseState.PLANNED, ReleaseState.RELEASING})),
             hint="see it with `shipit status`; start a new one with `shipit release`",
         )
     return journal
@@ -479,7 +477,7 @@ def resume_release(g: Globals, *, yes: bool = False) -> int:
     lock = ReleaseLock(g.directory, "resume")
     lock.acquire()
     try:
-        journal = _last_release(g.directory, allowed=INCOMPLETE, verb="resume")
+        journal = _last_release(g.directory, allowed=RESUMABLE, verb="resume")
         prepared = prepare(g, journal=journal, commit=str(journal.inputs["commit"]))
         _check_same_inputs(prepared, journal)
         if not g.json:
@@ -496,16 +494,18 @@ def rollback_release(g: Globals, *, yes: bool = False) -> int:
     try:
         journal = _last_release(
             g.directory,
-            allowed=(*INCOMPLETE, "released", "rolling-back", "partly-rolled-back"),
+            allowed=ROLLBACKABLE,
             verb="rollback",
         )
         prepared = prepare(g, journal=journal, commit=str(journal.inputs["commit"]))
         prepared.board.journal = journal
-        completed = [i for i, s in journal.steps().items() if s["state"] in journal_mod.COMPLETED]
+        completed = [i for i, s in journal.steps().items() if s["state"] in COMPLETED]
         if not completed:
-            left = {i: s for i, s in journal.steps().items() if s["state"] == "irreversible"}
+            left = {
+                i: s for i, s in journal.steps().items() if s["state"] == StepState.IRREVERSIBLE
+            }
             if not left:
-                journal.set_state("rolled-back")
+                journal.set_state(ReleaseState.ROLLED_BACK)
             lines = [f"nothing (more) to roll back in {journal.tag}"]
             for step_id, record in left.items():
                 error = record.get("error") or {}
@@ -537,7 +537,7 @@ def _report_rollback(g: Globals, journal: Journal, outcome: RollbackOutcome) -> 
     if g.json:
         g.emit_json(
             {
-                "ok": outcome.state == "rolled-back",
+                "ok": outcome.state == ReleaseState.ROLLED_BACK,
                 "state": outcome.state,
                 "steps": [
                     {"id": o.id, "state": o.state, "message": o.message, "hint": o.hint}

@@ -25,6 +25,7 @@ from shipit import live_versions
 from shipit.commands.common import globals_of
 from shipit.config import Config, Settings
 from shipit.engine import journal as journal_mod
+from shipit.engine.states import BLOCKING, COMPLETED, RESUMABLE, SETTLED, ReleaseState, StepState
 from shipit.errors import ShipitError
 from shipit.redact import redact
 from shipit.ui.live import human_duration
@@ -38,11 +39,6 @@ from shipit.ui.status_view import (
     StepInfo,
     render,
 )
-
-TERMINAL_STATES = frozenset(
-    {"released", "failed", "interrupted", "rolled-back", "partly-rolled-back"}
-)
-
 
 # ---------------------------------------------------------------- gathering
 
@@ -183,8 +179,8 @@ def next_steps(
     if not project.consistent:
         out.append(NextStep("shipit version sync", "make every version source agree"))
     if release is not None:
-        pending = [s.id for s in release.steps if s.state not in ("done", "skipped")]
-        failed = [s for s in release.steps if s.state in ("failed", "conflict")]
+        pending = [s.id for s in release.steps if s.state not in COMPLETED]
+        failed = [s for s in release.steps if s.state in BLOCKING]
         if release.running:
             verb = "rollback" if release.state == "rolling-back" else "release"
             out.append(
@@ -194,7 +190,7 @@ def next_steps(
                 )
             )
             return out
-        if release.state in ("failed", "interrupted", "releasing", "planned"):
+        if release.state in RESUMABLE:
             why = f"finish {release.tag}: {len(pending)} step(s) left"
             if failed:
                 why += f", {failed[0].id} failed"
@@ -203,11 +199,11 @@ def next_steps(
             out.append(NextStep("shipit resume", why))
             out.append(NextStep("shipit rollback", f"or undo what {release.tag} already did"))
             return out
-        if release.state == "rolling-back":
+        if release.state == ReleaseState.ROLLING_BACK:
             out.append(NextStep("shipit rollback", f"finish rolling back {release.tag}"))
             return out
-        if release.state == "partly-rolled-back":
-            stuck = [s.id for s in release.steps if s.state == "irreversible"]
+        if release.state == ReleaseState.PARTLY_ROLLED_BACK:
+            stuck = [s.id for s in release.steps if s.state == StepState.IRREVERSIBLE]
             out.append(
                 NextStep(
                     "shipit status",
@@ -219,7 +215,9 @@ def next_steps(
         out.append(NextStep("shipit version set 0.1.0", "no version found in any manifest"))
         return out
     tag = tag_format.replace("{version}", version)
-    released_here = release is not None and release.state == "released" and release.tag == tag
+    released_here = (
+        release is not None and release.state == ReleaseState.RELEASED and release.tag == tag
+    )
     live_everywhere = bool(live) and all(lv.has_current for lv in live if lv.ok)
     if released_here or (git.last_tag == tag and live_everywhere):
         out.append(
@@ -229,7 +227,10 @@ def next_steps(
             )
         )
         return out
-    if release is not None and release.state in ("rolled-back", "partly-rolled-back"):
+    if release is not None and release.state in (
+        ReleaseState.ROLLED_BACK,
+        ReleaseState.PARTLY_ROLLED_BACK,
+    ):
         out.append(NextStep("shipit release", f"try {tag} again once the cause is fixed"))
         return out
     out.append(NextStep("shipit check", f"see whether {version} is ready to release"))
@@ -293,12 +294,12 @@ def changes(before: StatusReport | None, after: StatusReport) -> list[str]:
         was = previous.get(step.id)
         if was is not None and (was.state, was.attempts) == (step.state, step.attempts):
             continue
-        if was is None and step.state == "pending":
+        if was is None and step.state == StepState.PENDING:
             continue
         text = f"{step.id}: {step.state}"
         if step.attempts > 1:
             text += f" (attempt {step.attempts})"
-        if step.duration_s is not None and step.state not in ("running", "pending"):
+        if step.duration_s is not None and step.state not in (StepState.RUNNING, StepState.PENDING):
             text += f" in {human_duration(step.duration_s)}"
         if step.error:
             text += f": {step.error}"
@@ -348,9 +349,7 @@ def watch(
             running = report.release is not None and report.release.running
             seen_running = seen_running or running
             finished = (
-                report.release is not None
-                and not running
-                and report.release.state in TERMINAL_STATES
+                report.release is not None and not running and report.release.state in SETTLED
             )
             if until_done and seen_running and finished:
                 report = gather(True, report.live)

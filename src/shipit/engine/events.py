@@ -15,7 +15,7 @@ ReleaseEventKind = Literal["started", "succeeded", "failed", "rolled-back", "int
 StepEventKind = Literal[
     "waiting",  # in the plan, needs not met yet
     "probing",
-    "skipped",  # probe said DONE
+    "already-done",  # the probe found it done: nothing run
     "running",
     "retrying",  # transient failure, waiting before the next attempt
     "progress",  # status text or bytes moved

@@ -24,33 +24,21 @@ from typing import Any
 
 import filelock
 
+from shipit.engine.states import (
+    ACTIVE,
+    COMPLETED,
+    FINISHED,
+    ReleaseState,
+    StepState,
+    may_follow,
+    release_state,
+    step_state,
+)
 from shipit.errors import JournalUnreadable, ReleaseLocked, ShipitError
 from shipit.redact import redact
 from shipit.workspace import protect
 
 FORMAT = 1
-
-RELEASE_STATES = (
-    "planned",
-    "releasing",
-    "released",
-    "failed",
-    "interrupted",
-    "rolling-back",
-    "rolled-back",
-    "partly-rolled-back",
-)
-STEP_STATES = (
-    "pending",
-    "running",
-    "done",
-    "skipped",  # probe said done: nothing was run this time
-    "failed",
-    "conflict",
-    "undone",
-    "irreversible",
-)
-COMPLETED = frozenset({"done", "skipped"})
 
 
 def now_iso() -> str:
@@ -137,9 +125,9 @@ class Journal:
                 "started_at": now_iso(),
                 **dict(extra or {}),
             },
-            "state": "planned",
+            "state": str(ReleaseState.PLANNED),
             "updated_at": now_iso(),
-            "history": [{"state": "planned", "at": now_iso()}],
+            "history": [{"state": str(ReleaseState.PLANNED), "at": now_iso()}],
             "steps": {},
         }
         journal = cls(release_dir, data)
@@ -152,7 +140,7 @@ class Journal:
     @staticmethod
     def _new_step(reversible: bool) -> dict[str, Any]:
         return {
-            "state": "pending",
+            "state": str(StepState.PENDING),
             "reversible": reversible,
             "attempts": 0,
             "started_at": None,
@@ -181,8 +169,8 @@ class Journal:
 
     # ------------------------------------------------------------ reading
     @property
-    def state(self) -> str:
-        return str(self.data["state"])
+    def state(self) -> ReleaseState:
+        return release_state(self.data["state"])
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -204,8 +192,8 @@ class Journal:
         with self._lock:
             return dict(self.data["steps"].get(step_id) or self._new_step(False))
 
-    def step_state(self, step_id: str) -> str:
-        return str(self.step(step_id)["state"])
+    def step_state(self, step_id: str) -> StepState:
+        return step_state(self.step(step_id)["state"])
 
     def evidence_of(self, step_id: str) -> dict[str, Any]:
         with self._lock:
@@ -213,16 +201,18 @@ class Journal:
             return dict(entry["evidence"]) if entry else {}
 
     def completed(self) -> list[str]:
-        """Ids of steps done or skipped (found done), in plan order."""
+        """Ids of steps done or already done (found by the probe), in plan order."""
         return [k for k, v in self.steps().items() if v["state"] in COMPLETED]
 
     # ------------------------------------------------------------ writing
-    def set_state(self, state: str, **fields: Any) -> None:
-        if state not in RELEASE_STATES:
-            raise ValueError(f"unknown release state {state!r}")
+    def set_state(self, state: ReleaseState, **fields: Any) -> None:
+        """Move the release to ``state``; a move the state machine does not allow is a bug."""
+        state = ReleaseState(state)
         with self._lock:
-            self.data["state"] = state
-            entry = {"state": state, "at": now_iso(), **_redact_value(fields)}
+            if not may_follow(self.state, state):
+                raise ValueError(f"a release cannot go from {self.state} to {state}")
+            self.data["state"] = str(state)
+            entry = {"state": str(state), "at": now_iso(), **_redact_value(fields)}
             self.data["history"].append(entry)
             for key, value in fields.items():
                 self.data[key] = _redact_value(value)
@@ -244,15 +234,15 @@ class Journal:
         """Change a step's record (state, evidence, error, ...), then save and log the event."""
         with self._lock:
             entry = self.data["steps"].setdefault(step_id, self._new_step(False))
-            state = fields.get("state")
-            if state is not None and state not in STEP_STATES:
-                raise ValueError(f"unknown step state {state!r}")
+            state = StepState(fields["state"]) if fields.get("state") is not None else None
             clean = {k: _redact_value(v) for k, v in fields.items()}
-            if state == "running":
+            if state is not None:
+                clean["state"] = str(state)
+            if state == StepState.RUNNING:
                 entry["attempts"] = int(entry.get("attempts") or 0) + 1
                 entry["started_at"] = now_iso()
                 entry["started_ts"] = time.time()
-            if state in ("done", "failed", "conflict", "skipped"):
+            if state in FINISHED:
                 entry["finished_at"] = now_iso()
                 t0 = entry.get("started_ts")
                 if isinstance(t0, float):
@@ -264,10 +254,10 @@ class Journal:
     def reset_running(self, note: str) -> list[str]:
         """Steps left ``running`` (process killed or interrupted) go back to pending."""
         with self._lock:
-            found = [k for k, v in self.data["steps"].items() if v["state"] == "running"]
+            found = [k for k, v in self.data["steps"].items() if v["state"] == StepState.RUNNING]
             for step_id in found:
                 entry = self.data["steps"][step_id]
-                entry["state"] = "pending"
+                entry["state"] = str(StepState.PENDING)
                 entry["note"] = note
             if found:
                 self.save()
@@ -311,6 +301,9 @@ def load(release_dir: Path) -> Journal:
             f"{path} is not a shipit journal",
             hint=f"delete {path} and run `shipit release` again",
         )
+    for entry in data["steps"].values():  # journals older than the state rename
+        if isinstance(entry, dict) and entry.get("state") is not None:
+            entry["state"] = str(step_state(entry["state"]))
     return Journal(release_dir, data)
 
 
@@ -428,11 +421,11 @@ def running_pid(root: Path) -> int | None:
     return info.pid
 
 
-def effective_state(journal: Journal, root: Path) -> str:
+def effective_state(journal: Journal, root: Path) -> ReleaseState:
     """The journal's state, except that a release left ``releasing``/``rolling-back`` by a
     process that no longer runs (killed) reads as ``interrupted``."""
-    if journal.state in ("releasing", "rolling-back", "planned") and running_pid(root) is None:
-        return "interrupted"
+    if journal.state in ACTIVE and running_pid(root) is None:
+        return ReleaseState.INTERRUPTED
     return journal.state
 
 

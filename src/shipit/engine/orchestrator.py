@@ -1,12 +1,12 @@
 """The orchestrator: walk the plan as a graph, probe before running, retry, record, roll back.
 
-For every step whose needs are met (independent steps run in parallel on a thread pool):
-probe first; DONE -> recorded as skipped with its evidence; CONFLICT -> stop; TODO -> run,
-retrying transient failures (after ``OutcomeUnknown`` it probes again before retrying, and a
-DONE answer counts as success). On a permanent failure or conflict it lets running steps
-finish, starts nothing new and marks the release failed. ``request_stop`` (SIGINT/SIGTERM)
-does the same, terminates child processes and leaves the release ``interrupted``. Every
-transition goes to the journal first, then to the listeners.
+For every step whose needs are met (independent steps run in parallel on a thread pool): probe
+first; ALREADY_DONE -> recorded as already done with its evidence; CONFLICT -> stop; TODO ->
+run, retrying transient failures (after ``OutcomeUnknown`` it probes again before retrying, and
+an ALREADY_DONE answer counts as success). On a permanent failure or conflict it lets running
+steps finish, starts nothing new and marks the release failed. ``request_stop``
+(SIGINT/SIGTERM) does the same, terminates child processes and leaves the release
+``interrupted``. Every transition goes to the journal first, then to the listeners.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from shipit import proc
 from shipit.config import RetryConfig
 from shipit.engine import faults
 from shipit.engine.events import Event, Listener, ReleaseEvent, StepEvent, StepEventKind
-from shipit.engine.journal import COMPLETED, Journal, error_record
+from shipit.engine.journal import Journal, error_record
 from shipit.engine.plan import Plan, PlannedStep
 from shipit.engine.retry import classify_exception, retrying
-from shipit.engine.step import Context, Evidence, Probe, ProbeState, UndoState
+from shipit.engine.states import BLOCKING, COMPLETED, ReleaseState, StepState, UndoState
+from shipit.engine.step import Context, Evidence, Probe, ProbeState
 from shipit.errors import ExitCode, OutcomeUnknown, StepFailure
 from shipit.redact import redact
 
@@ -52,8 +53,10 @@ def _describe_event(event: Event) -> str:
 
 @dataclass(frozen=True)
 class StepOutcome:
+    """One step's fate in this run; PENDING means it was interrupted (or never started)."""
+
     id: str
-    state: str  # done | skipped | failed | conflict | interrupted
+    state: StepState
     message: str = ""
     why: str | None = None
     hint: str | None = None
@@ -64,13 +67,13 @@ class StepOutcome:
 class RunOutcome:
     """What a run did: the release state and each step's fate, for the final report."""
 
-    state: str  # released | failed | interrupted
+    state: ReleaseState  # RELEASED, FAILED or INTERRUPTED once the run is over
     outcomes: dict[str, StepOutcome] = field(default_factory=dict)
     not_started: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[StepOutcome]:
-        return [o for o in self.outcomes.values() if o.state in ("failed", "conflict")]
+        return [o for o in self.outcomes.values() if o.state in BLOCKING]
 
     @property
     def completed(self) -> list[str]:
@@ -78,17 +81,18 @@ class RunOutcome:
 
     @property
     def ran(self) -> list[str]:
-        return [i for i, o in self.outcomes.items() if o.state == "done"]
+        return [i for i, o in self.outcomes.items() if o.state == StepState.DONE]
 
     def exit_code(self, journal: Journal | None = None) -> int:
-        if self.state == "released":
+        if self.state == ReleaseState.RELEASED:
             return int(ExitCode.OK)
-        if self.state == "interrupted":
+        if self.state == ReleaseState.INTERRUPTED:
             return int(ExitCode.INTERRUPTED)
         something_done = bool(self.ran) or (
-            journal is not None and any(s["state"] == "done" for s in journal.steps().values())
+            journal is not None
+            and any(s["state"] == StepState.DONE for s in journal.steps().values())
         )
-        if any(o.state == "conflict" for o in self.failed):
+        if any(o.state == StepState.CONFLICT for o in self.failed):
             return int(ExitCode.FAILED)
         return int(ExitCode.INCOMPLETE if something_done else ExitCode.FAILED)
 
@@ -96,22 +100,22 @@ class RunOutcome:
 @dataclass(frozen=True)
 class UndoOutcome:
     id: str
-    state: str  # undone | nothing | irreversible | failed
+    state: UndoState
     message: str
     hint: str | None = None
 
 
 @dataclass
 class RollbackOutcome:
-    state: str  # rolled-back | partly-rolled-back
+    state: ReleaseState  # ROLLED_BACK or PARTLY_ROLLED_BACK
     outcomes: list[UndoOutcome] = field(default_factory=list)
 
     @property
     def remaining(self) -> list[UndoOutcome]:
-        return [o for o in self.outcomes if o.state in ("irreversible", "failed")]
+        return [o for o in self.outcomes if o.state in (UndoState.IRREVERSIBLE, UndoState.FAILED)]
 
     def exit_code(self) -> int:
-        return int(ExitCode.OK if self.state == "rolled-back" else ExitCode.FAILED)
+        return int(ExitCode.OK if self.state == ReleaseState.ROLLED_BACK else ExitCode.FAILED)
 
 
 class EvidenceBoard:
@@ -193,7 +197,7 @@ class Orchestrator:
         try:
             proc.terminate_all(grace_s=1.0)
             self.journal.reset_running("interrupted (forced)")
-            self.journal.set_state("interrupted", reason="stopped by a second signal")
+            self.journal.set_state(ReleaseState.INTERRUPTED, reason="stopped by a second signal")
         finally:
             logging.shutdown()
             os._exit(int(ExitCode.INTERRUPTED))
@@ -211,9 +215,9 @@ class Orchestrator:
         if reset:
             log.info("steps left running by an earlier process: %s", ", ".join(reset))
         before = journal.state
-        journal.set_state("releasing")
+        journal.set_state(ReleaseState.RELEASING)
         self.emit(ReleaseEvent("started", self.ctx.tag, self.ctx.version))
-        outcome = RunOutcome("releasing")
+        outcome = RunOutcome(ReleaseState.RELEASING)
         pending: list[PlannedStep] = list(self.plan.steps)
         completed: set[str] = set()
         blocked = False
@@ -238,13 +242,13 @@ class Orchestrator:
                     outcome.outcomes[step_id] = result
                     if result.state in COMPLETED:
                         completed.add(step_id)
-                    elif result.state in ("failed", "conflict", "interrupted"):
+                    elif result.state in BLOCKING or result.state == StepState.PENDING:
                         blocked = True
         outcome.not_started = [p.id for p in pending]
         if self.stopping:
-            outcome.state = "interrupted"
+            outcome.state = ReleaseState.INTERRUPTED
             journal.reset_running("interrupted")
-            journal.set_state("interrupted", reason="stopped by a signal")
+            journal.set_state(ReleaseState.INTERRUPTED, reason="stopped by a signal")
             self.emit(
                 ReleaseEvent(
                     "interrupted",
@@ -256,9 +260,9 @@ class Orchestrator:
             )
         elif outcome.failed:
             first = outcome.failed[0]
-            outcome.state = "failed"
+            outcome.state = ReleaseState.FAILED
             journal.set_state(
-                "failed",
+                ReleaseState.FAILED,
                 failed_step=first.id,
                 error={"what": first.message, "why": first.why, "hint": first.hint},
             )
@@ -273,18 +277,23 @@ class Orchestrator:
                 )
             )
         else:
-            outcome.state = "released"
+            outcome.state = ReleaseState.RELEASED
             others = [
                 i
                 for i, rec in journal.steps().items()
                 if i not in self.plan and rec["state"] not in COMPLETED
             ]
             if others:  # a step-by-step command (`shipit tag`) inside a bigger release
-                state = before if before in ("failed", "interrupted", "planned") else "interrupted"
+                state = (
+                    before
+                    if before
+                    in (ReleaseState.FAILED, ReleaseState.INTERRUPTED, ReleaseState.PLANNED)
+                    else ReleaseState.INTERRUPTED
+                )
                 journal.set_state(state, note="steps still to do: " + ", ".join(others))
                 outcome.not_started = others
             else:
-                journal.set_state("released")
+                journal.set_state(ReleaseState.RELEASED)
                 self.emit(ReleaseEvent("succeeded", self.ctx.tag, self.ctx.version))
         return outcome
 
@@ -293,8 +302,8 @@ class Orchestrator:
             return future.result()
         except BaseException as exc:  # _execute guards; this is a last resort
             record = error_record(exc)
-            self.journal.update_step(step_id, state="failed", error=record)
-            return StepOutcome(step_id, "failed", str(record["what"]))
+            self.journal.update_step(step_id, state=StepState.FAILED, error=record)
+            return StepOutcome(step_id, StepState.FAILED, str(record["what"]))
 
     def _probe(self, planned: PlannedStep) -> Probe:
         step = planned.step
@@ -307,42 +316,44 @@ class Orchestrator:
         try:
             self._step_event("probing", step_id)
             probe = self._probe(planned)
-            if probe.state == ProbeState.DONE:
-                state = "done" if previous == "done" else "skipped"
+            if probe.state == ProbeState.ALREADY_DONE:
+                state = StepState.DONE if previous == StepState.DONE else StepState.ALREADY_DONE
                 why = probe.why or "already done"
                 # keep what an earlier run recorded (e.g. a tarball path); the probe's facts win
                 evidence = {**journal.evidence_of(step_id), **probe.evidence}
                 journal.update_step(step_id, state=state, evidence=evidence, note=why, error=None)
-                self._step_event("skipped", step_id, why)
-                return StepOutcome(step_id, "skipped", why, evidence=evidence)
+                self._step_event("already-done", step_id, why)
+                return StepOutcome(step_id, state, why, evidence=evidence)
             if probe.state == ProbeState.CONFLICT:
                 why = probe.why or "the world holds something else under this name"
                 journal.update_step(
                     step_id,
-                    state="conflict",
+                    state=StepState.CONFLICT,
                     error={"code": "conflict", "what": why, "why": None, "hint": probe.hint},
                 )
                 self._step_event("conflict", step_id, why, hint=probe.hint)
-                return StepOutcome(step_id, "conflict", why, hint=probe.hint)
+                return StepOutcome(step_id, StepState.CONFLICT, why, hint=probe.hint)
             if self.stopping:
-                return StepOutcome(step_id, "interrupted", "not started: stopping")
-            journal.update_step(step_id, state="running", error=None, note=probe.why)
+                return StepOutcome(step_id, StepState.PENDING, "not started: stopping")
+            journal.update_step(step_id, state=StepState.RUNNING, error=None, note=probe.why)
             self._step_event("running", step_id, probe.why or "")
             faults.reach(step_id, "before")
             evidence, found_done = self._run_with_retry(planned)
             faults.reach(step_id, "after")
             note = "found done by a probe after an unknown outcome" if found_done else None
-            journal.update_step(step_id, state="done", evidence=evidence, note=note)
+            journal.update_step(step_id, state=StepState.DONE, evidence=evidence, note=note)
             self._step_event("done", step_id, _summary(evidence))
-            return StepOutcome(step_id, "done", evidence=evidence)
+            return StepOutcome(step_id, StepState.DONE, evidence=evidence)
         except Exception as exc:
             failure = classify_exception(exc)
             if self.stopping:
-                journal.update_step(step_id, state="pending", note="interrupted while running")
-                return StepOutcome(step_id, "interrupted", failure.what)
-            journal.update_step(step_id, state="failed", error=error_record(failure))
+                journal.update_step(
+                    step_id, state=StepState.PENDING, note="interrupted while running"
+                )
+                return StepOutcome(step_id, StepState.PENDING, failure.what)
+            journal.update_step(step_id, state=StepState.FAILED, error=error_record(failure))
             self._step_event("failed", step_id, _one_line(failure), hint=failure.hint)
-            return StepOutcome(step_id, "failed", failure.what, failure.why, failure.hint)
+            return StepOutcome(step_id, StepState.FAILED, failure.what, failure.why, failure.hint)
 
     def _run_with_retry(self, planned: PlannedStep) -> tuple[Evidence, bool]:
         step = planned.step
@@ -358,7 +369,7 @@ class Orchestrator:
                     unknown[0] = False
                     self._step_event("probing", step_id, "checking whether it happened")
                     probe = step.probe(self.ctx)
-                    if probe.state == ProbeState.DONE:
+                    if probe.state == ProbeState.ALREADY_DONE:
                         found_done[0] = True
                         return probe.evidence
                     if probe.state == ProbeState.CONFLICT:
@@ -395,18 +406,18 @@ class Orchestrator:
     def rollback(self) -> RollbackOutcome:
         """Undo completed steps in reverse plan order; say what could not be undone."""
         journal = self.journal
-        journal.set_state("rolling-back")
+        journal.set_state(ReleaseState.ROLLING_BACK)
         states = journal.steps()
         order = [p.id for p in self.plan.steps] + [i for i in states if i not in self.plan]
-        outcome = RollbackOutcome("rolled-back")
+        outcome = RollbackOutcome(ReleaseState.ROLLED_BACK)
         for step_id in reversed(order):
             record = states.get(step_id)
             if record is None or record["state"] not in COMPLETED:
                 continue
             if step_id not in self.plan:
                 msg = "this step is no longer in the plan; shipit cannot undo it"
-                journal.update_step(step_id, state="irreversible", note=msg)
-                outcome.outcomes.append(UndoOutcome(step_id, "irreversible", msg))
+                journal.update_step(step_id, state=StepState.IRREVERSIBLE, note=msg)
+                outcome.outcomes.append(UndoOutcome(step_id, UndoState.IRREVERSIBLE, msg))
                 continue
             step = self.plan.get(step_id).step
             self._step_event("undoing", step_id)
@@ -419,26 +430,26 @@ class Orchestrator:
                     "failed", step_id, f"undo failed: {_one_line(failure)}", hint=failure.hint
                 )
                 outcome.outcomes.append(
-                    UndoOutcome(step_id, "failed", _one_line(failure), failure.hint)
+                    UndoOutcome(step_id, UndoState.FAILED, _one_line(failure), failure.hint)
                 )
                 continue
             if undo.state == UndoState.IRREVERSIBLE:
                 journal.update_step(
                     step_id,
-                    state="irreversible",
+                    state=StepState.IRREVERSIBLE,
                     note=undo.message,
                     error={"what": undo.message, "hint": undo.hint},
                 )
                 self._step_event("irreversible", step_id, undo.message, hint=undo.hint)
                 outcome.outcomes.append(
-                    UndoOutcome(step_id, "irreversible", undo.message, undo.hint)
+                    UndoOutcome(step_id, UndoState.IRREVERSIBLE, undo.message, undo.hint)
                 )
             else:
-                journal.update_step(step_id, state="undone", note=undo.message)
+                journal.update_step(step_id, state=StepState.UNDONE, note=undo.message)
                 self._step_event("undone", step_id, undo.message)
-                outcome.outcomes.append(UndoOutcome(step_id, str(undo.state), undo.message))
+                outcome.outcomes.append(UndoOutcome(step_id, undo.state, undo.message))
         if outcome.remaining:
-            outcome.state = "partly-rolled-back"
+            outcome.state = ReleaseState.PARTLY_ROLLED_BACK
         journal.set_state(outcome.state)
         hint = "; ".join(o.hint for o in outcome.remaining if o.hint) or None
         self.emit(
@@ -462,10 +473,8 @@ def probe_all(plan: Plan, *, max_workers: int = 4) -> dict[str, Probe | StepFail
 
 
 def probe_state(result: Probe | StepFailure) -> str:
-    """The word `plan` shows for a probe result."""
-    if isinstance(result, Probe):
-        return {"done": "done", "todo": "todo", "conflict": "conflict"}[str(result.state)]
-    return "unknown"
+    """The word `plan` shows for a probe result: todo, already-done, conflict or unknown."""
+    return str(result.state) if isinstance(result, Probe) else "unknown"
 
 
 def _one_line(failure: StepFailure | BaseException) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from shipit.config import Config, Settings
+from shipit.engine.states import UndoState
 from shipit.project.model import Project
 
 Evidence = dict[str, Any]
@@ -22,9 +23,11 @@ Evidence = dict[str, Any]
 
 
 class ProbeState(enum.StrEnum):
-    DONE = "done"
+    """What a probe found out there: not done yet, already done, or something else."""
+
     TODO = "todo"
-    CONFLICT = "conflict"
+    ALREADY_DONE = "already-done"  # the registry, forge or git already holds exactly this
+    CONFLICT = "conflict"  # it holds something else under our name: never overwrite
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,8 @@ class Probe:
     hint: str | None = None
 
     @classmethod
-    def done(cls, evidence: Evidence | None = None, why: str | None = None) -> Probe:
-        return cls(ProbeState.DONE, evidence or {}, why)
+    def already_done(cls, evidence: Evidence | None = None, why: str | None = None) -> Probe:
+        return cls(ProbeState.ALREADY_DONE, evidence or {}, why)
 
     @classmethod
     def todo(cls, why: str | None = None, evidence: Evidence | None = None) -> Probe:
@@ -45,12 +48,6 @@ class Probe:
     @classmethod
     def conflict(cls, why: str, hint: str) -> Probe:
         return cls(ProbeState.CONFLICT, {}, why, hint)
-
-
-class UndoState(enum.StrEnum):
-    UNDONE = "undone"
-    IRREVERSIBLE = "irreversible"
-    NOTHING = "nothing"  # nothing was there to undo
 
 
 @dataclass(frozen=True)

@@ -292,7 +292,7 @@ class BuildBinary:
             return Probe.todo(f"{artifact.name} changed since it was built; building again")
         if not self.build.binary.exists() and ctx.config.binaries.archive == "none":
             return Probe.todo(f"{self.build.binary} is missing; building again")
-        return Probe.done(self._evidence(sha, size), why=f"{artifact.name} already built")
+        return Probe.already_done(self._evidence(sha, size), why=f"{artifact.name} already built")
 
     def _evidence(self, sha: str, size: int) -> Evidence:
         return {

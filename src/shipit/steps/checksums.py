@@ -126,7 +126,7 @@ class Checksums:
             return Probe.todo(exc.what)
         if path.read_text(encoding="utf-8") != text:
             return Probe.todo(f"{SUMS_NAME} is out of date; writing it again")
-        return Probe.done(self._evidence(path, hashes), why=f"{SUMS_NAME} is up to date")
+        return Probe.already_done(self._evidence(path, hashes), why=f"{SUMS_NAME} is up to date")
 
     @staticmethod
     def _evidence(path: Path, hashes: dict[str, str]) -> Evidence:
@@ -349,7 +349,9 @@ class SignChecksums:
         current, _ = binaries.sha256_file(sums)
         if recorded != current:
             return Probe.todo(f"{SUMS_NAME} changed or signature unrecorded; signing again")
-        return Probe.done(ctx.evidence_of(SIGN_ID), why=f"{sig.name} signs the current sums")
+        return Probe.already_done(
+            ctx.evidence_of(SIGN_ID), why=f"{sig.name} signs the current sums"
+        )
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:
         sums = sums_path(ctx)

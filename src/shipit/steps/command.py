@@ -53,10 +53,10 @@ class CommandStep:
         if self.spec.probe:
             result = self._run(ctx, self.spec.probe)
             if result.ok:
-                return Probe.done({"probe": "exit 0"}, why="its probe command says done")
+                return Probe.already_done({"probe": "exit 0"}, why="its probe command says done")
             return Probe.todo(f"its probe command exited {result.returncode}")
         if ctx.evidence_of(self.id).get("exit") == 0:
-            return Probe.done(ctx.evidence_of(self.id), why="done per the journal")
+            return Probe.already_done(ctx.evidence_of(self.id), why="done per the journal")
         return Probe.todo("no probe command: runs unless the journal says done")
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:

@@ -158,12 +158,12 @@ class CommitStep:
             and head
             and (made == head or git.is_ancestor(ctx.root, made, head))
         ):
-            return Probe.done({"commit": made}, why=f"release commit {made[:12]} exists")
+            return Probe.already_done({"commit": made}, why=f"release commit {made[:12]} exists")
         stale = stale_sources(ctx)
         if head and not stale and head_is_release_commit(ctx):
-            return Probe.done({"commit": head}, why=f"release commit {head[:12]} is HEAD")
+            return Probe.already_done({"commit": head}, why=f"release commit {head[:12]} is HEAD")
         if not stale and not _uncommitted_sources(ctx):
-            return Probe.done({"commit": head or ctx.commit}, why="versions already agree")
+            return Probe.already_done({"commit": head or ctx.commit}, why="versions already agree")
         return Probe.todo(
             f"{len(stale)} file(s) do not say {ctx.version} yet"
             if stale
@@ -266,7 +266,7 @@ class TagStep:
                 )
         if local is not None:
             self._verify(ctx)
-            return Probe.done(
+            return Probe.already_done(
                 {"tag": ctx.tag, "commit": local}, why=f"tag {ctx.tag} is at {local[:12]}"
             )
         if remote is not None:
@@ -375,7 +375,7 @@ class PushStep:
             return Probe.todo(f"tag {ctx.tag} is not on `{remote_of(ctx)}` yet")
         if branch_needed:
             return Probe.todo(f"the release commit is not on `{remote_of(ctx)}` yet")
-        return Probe.done(
+        return Probe.already_done(
             {"remote": remote_of(ctx), "tag": ctx.tag, "commit": remote},
             why=f"tag {ctx.tag} is on `{remote_of(ctx)}`",
         )

@@ -171,7 +171,7 @@ class Draft:
             return Probe.todo(f"no release for {ctx.tag} yet")
         created = bool(ctx.evidence_of(DRAFT_ID).get("created")) and bool(rel.get("draft"))
         state = "draft" if rel.get("draft") else "published release"
-        return Probe.done(
+        return Probe.already_done(
             _release_evidence(rel, created=created), why=f"{state} {rel.get('id')} exists"
         )
 
@@ -283,7 +283,9 @@ class Asset:
         if asset.get("state") != "uploaded":
             return Probe.todo(f"{self.name} was cut off (state {asset.get('state')}); re-upload")
         if self._same(asset, sha, size):
-            return Probe.done(self._evidence(asset, rid, sha), why=f"{self.name} is uploaded")
+            return Probe.already_done(
+                self._evidence(asset, rid, sha), why=f"{self.name} is uploaded"
+            )
         if ctx.replace_assets:
             return Probe.todo(f"{self.name} differs on GitHub; --replace-assets replaces it")
         return Probe.conflict(
@@ -395,7 +397,7 @@ class Publish:
             return Probe.todo("the release does not exist yet")
         if rel.get("draft"):
             return Probe.todo(f"release {rel.get('id')} is still a draft")
-        return Probe.done(
+        return Probe.already_done(
             {"id": rel.get("id"), "html_url": rel.get("html_url"), "published_by_us": False},
             why=f"{ctx.tag} is published",
         )

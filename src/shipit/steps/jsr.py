@@ -217,7 +217,7 @@ def judge(ctx: Context, name: str) -> Probe:
     }
     if published.yanked:
         evidence["yanked"] = True
-    return Probe.done(evidence, why=f"{name}@{ctx.version} is on {base} with this content")
+    return Probe.already_done(evidence, why=f"{name}@{ctx.version} is on {base} with this content")
 
 
 # ------------------------------------------------------------------ git state
@@ -282,7 +282,7 @@ class JsrPublish:
         split_name(name)
         progress.status(f"checking {jsr_url(ctx)}")
         before = judge(ctx, name)
-        if before.state is ProbeState.DONE:
+        if before.state is ProbeState.ALREADY_DONE:
             progress.log(before.why or "already published")
             return dict(before.evidence)
         if before.state is ProbeState.CONFLICT:
@@ -317,7 +317,7 @@ class JsrPublish:
         result = proc.run(argv, cwd=package_dir(ctx), env=env, timeout=TIMEOUT_S, on_line=on_line)
         if result.ok:
             after = self._settle(ctx, name, progress, SETTLE_S)
-            if after.state is ProbeState.DONE:
+            if after.state is ProbeState.ALREADY_DONE:
                 return dict(after.evidence)
             if after.state is ProbeState.CONFLICT:
                 raise PermanentError(after.why or "conflict", hint=after.hint)
@@ -436,7 +436,7 @@ class JsrPublish:
         """The upload may have reached JSR: wait up to ``limit`` seconds for it to show up
         (a lost connection usually means JSR is still processing), else say we do not know."""
         probe = self._settle(ctx, name, progress, limit)
-        if probe.state is ProbeState.DONE:
+        if probe.state is ProbeState.ALREADY_DONE:
             progress.log(f"JSR lists {name}@{ctx.version} after all")
             return dict(probe.evidence)
         if probe.state is ProbeState.CONFLICT:

@@ -219,7 +219,7 @@ class NotifyStep:
         evidence = ctx.evidence_of(self.id) or {}
         sent = evidence.get("sent")
         if isinstance(sent, list) and sent:
-            return Probe.done(evidence, why=f"already sent to {', '.join(map(str, sent))}")
+            return Probe.already_done(evidence, why=f"already sent to {', '.join(map(str, sent))}")
         return Probe.todo("notifications are only known from the journal")
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:

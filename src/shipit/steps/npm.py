@@ -210,7 +210,9 @@ def _compare(ctx: Context, name: str, state: RegistryState, integrity: str | Non
         "integrity": state.integrity,
     }
     if state.integrity == integrity:
-        return Probe.done(evidence, why=f"{name}@{ctx.version} is on {registry} with this content")
+        return Probe.already_done(
+            evidence, why=f"{name}@{ctx.version} is on {registry} with this content"
+        )
     return Probe.conflict(
         f"npm already has {name}@{ctx.version} with other content "
         f"(registry integrity {state.integrity}, ours {integrity})",
@@ -305,7 +307,7 @@ class NpmPack:
         if isinstance(path_s, str) and isinstance(integrity, str):
             path = Path(path_s)
             if path.is_file() and sha512_integrity(path) == integrity:
-                return Probe.done(dict(evidence), why=f"{path.name} is packed")
+                return Probe.already_done(dict(evidence), why=f"{path.name} is packed")
             return Probe.todo(f"{path.name} is missing or changed since it was packed")
         return Probe.todo("not packed yet")
 
@@ -464,7 +466,7 @@ class NpmPublish:
         progress.status(f"checking {ctx.settings.npm_registry}")
         state = read_registry(ctx, name, ctx.version)
         probe = _compare(ctx, name, state, integrity)
-        if probe.state is ProbeState.DONE:
+        if probe.state is ProbeState.ALREADY_DONE:
             progress.log(probe.why or "already published")
             return {**probe.evidence, "tag": None, "already": True}
         if probe.state is ProbeState.CONFLICT:
@@ -535,7 +537,7 @@ class NpmPublish:
             # Maybe our own earlier attempt; only the integrity can tell.
             state = read_registry(ctx, name, ctx.version)
             probe = _compare(ctx, name, state, integrity)
-            if probe.state is ProbeState.DONE:
+            if probe.state is ProbeState.ALREADY_DONE:
                 return {**probe.evidence, "tag": tag}
             raise PermanentError(probe.why or what, hint=probe.hint)
         if code == "EOTP":

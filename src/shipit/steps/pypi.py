@@ -364,7 +364,7 @@ class PypiBuild:
             path = Path(str(item.get("path")))
             if not path.is_file() or sha256_file(path) != item.get("sha256"):
                 return Probe.todo(f"{path.name} is missing or changed since it was built")
-        return Probe.done(dict(evidence), why=f"{len(recorded)} files built")
+        return Probe.already_done(dict(evidence), why=f"{len(recorded)} files built")
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:
         directory = out_dir(ctx)
@@ -481,7 +481,9 @@ class PypiPublish:
             "files": {f.name: f.sha256 for f in result.present},
         }
         if not result.missing:
-            return Probe.done(evidence, why=f"{name} {version}: every file is on the index"), result
+            return Probe.already_done(
+                evidence, why=f"{name} {version}: every file is on the index"
+            ), result
         if result.present:
             why = (
                 f"{', '.join(f.name for f in result.present)} already there; "
@@ -523,7 +525,7 @@ class PypiPublish:
         probe, comparison = self._judge(ctx, name, files)
         if probe.state is ProbeState.CONFLICT:
             raise PermanentError(probe.why or "conflict", hint=probe.hint)
-        if probe.state is ProbeState.DONE:
+        if probe.state is ProbeState.ALREADY_DONE:
             progress.log(probe.why or "already uploaded")
             return dict(probe.evidence)
         for f in comparison.present:
@@ -538,7 +540,7 @@ class PypiPublish:
                 return self._failed(ctx, name, files, result)
         # trust, then verify: the index must now list every file with our hashes
         after, _ = self._judge(ctx, name, files)
-        if after.state is ProbeState.DONE:
+        if after.state is ProbeState.ALREADY_DONE:
             return dict(after.evidence)
         return {
             "name": name,
@@ -610,7 +612,7 @@ class PypiPublish:
                 probe, _ = self._judge(ctx, name, files)
                 if probe.state is ProbeState.CONFLICT:
                     raise PermanentError(probe.why or what, hint=probe.hint)
-                if probe.state is ProbeState.DONE:
+                if probe.state is ProbeState.ALREADY_DONE:
                     return dict(probe.evidence)
                 raise TransientError(what, why=lines, hint="shipit checks the index again")
             if status == 429 or status == 408:

@@ -2,7 +2,7 @@
 
 ``LiveView`` is a ``Listener``: the orchestrator feeds it ``StepEvent``/``ReleaseEvent`` and a
 rich ``Live`` redraws the plan: steps waiting, running (spinner, elapsed time, an upload bar
-from ``completed``/``total``), done, skipped (already done), failed with the hint. On a
+from ``completed``/``total``), done, already done (found by the probe), failed with the hint. On a
 non-terminal or in CI, ``release_view`` gives ``ui.plain.PlainReporter`` instead: one line
 per transition, no animation. Both are used as context managers around the orchestrator run.
 """
@@ -24,6 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from shipit.engine.events import Event, ReleaseEvent, StepEvent
+from shipit.engine.states import COMPLETED, StepState
+from shipit.engine.states import FINISHED as STEPS_FINISHED
 from shipit.redact import redact
 
 Clock = Callable[[], float]
@@ -35,7 +37,7 @@ STATE_LOOK: dict[str, tuple[str, str, str]] = {
     "running": ("", "running", "cyan"),
     "retrying": ("↻", "retrying", "yellow"),
     "done": ("✓", "done", "green"),
-    "skipped": ("✓", "already done", "green dim"),
+    "already-done": ("✓", "already done", "green dim"),
     "failed": ("✗", "failed", "bold red"),
     "conflict": ("!", "conflict", "bold red"),
     "undoing": ("", "undoing", "magenta"),
@@ -43,7 +45,7 @@ STATE_LOOK: dict[str, tuple[str, str, str]] = {
     "irreversible": ("⚠", "cannot undo", "yellow"),
 }
 ACTIVE = frozenset({"probing", "running", "retrying", "undoing"})
-FINISHED = frozenset({"done", "skipped", "failed", "conflict", "undone", "irreversible"})
+FINISHED = frozenset({*STEPS_FINISHED, StepState.UNDONE, StepState.IRREVERSIBLE})
 
 
 def human_bytes(n: float) -> str:
@@ -244,7 +246,7 @@ class LiveView:
         started_at: float | None,
         outcome: ReleaseEvent | None,
     ) -> Text:
-        finished = sum(1 for r in rows if r.state in ("done", "skipped"))
+        finished = sum(1 for r in rows if r.state in COMPLETED)
         running = sum(1 for r in rows if r.state in ACTIVE)
         text = Text(f"{finished}/{len(rows)} steps done", style="dim")
         if running:

@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from shipit.engine.events import Event, ReleaseEvent, StepEvent
+from shipit.engine.states import ReleaseState, StepState
 from shipit.redact import redact
 
 _WORDS = {
     "probing": "probing",
-    "skipped": "already done",
+    "already-done": "already done",
     "running": "running",
     "retrying": "retrying",
     "done": "done",
@@ -119,15 +120,15 @@ def render_report(
     not_started: Sequence[str] = (),
 ) -> str:
     """The end of a run: what was done, what failed and why, and the ways on."""
-    done = [i for i, s in steps.items() if s.get("state") == "done"]
-    skipped = [i for i, s in steps.items() if s.get("state") == "skipped"]
+    done = [i for i, s in steps.items() if s.get("state") == StepState.DONE]
+    already = [i for i, s in steps.items() if s.get("state") == StepState.ALREADY_DONE]
     lines: list[str] = []
-    if state == "released":
-        lines.append(f"released {tag}: {len(done)} step(s) done, {len(skipped)} already done")
+    if state == ReleaseState.RELEASED:
+        lines.append(f"released {tag}: {len(done)} step(s) done, {len(already)} already done")
         return "\n".join(lines)
     title = {"failed": "release failed", "interrupted": "release interrupted"}.get(state, state)
     lines.append(f"{title}: {tag}")
-    lines.append("done: " + (", ".join(done + skipped) or "nothing"))
+    lines.append("done: " + (", ".join(done + already) or "nothing"))
     for step_id, what, why, hint in failed:
         lines.append(f"failed: {step_id}: {what}")
         if why:
@@ -136,7 +137,7 @@ def render_report(
             lines.append(f"  hint: {hint}")
     if not_started:
         lines.append("not started: " + ", ".join(not_started))
-    conflict = any(steps.get(i, {}).get("state") == "conflict" for i, *_ in failed)
+    conflict = any(steps.get(i, {}).get("state") == StepState.CONFLICT for i, *_ in failed)
     if conflict:
         lines.append("nothing was overwritten; resolve the conflict, then `shipit resume`")
     lines.append(

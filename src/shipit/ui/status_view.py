@@ -103,7 +103,7 @@ class StatusReport:
 
 STEP_STYLE = {
     "done": ("✓ done", "green"),
-    "skipped": ("✓ already done", "green"),
+    "already-done": ("✓ already done", "green"),
     "running": ("… running", "cyan"),
     "pending": ("· pending", "dim"),
     "failed": ("✗ failed", "bold red"),

@@ -9,7 +9,8 @@ import pytest
 
 from shipit.config import CommandStepConfig, Config
 from shipit.engine.plan import make_context
-from shipit.engine.step import Context, NullProgress, ProbeState, UndoState
+from shipit.engine.states import UndoState
+from shipit.engine.step import Context, NullProgress, ProbeState
 from shipit.errors import PermanentError
 from shipit.project.model import Project
 from shipit.steps.command import CommandStep, command_steps
@@ -41,7 +42,7 @@ def test_command_sees_the_release_and_its_probe_decides(tmp_path: Path) -> None:
     evidence = step.run(ctx, NullProgress())
     assert evidence["exit"] == 0
     assert (tmp_path / "out.txt").read_text() == f"v2.0.0-rc.1 2.0.0-rc.1 {'c' * 40}\n"
-    assert step.probe(ctx).state == ProbeState.DONE
+    assert step.probe(ctx).state == ProbeState.ALREADY_DONE
     assert step.undo(ctx).state == UndoState.UNDONE
     assert not (tmp_path / "out.txt").exists()
 

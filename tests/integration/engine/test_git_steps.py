@@ -13,7 +13,8 @@ import pytest
 
 from shipit.config import Config
 from shipit.engine.plan import make_context
-from shipit.engine.step import Context, NullProgress, ProbeState, UndoState
+from shipit.engine.states import UndoState
+from shipit.engine.step import Context, NullProgress, ProbeState
 from shipit.errors import PermanentError
 from shipit.project.detect import detect
 from shipit.sandbox.git_remote import GitRepo
@@ -49,11 +50,11 @@ def test_tag_then_push_then_undo(git_repo: GitRepo) -> None:
     assert tag.probe(ctx).state == ProbeState.TODO
     evidence = tag.run(ctx, NullProgress())
     assert evidence["commit"] == git_repo.head()
-    assert tag.probe(ctx).state == ProbeState.DONE
+    assert tag.probe(ctx).state == ProbeState.ALREADY_DONE
     assert push.probe(ctx).state == ProbeState.TODO
     push.run(ctx, NullProgress())
     assert remote_tag(git_repo, "v1.2.3") == git_repo.head()
-    assert push.probe(ctx).state == ProbeState.DONE
+    assert push.probe(ctx).state == ProbeState.ALREADY_DONE
     assert push.undo(ctx).state == UndoState.UNDONE
     assert remote_tag(git_repo, "v1.2.3") is None
     assert tag.undo(ctx).state == UndoState.UNDONE
@@ -88,7 +89,7 @@ def test_tag_only_on_the_remote_is_fetched_not_recreated(git_repo: GitRepo) -> N
     evidence = TagStep().run(ctx, NullProgress())
     assert evidence["fetched"] is True
     assert git_repo.git("rev-parse", "refs/tags/v1.2.3").strip() == remote_object
-    assert PushStep().probe(ctx).state == ProbeState.DONE
+    assert PushStep().probe(ctx).state == ProbeState.ALREADY_DONE
 
 
 def test_release_commit_syncs_versions_and_push_sends_the_branch(git_repo: GitRepo) -> None:
@@ -111,7 +112,7 @@ def test_release_commit_syncs_versions_and_push_sends_the_branch(git_repo: GitRe
         env=ctx.env,
         evidence_of=lambda s: evidence if s == "git:commit" else {},
     )
-    assert commit.probe(after).state == ProbeState.DONE
+    assert commit.probe(after).state == ProbeState.ALREADY_DONE
     TagStep().run(after, NullProgress())
     assert PushStep().probe(after).state == ProbeState.TODO
     pushed = PushStep().run(after, NullProgress())
@@ -178,7 +179,7 @@ def test_signed_tag_is_created_and_verified(git_repo: GitRepo, gpg_home: str) ->
     evidence = TagStep().run(ctx, NullProgress())
     assert evidence["signed"] is True
     assert "BEGIN PGP SIGNATURE" in git_repo.git("cat-file", "-p", "v1.2.3")
-    assert TagStep().probe(ctx).state == ProbeState.DONE
+    assert TagStep().probe(ctx).state == ProbeState.ALREADY_DONE
 
 
 def test_unsigned_tag_fails_verification_when_signing_is_on(

@@ -154,7 +154,7 @@ def _failed_journal(repo: GitRepo, tag: str) -> Journal:
     journal.set_state("releasing")
     journal.update_step("npm:pack", state="running")
     journal.update_step("npm:pack", state="done", evidence={"integrity": "sha512-abc"})
-    journal.update_step("git:tag", state="skipped", evidence={"commit": repo.head()})
+    journal.update_step("git:tag", state="already-done", evidence={"commit": repo.head()})
     journal.update_step("npm:publish", state="running")
     journal.update_step("npm:publish", state="running")
     journal.update_step(

@@ -47,7 +47,7 @@ def test_artifact_names_follow_the_template(zig_built: Built) -> None:
 def test_build_probe_is_done_with_recorded_hash(zig_built: Built) -> None:
     step = binaries.BuildBinary(binaries.plan_build(zig_built.ctx, "aarch64-macos"))
     probe = step.probe(zig_built.ctx)
-    assert probe.state is ProbeState.DONE
+    assert probe.state is ProbeState.ALREADY_DONE
     assert probe.evidence["sha256"] == zig_built.evidence[step.id]["sha256"]
 
 

@@ -55,7 +55,7 @@ class FakeStep:
         if self.conflict:
             return Probe.conflict(f"{self.id} holds something else", hint="fix it by hand")
         if self.id in self.world:
-            return Probe.done({"id": self.id})
+            return Probe.already_done({"id": self.id})
         return Probe.todo()
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:

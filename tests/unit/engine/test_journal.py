@@ -62,11 +62,34 @@ def test_unknown_states_are_refused(tmp_path: Path) -> None:
         j.set_state("finished")
 
 
+def test_the_release_state_machine_refuses_impossible_moves(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    with pytest.raises(ValueError, match="from planned to released"):
+        j.set_state("released")  # nothing ran
+    j.set_state("releasing")
+    j.set_state("released")
+    j.set_state("rolling-back")
+    j.set_state("rolled-back")
+    with pytest.raises(ValueError, match="from rolled-back to releasing"):
+        j.set_state("releasing")  # a rolled-back version is never released again
+    assert j.state == "rolled-back"
+
+
+def test_journals_from_before_the_rename_read_skipped_as_already_done(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    j.update_step("git:tag", state="done")
+    data = json.loads(j.path.read_text())
+    data["steps"]["git:tag"]["state"] = "skipped"
+    j.path.write_text(json.dumps(data))
+    assert load(j.release_dir).step_state("git:tag") == "already-done"
+
+
 def test_errors_are_redacted_in_journal_and_events(tmp_path: Path) -> None:
     secret = "npm_SECRETtoken12345"
     register(secret)
     j = new(tmp_path)
     j.update_step("npm:publish", state="failed", error={"what": f"401 with token {secret}"})
+    j.set_state("releasing")
     j.set_state("failed", error={"why": f"bad {secret}"})
     for path in (j.path, j.events_path):
         text = path.read_text()

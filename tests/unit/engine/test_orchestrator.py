@@ -63,7 +63,7 @@ def test_probe_done_skips_run(tmp_path: Path) -> None:
     outcome, journal, _ = run(tmp_path, [("tag", a)])
     assert outcome.state == "released"
     assert [what for _, what, _ in a.log] == ["probe"]
-    assert journal.step_state("a") == "skipped"
+    assert journal.step_state("a") == "already-done"
 
 
 def test_independent_steps_run_in_parallel(tmp_path: Path) -> None:

@@ -108,7 +108,7 @@ def test_step_sends_succeeded_once_with_tag_version_and_urls(
     assert result["sent"] and not result["failed"]
     # with that evidence in the journal, a resume does not announce twice
     evidence["notify"] = result
-    assert step.probe(ctx).state is ProbeState.DONE
+    assert step.probe(ctx).state is ProbeState.ALREADY_DONE
 
 
 def test_step_reports_a_failing_webhook_without_failing(tmp_path: Path, receiver: Receiver) -> None:

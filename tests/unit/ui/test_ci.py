@@ -26,7 +26,7 @@ def test_annotation_escapes_like_the_actions_toolkit() -> None:
 
 def _release(reporter: GithubActionsReporter) -> None:
     reporter(ReleaseEvent("started", tag="v1.2.0", version="1.2.0", at=100.0))
-    reporter(StepEvent("skipped", "git:tag", "tag v1.2.0 already at 3f2a1bc", at=101.0))
+    reporter(StepEvent("already-done", "git:tag", "tag v1.2.0 already at 3f2a1bc", at=101.0))
     reporter(StepEvent("running", "npm:publish", at=101.0))
     reporter(StepEvent("retrying", "npm:publish", "E503", attempt=1, at=102.0))
     reporter(StepEvent("done", "npm:publish", at=105.5))

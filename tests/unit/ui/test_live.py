@@ -32,7 +32,7 @@ def test_live_view_shows_each_state_a_person_cares_about() -> None:
     clock = FakeClock(1000.0)
     view = LiveView(Console(record=True, width=100), STEPS, clock=clock)
     view(ReleaseEvent("started", tag="v1.2.0", version="1.2.0", at=990.0))
-    view(StepEvent("skipped", "npm:pack", "tarball already built", at=991.0))
+    view(StepEvent("already-done", "npm:pack", "tarball already built", at=991.0))
     view(StepEvent("running", "git:tag", at=992.0))
     view(StepEvent("done", "git:tag", "v1.2.0 -> 3f2a1bc", at=993.5))
     view(StepEvent("running", "github:asset:tool-linux-x64", at=995.0))
