@@ -57,6 +57,7 @@ COMMAND_MODULES: dict[str, str] = {
     "publish": "publish",
     "github": "github",
     "build-binaries": "github",
+    "ci": "ci",
     "sandbox": "sandbox",
 }
 

@@ -238,6 +238,23 @@ class BinariesConfig(Section):
     )
 
 
+class CiConfig(Section):
+    """The GitHub Actions release workflow that `shipit ci init` writes."""
+
+    runners: dict[str, str] = Field(
+        default_factory=dict,
+        description='Runner label per binary target, e.g. { "x86_64-linux-gnu" = '
+        '"self-hosted" } (default: a native runner: ubuntu-24.04, ubuntu-24.04-arm, '
+        "macos-15, macos-15-intel, windows-2025; ubuntu-24.04 cross-compiles the rest).",
+    )
+    python_version: str = Field(default="3.12", description="Python the jobs run shipit with.")
+    environment: str = Field(
+        default="release",
+        description="GitHub environment of the publish job (protection rules, trusted "
+        'publishers); "" for none.',
+    )
+
+
 NotifyEvent = Literal["started", "succeeded", "failed", "rolled-back"]
 
 
@@ -267,6 +284,7 @@ class Config(Section):
     github: GithubConfig = Field(default_factory=GithubConfig)
     binaries: BinariesConfig = Field(default_factory=BinariesConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    ci: CiConfig = Field(default_factory=CiConfig)
     commands: list[CommandStepConfig] = Field(default_factory=list)
 
     def digest(self) -> str:

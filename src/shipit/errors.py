@@ -63,6 +63,9 @@ class ErrorCode(StrEnum):
     # GitHub
     GITHUB = "github"
     GITHUB_RATE_LIMIT = "github-rate-limit"
+    # releases across machines (CI)
+    WORKFLOW_EXISTS = "workflow-exists"
+    WORKFLOW_OUTDATED = "workflow-outdated"
     # sandbox and rehearsal
     SANDBOX = "sandbox"
     SANDBOX_START = "sandbox-start"
@@ -343,6 +346,21 @@ class GitHubError(PermanentError):
     def has_code(self, code: str) -> bool:
         """True when one of GitHub's validation errors carries ``code`` (e.g. already_exists)."""
         return any(isinstance(e, dict) and e.get("code") == code for e in self.errors)
+
+
+# ---------------------------------------------------------------- releases across machines (CI)
+
+
+class WorkflowExists(ShipitError):
+    """`shipit ci init` would overwrite a workflow file that is already there."""
+
+    code = ErrorCode.WORKFLOW_EXISTS
+
+
+class WorkflowOutdated(ShipitError):
+    """The release workflow on disk no longer matches the configuration."""
+
+    code = ErrorCode.WORKFLOW_OUTDATED
 
 
 # ---------------------------------------------------------------- sandbox and rehearsal

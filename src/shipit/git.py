@@ -607,6 +607,17 @@ class GitState:
     def github_repository(self) -> str | None:
         return github_repo_from_url(self.remote_url)
 
+    @property
+    def at_pushed_tag(self) -> bool:
+        """HEAD is detached at the release tag the remote already has: a run started by the
+        tag's push (CI checks the tag out), which releases that tag and pushes no branch."""
+        return (
+            self.detached
+            and self.head is not None
+            and self.tag is not None
+            and self.tag.remote_commit == self.head
+        )
+
     def problems(self) -> list[GitError]:
         """Every condition that blocks a release, each a precise GitError (may be empty)."""
         found: list[GitError] = []
@@ -618,7 +629,7 @@ class GitState:
                     hint='commit your files first: git add -A && git commit -m "initial commit"',
                 )
             )
-        elif self.branch is None:
+        elif self.branch is None and not self.at_pushed_tag:
             found.append(
                 DetachedHeadError(
                     "HEAD is detached (no branch is checked out)",

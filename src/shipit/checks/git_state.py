@@ -117,5 +117,8 @@ class GitCheck:
                 )
         if findings:
             return failed(NAME, findings[0].message, findings)
+        if state.at_pushed_tag:
+            where = f"at tag {tag} as pushed to {remote} (a tag-triggered release), clean"
+            return passed(NAME, "; ".join([where, *notes]))
         where = f"on {state.branch}, clean, up to date with {state.upstream}"
         return passed(NAME, "; ".join([where, *notes]))

@@ -48,6 +48,14 @@ class Expanded:
     warnings: tuple[str, ...]
 
 
+def url_variables(urls: Sequence[str]) -> list[str]:
+    """The environment variables the URLs name as ``${VAR}``, in order, each once."""
+    names: list[str] = []
+    for raw in urls:
+        names.extend(n for n in _VAR.findall(raw) if n not in names)
+    return names
+
+
 def expand_urls(urls: Sequence[str], env: Mapping[str, str]) -> Expanded:
     """Replace ``${VAR}`` in each URL from ``env``; register the values as secrets.
 

@@ -98,3 +98,25 @@ def test_tag_on_another_commit_fails(deno_project: ExampleFactory) -> None:
     [f] = r.findings
     assert f.message.startswith(f"tag v1.0.0 already exists on the remote and points at {old[:12]}")
     assert f.hint == "choose a new version: shipit version set <next version>"
+
+
+def test_detached_at_the_pushed_release_tag_is_a_tag_triggered_release(
+    deno_project: ExampleFactory,
+) -> None:
+    # what actions/checkout leaves for a workflow started by pushing the release tag
+    ex = deno_project()
+    ex.repo.git("tag", "-a", "v1.0.0", "-m", "Release v1.0.0")
+    ex.repo.git("push", "--quiet", "origin", "refs/tags/v1.0.0")
+    ex.repo.git("checkout", "--quiet", "--detach", "v1.0.0")
+    r = ex.check("git")
+    assert r.status is Status.PASSED, r.findings
+    assert r.summary.startswith("at tag v1.0.0 as pushed to origin (a tag-triggered release)")
+
+
+def test_detached_elsewhere_still_fails(deno_project: ExampleFactory) -> None:
+    ex = deno_project()
+    ex.repo.git("tag", "-a", "v1.0.0", "-m", "Release v1.0.0")  # local only: not pushed
+    ex.repo.git("checkout", "--quiet", "--detach", "v1.0.0")
+    r = ex.check("git")
+    assert r.status is Status.FAILED
+    assert r.findings[0].message.startswith("HEAD is detached")

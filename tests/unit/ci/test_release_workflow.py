@@ -1,0 +1,82 @@
+"""The workflow generator's pure parts: tag filters, runners per target, drift in words."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipit import release_workflow as rw
+
+
+@pytest.mark.parametrize(
+    ("tag_format", "pattern"),
+    [
+        ("v{version}", "v[0-9]+.[0-9]+.[0-9]+*"),
+        ("{version}", "[0-9]+.[0-9]+.[0-9]+*"),
+        ("hello@{version}", "hello@[0-9]+.[0-9]+.[0-9]+*"),
+        ("release/{version}", "release/[0-9]+.[0-9]+.[0-9]+*"),
+    ],
+)
+def test_tag_pattern_follows_the_tag_format(tag_format: str, pattern: str) -> None:
+    assert rw.tag_pattern(tag_format) == pattern
+
+
+@pytest.mark.parametrize(
+    ("target", "runner", "native"),
+    [
+        ("x86_64-linux-gnu", "ubuntu-24.04", True),
+        ("aarch64-unknown-linux-gnu", "ubuntu-24.04-arm", True),
+        ("aarch64-apple-darwin", "macos-15", True),
+        ("darwin/amd64", "macos-15-intel", True),
+        ("universal-apple-darwin", "macos-15", True),
+        ("x86_64-pc-windows-msvc", "windows-2025", True),
+        ("windows/arm64", "windows-11-arm", True),
+        ("x86_64-freebsd", "ubuntu-24.04", False),
+        ("riscv64gc-unknown-linux-gnu", "ubuntu-24.04", False),
+    ],
+)
+def test_each_target_gets_a_native_runner_when_github_has_one(
+    target: str, runner: str, native: bool
+) -> None:
+    assert rw.runner_for(target, {}) == (runner, native)
+
+
+def test_configured_runner_wins() -> None:
+    assert rw.runner_for("x86_64-freebsd", {"x86_64-freebsd": "self-hosted"}) == (
+        "self-hosted",
+        True,
+    )
+
+
+def test_safe_name_is_an_artifact_name() -> None:
+    assert rw.safe_name("linux/amd64") == "linux-amd64"
+    assert rw.safe_name("x86_64-pc-windows-msvc") == "x86_64-pc-windows-msvc"
+
+
+def test_differences_in_words() -> None:
+    old = {"builds": [["a", "r1"], ["b", "r2"]], "shipit": "0.1.0", "npm": True, "tools": []}
+    new = {"builds": [["a", "r9"], ["c", "r3"]], "shipit": "0.2.0", "npm": False, "tools": ["node"]}
+    assert rw.differences(old, new) == [
+        "target a: runner r1 -> r9",
+        "target c is configured but has no build job (runner r3)",
+        "target b has a build job but is no longer configured",
+        "shipit version: 0.1.0 -> 0.2.0",
+        "npm publishing: on -> off",
+        "tools installed for the checks: none -> node",
+    ]
+    assert rw.differences(new, new) == []
+
+
+def test_recorded_inputs_round_trip() -> None:
+    assert rw.recorded_inputs("name: x\n") is None
+    assert rw.recorded_inputs(rw.INPUTS_MARK + "{not json\n") is None
+    assert rw.recorded_inputs(f'# a\n{rw.INPUTS_MARK}{{"shipit": "1"}}\nname: x\n') == {
+        "shipit": "1"
+    }
+
+
+def test_every_action_is_pinned_to_a_full_commit_sha() -> None:
+    actions = [v for v in vars(rw).values() if isinstance(v, rw.Action)]
+    assert len(actions) >= 7
+    for action in actions:
+        assert len(action.sha) == 40 and int(action.sha, 16) >= 0
+        assert action.uses() == f"{action.repo}@{action.sha} # {action.version}"
