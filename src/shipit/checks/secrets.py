@@ -15,7 +15,6 @@ from pathlib import Path
 from shipit.checks.artifacts import PublishSet
 from shipit.checks.base import CheckContext, CheckResult, Finding, Status, skipped
 from shipit.checks.command import append_log, start_log
-from shipit.project.model import Target
 
 NAME = "secrets"
 TARGETS = ("npm", "jsr", "pypi", "binaries")
@@ -66,8 +65,6 @@ class SecretsCheck:
 
     def run(self, ctx: CheckContext) -> CheckResult:
         targets = [t for t in ctx.project.enabled_targets if t.name in TARGETS]
-        if ctx.config.binaries.enabled and not any(t.name == "binaries" for t in targets):
-            targets.append(Target("binaries", True, "binaries.enabled in the configuration"))
         if not targets or ctx.publish_sets is None:
             return skipped(NAME, "nothing is published from this project")
         log = start_log(ctx, NAME)

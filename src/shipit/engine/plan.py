@@ -2,19 +2,19 @@
 
 Reading ``PIPELINE`` tells the whole release, safest first: everything that can fail without
 a visible side effect (build, verify) runs before anything the world can see (commit, tag,
-push, publish, GitHub, notify). Each entry names a step factory ``(ctx) -> list[Step]`` by
-``"module:function"``; a module that does not exist yet contributes no steps (logged).
+push, publish, GitHub, notify). Each entry is a phase and a step factory ``(ctx) -> list[Step]``;
+a factory returns no steps when its target is off in the detected project.
 Every step implicitly needs all steps of earlier phases; declared ``needs`` order steps inside
 a phase. User command steps (``[[commands]]``) run in their own phase right after ``after``.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,56 +22,42 @@ from shipit.config import Config, Settings
 from shipit.engine.step import Context, Evidence, Step, StepFactory
 from shipit.errors import PlanInvalid
 from shipit.project.model import Project
+from shipit.steps import binaries, checksums, command, git_tag, github, jsr, notify, npm, pypi
 
-log = logging.getLogger("shipit.engine.plan")
 
-PIPELINE: tuple[tuple[str, str], ...] = (
-    ("build", "shipit.steps.npm:pack_steps"),  # npm:pack
-    ("build", "shipit.steps.pypi:build_steps"),  # pypi:build
-    ("build", "shipit.steps.binaries:build_steps"),  # binaries:build:<target>
-    ("verify", "shipit.steps.binaries:verify_steps"),  # binaries:verify:<target>
-    ("verify", "shipit.steps.checksums:checksum_steps"),  # checksums, checksums:sign
-    ("commit", "shipit.steps.git_tag:commit_steps"),  # git:commit (only to sync versions)
-    ("tag", "shipit.steps.git_tag:tag_steps"),  # git:tag
-    ("push", "shipit.steps.git_tag:push_steps"),  # git:push
-    ("publish", "shipit.steps.npm:publish_steps"),  # npm:publish    } independent,
-    ("publish", "shipit.steps.jsr:publish_steps"),  # jsr:publish    } run in
-    ("publish", "shipit.steps.pypi:publish_steps"),  # pypi:publish   } parallel
-    ("github", "shipit.steps.github:draft_steps"),  # github:draft
-    ("github", "shipit.steps.github:asset_steps"),  # github:asset:<name>
-    ("github", "shipit.steps.github:publish_steps"),  # github:publish
-    ("notify", "shipit.steps.notify:notify_steps"),  # notify
+class Phase(StrEnum):
+    BUILD = "build"
+    VERIFY = "verify"
+    COMMIT = "commit"
+    TAG = "tag"
+    PUSH = "push"
+    PUBLISH = "publish"
+    GITHUB = "github"
+    NOTIFY = "notify"
+
+
+PIPELINE: tuple[tuple[Phase, StepFactory], ...] = (
+    (Phase.BUILD, npm.pack_steps),  # npm:pack: the tarball npm will publish
+    (Phase.BUILD, pypi.build_steps),  # pypi:build: sdist and wheel
+    (Phase.BUILD, binaries.build_steps),  # binaries:build:<target>, one per target
+    (Phase.VERIFY, binaries.verify_steps),  # binaries:verify:<target>: format and smoke run
+    (Phase.VERIFY, checksums.checksum_steps),  # checksums (SHA256SUMS), checksums:sign
+    (Phase.COMMIT, git_tag.commit_steps),  # git:commit, only when versions need syncing
+    (Phase.TAG, git_tag.tag_steps),  # git:tag
+    (Phase.PUSH, git_tag.push_steps),  # git:push: the branch and the tag
+    (Phase.PUBLISH, npm.publish_steps),  # npm:publish    } independent,
+    (Phase.PUBLISH, jsr.publish_steps),  # jsr:publish    } run in
+    (Phase.PUBLISH, pypi.publish_steps),  # pypi:publish   } parallel
+    (Phase.GITHUB, github.draft_steps),  # github:draft: the release, still a draft
+    (Phase.GITHUB, github.asset_steps),  # github:asset:<name>: binaries, sums, extra assets
+    (Phase.GITHUB, github.publish_steps),  # github:publish: the draft goes public
+    (Phase.NOTIFY, notify.notify_steps),  # notify: the "succeeded" message
 )
 
-COMMANDS_FACTORY = "shipit.steps.command:command_steps"
 
-
-def phases() -> list[str]:
-    """The phases in order (each user-command phase right after the phase it follows)."""
-    order: list[str] = []
-    for phase, _ in PIPELINE:
-        if phase not in order:
-            order.append(phase)
-    return order
-
-
-def load_factory(spec: str) -> StepFactory | None:
-    """Import ``"module:function"``; None (logged) when the module is not there yet."""
-    module_name, _, attr = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            log.info("no %s module yet: no steps of this kind", module_name)
-            return None
-        raise
-    factory = getattr(module, attr, None)
-    if factory is None:
-        log.info("%s has no %s yet: no steps of this kind", module_name, attr)
-        return None
-    if not callable(factory):
-        raise TypeError(f"{spec} is not callable")
-    return factory  # type: ignore[no-any-return]
+def phases() -> list[Phase]:
+    """The pipeline's phases in order."""
+    return list(dict.fromkeys(phase for phase, _ in PIPELINE))
 
 
 @dataclass(frozen=True)
@@ -136,27 +122,21 @@ def describe(step: Step, ctx: Context) -> str:
         return f"{step.id} (cannot describe: {exc})"
 
 
-def pipeline(config: Config) -> list[tuple[str, str]]:
-    """PIPELINE with the user-command phases inserted after the phase each one follows."""
-    out: list[tuple[str, str]] = []
+def pipeline(config: Config) -> list[tuple[str, StepFactory]]:
+    """PIPELINE with a user-command phase after each phase a ``[[commands]]`` entry follows."""
+    out: list[tuple[str, StepFactory]] = []
     after = {c.after for c in config.commands}
-    seen: list[str] = []
-    for index, (phase, spec) in enumerate(PIPELINE):
-        out.append((phase, spec))
-        if phase not in seen:
-            seen.append(phase)
+    for index, (phase, factory) in enumerate(PIPELINE):
+        out.append((phase, factory))
         last_of_phase = index + 1 == len(PIPELINE) or PIPELINE[index + 1][0] != phase
         if last_of_phase and phase in after:
-            out.append((f"after-{phase}", f"{COMMANDS_FACTORY}@{phase}"))
+            out.append((f"after-{phase}", partial(command.command_steps, after=phase)))
     return out
 
 
 def build_plan(ctx: Context, *, only: Sequence[str] | None = None) -> Plan:
     """Build the plan for ``ctx``; ``only`` keeps the steps whose id starts with a prefix."""
-    collected: list[tuple[str, Step]] = []
-    for phase, spec in pipeline(ctx.config):
-        for step in _steps_of(spec, ctx):
-            collected.append((phase, step))
+    collected = [(phase, step) for phase, factory in pipeline(ctx.config) for step in factory(ctx)]
     if only is not None:
         collected = [
             (phase, s)
@@ -164,18 +144,6 @@ def build_plan(ctx: Context, *, only: Sequence[str] | None = None) -> Plan:
             if any(s.id == p or s.id.startswith(p + ":") for p in only)
         ]
     return plan_from_steps(ctx, collected)
-
-
-def _steps_of(spec: str, ctx: Context) -> list[Step]:
-    if "@" in spec:
-        spec, after = spec.split("@", 1)
-        from shipit.steps.command import command_steps
-
-        return list(command_steps(ctx, after=after))
-    factory = load_factory(spec)
-    if factory is None:
-        return []
-    return list(factory(ctx))
 
 
 def plan_from_steps(ctx: Context, collected: Sequence[tuple[str, Step]]) -> Plan:

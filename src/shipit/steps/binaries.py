@@ -69,15 +69,11 @@ def _build_slot(n: int) -> threading.BoundedSemaphore:
 # ------------------------------------------------------------------ the matrix
 
 
-def enabled(ctx: Context) -> bool:
-    return ctx.config.binaries.enabled and bool(ctx.config.binaries.targets)
-
-
 def program_name(ctx: Context) -> str:
     cfg = ctx.config.binaries
     if cfg.name:
         return cfg.name
-    target = ctx.project.targets.get("binaries")
+    target = ctx.project.target("binaries")
     if target is not None and target.package:
         return target.package
     name = ctx.project.name or ctx.root.name
@@ -129,7 +125,10 @@ def plan_build(ctx: Context, target: str) -> Build:
 
 
 def builds(ctx: Context) -> list[Build]:
-    return [plan_build(ctx, t) for t in ctx.config.binaries.targets] if enabled(ctx) else []
+    """One build per ``[binaries] targets`` entry when the project's binaries target is on."""
+    if ctx.project.target("binaries") is None:
+        return []
+    return [plan_build(ctx, t) for t in ctx.config.binaries.targets]
 
 
 def artifacts(ctx: Context) -> list[Path]:

@@ -45,14 +45,6 @@ def _upload_slot(n: int) -> threading.BoundedSemaphore:
 # ------------------------------------------------------------------ facts
 
 
-def enabled(ctx: Context) -> bool:
-    if ctx.config.github.enabled is False:
-        return False
-    if ctx.config.github.enabled is True:
-        return True
-    return ctx.project.target("github") is not None
-
-
 def repository(ctx: Context) -> str:
     repo = ctx.settings.github_repository
     if not repo:
@@ -473,17 +465,17 @@ class Publish:
 
 
 def draft_steps(ctx: Context) -> list[Step]:
-    return [Draft()] if enabled(ctx) else []
+    return [Draft()] if ctx.project.target("github") else []
 
 
 def asset_steps(ctx: Context) -> list[Step]:
-    if not enabled(ctx):
+    if not ctx.project.target("github"):
         return []
     return [Asset(p) for p in asset_files(ctx)]
 
 
 def publish_steps(ctx: Context) -> list[Step]:
-    if not enabled(ctx):
+    if not ctx.project.target("github"):
         return []
     needs = (DRAFT_ID, *(ASSET_PREFIX + p.name for p in asset_files(ctx)))
     return [Publish(needs)]

@@ -69,12 +69,6 @@ _PERMANENT_CODES = {
 # ------------------------------------------------------------------ project facts
 
 
-def enabled(ctx: Context) -> bool:
-    if ctx.config.jsr.enabled is False:
-        return False
-    return ctx.project.target("jsr") is not None or ctx.config.jsr.enabled is True
-
-
 def package_dir(ctx: Context) -> Path:
     target = ctx.project.target("jsr")
     if target is not None and target.directory is not None:
@@ -494,4 +488,4 @@ def _code_of(response: httpx.Response) -> str:
 
 
 def publish_steps(ctx: Context) -> list[Step]:
-    return [JsrPublish()] if enabled(ctx) else []
+    return [JsrPublish()] if ctx.project.target("jsr") else []

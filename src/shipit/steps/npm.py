@@ -51,12 +51,6 @@ _MAYBE_SENT = {"ECONNRESET", "ETIMEDOUT", "ESOCKETTIMEDOUT", "EPIPE", "ERR_SOCKE
 # ------------------------------------------------------------------ project facts
 
 
-def enabled(ctx: Context) -> bool:
-    if ctx.config.npm.enabled is False:
-        return False
-    return ctx.project.target("npm") is not None or ctx.config.npm.enabled is True
-
-
 def package_dir(ctx: Context) -> Path:
     target = ctx.project.target("npm")
     if target is not None and target.directory is not None:
@@ -649,8 +643,8 @@ def _safe_name(ctx: Context) -> str:
 
 
 def pack_steps(ctx: Context) -> list[Step]:
-    return [NpmPack()] if enabled(ctx) else []
+    return [NpmPack()] if ctx.project.target("npm") else []
 
 
 def publish_steps(ctx: Context) -> list[Step]:
-    return [NpmPublish()] if enabled(ctx) else []
+    return [NpmPublish()] if ctx.project.target("npm") else []

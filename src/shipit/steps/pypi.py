@@ -67,12 +67,6 @@ _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 # ------------------------------------------------------------------ project facts
 
 
-def enabled(ctx: Context) -> bool:
-    if ctx.config.pypi.enabled is False:
-        return False
-    return ctx.project.target("pypi") is not None or ctx.config.pypi.enabled is True
-
-
 def package_dir(ctx: Context) -> Path:
     target = ctx.project.target("pypi")
     if target is not None and target.directory is not None:
@@ -645,8 +639,8 @@ class PypiPublish:
 
 
 def build_steps(ctx: Context) -> list[Step]:
-    return [PypiBuild()] if enabled(ctx) else []
+    return [PypiBuild()] if ctx.project.target("pypi") else []
 
 
 def publish_steps(ctx: Context) -> list[Step]:
-    return [PypiPublish()] if enabled(ctx) else []
+    return [PypiPublish()] if ctx.project.target("pypi") else []

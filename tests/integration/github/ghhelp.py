@@ -13,7 +13,7 @@ from shipit.engine.orchestrator import EvidenceBoard, Orchestrator, RunOutcome
 from shipit.engine.plan import plan_from_steps
 from shipit.engine.step import Context, Step
 from shipit.github_api import GitHub
-from shipit.project.model import Project
+from shipit.project.detect import detect
 from shipit.sandbox.servers import TestServer
 from shipit.steps import checksums, github
 
@@ -93,7 +93,7 @@ def make_release(
         root=root,
         config=config,
         settings=Settings.from_env(env, config),
-        project=Project(root=root, ecosystems=(), sources=(), canonical=None, name="hello"),
+        project=detect(root, config, env),
         version=version,
         tag=f"v{version}",
         commit="0" * 40,

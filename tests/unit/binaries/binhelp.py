@@ -8,7 +8,7 @@ from typing import Any
 
 from shipit.config import Config, Settings
 from shipit.engine.step import Context, Evidence
-from shipit.project.model import Project
+from shipit.project.detect import detect
 from shipit.steps import binaries
 
 FIVE_TARGETS = (
@@ -47,7 +47,7 @@ def make_ctx(
         root=root,
         config=config,
         settings=Settings.from_env(env, config),
-        project=Project(root=root, ecosystems=(), sources=(), canonical=None, name="hello"),
+        project=detect(root, config, env),
         version=version,
         tag=f"v{version}",
         commit="0" * 40,

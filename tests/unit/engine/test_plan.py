@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ from shipit.config import CommandStepConfig, Config
 from shipit.engine.plan import (
     PIPELINE,
     build_plan,
-    load_factory,
     pipeline,
     plan_from_steps,
     release_dir_for,
@@ -63,10 +63,39 @@ def test_duplicates_and_cycles_are_refused(tmp_path: Path) -> None:
         plan_from_steps(ctx, [("build", FakeStep("a", needs=("b",))), ("tag", FakeStep("b"))])
 
 
-def test_missing_step_module_gives_no_steps() -> None:
-    assert load_factory("shipit.steps.does_not_exist:steps") is None
-    assert load_factory("shipit.steps.git_tag:no_such_factory") is None
-    assert load_factory("shipit.steps.git_tag:tag_steps") is not None
+def test_pipeline_entries_are_the_step_modules_factories() -> None:
+    from shipit.steps import git_tag, npm
+
+    factories = [factory for _, factory in PIPELINE]
+    assert all(callable(f) for f in factories)
+    assert npm.pack_steps in factories and git_tag.tag_steps in factories
+
+
+def test_a_missing_factory_is_an_import_error_at_load(tmp_path: Path) -> None:
+    """A typo in the pipeline fails when shipit loads it, never as a release with no steps."""
+    source = (Path(__file__).parents[3] / "src/shipit/engine/plan.py").read_text()
+    assert "importlib" not in source
+    broken = source.replace("git_tag.tag_steps", "git_tag.tag_stepz", 1)
+    assert broken != source
+    module = tmp_path / "broken_plan.py"
+    module.write_text(broken)
+    spec = importlib.util.spec_from_file_location("broken_plan", module)
+    assert spec is not None and spec.loader is not None
+    with pytest.raises(AttributeError, match="tag_stepz"):
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_command_phases_are_callables_for_their_phase(tmp_path: Path) -> None:
+    config = Config(
+        commands=[
+            CommandStepConfig(id="docs", run="true", after="push"),
+            CommandStepConfig(id="bench", run="true", after="build"),
+        ]
+    )
+    ctx = context(tmp_path, config)
+    entries = dict(pipeline(config))
+    assert [s.id for s in entries["after-push"](ctx)] == ["command:docs"]
+    assert [s.id for s in entries["after-build"](ctx)] == ["command:bench"]
 
 
 def test_plan_json_shape(tmp_path: Path) -> None:
