@@ -56,6 +56,7 @@ COMMAND_MODULES: dict[str, str] = {
     "tag": "release",
     "publish": "publish",
     "github": "github",
+    "build": "build",
     "build-binaries": "github",
     "ci": "ci",
     "sandbox": "sandbox",

@@ -66,6 +66,8 @@ class ErrorCode(StrEnum):
     # releases across machines (CI)
     WORKFLOW_EXISTS = "workflow-exists"
     WORKFLOW_OUTDATED = "workflow-outdated"
+    PART_INVALID = "part-invalid"
+    PARTS_REJECTED = "parts-rejected"
     # sandbox and rehearsal
     SANDBOX = "sandbox"
     SANDBOX_START = "sandbox-start"
@@ -361,6 +363,18 @@ class WorkflowOutdated(ShipitError):
     """The release workflow on disk no longer matches the configuration."""
 
     code = ErrorCode.WORKFLOW_OUTDATED
+
+
+class PartInvalid(ShipitError):
+    """A part manifest (``<target>.part.json``) cannot be read or is not one."""
+
+    code = ErrorCode.PART_INVALID
+
+
+class PartsRejected(ShipitError):
+    """The parts given to ``release --parts`` do not make this release; nothing was published."""
+
+    code = ErrorCode.PARTS_REJECTED
 
 
 # ---------------------------------------------------------------- sandbox and rehearsal

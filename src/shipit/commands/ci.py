@@ -44,10 +44,10 @@ def _inputs(g: Globals) -> tuple[WorkflowInputs, Path]:
     return inputs_for(config, project, top), top
 
 
-def _target(top: Path, output: Path | None) -> Path:
+def _target(g: Globals, top: Path, output: Path | None) -> Path:
     if output is None:
         return top / WORKFLOW_PATH
-    return output if output.is_absolute() else (Path.cwd() / output).resolve()
+    return (g.directory / output).resolve()  # -C DIR: as if started in DIR
 
 
 def _shown(path: Path, top: Path) -> str:
@@ -71,7 +71,7 @@ def _write(path: Path, text: str) -> None:
 
 def init(g: Globals, *, output: Path | None, force: bool) -> int:
     inputs, top = _inputs(g)
-    path = _target(top, output)
+    path = _target(g, top, output)
     text = render(inputs)
     if path.exists() and not force:
         current = path.read_text(encoding="utf-8", errors="replace") == text
@@ -107,7 +107,7 @@ def init(g: Globals, *, output: Path | None, force: bool) -> int:
 
 def check(g: Globals, *, output: Path | None) -> int:
     inputs, top = _inputs(g)
-    path = _target(top, output)
+    path = _target(g, top, output)
     drift = compare(path, render(inputs), inputs)
     if g.json:  # the document says everything; no second JSON object for an error
         g.emit_json(drift.to_json())

@@ -25,6 +25,7 @@ import sys
 import tarfile
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -500,9 +501,11 @@ def build_all(
 
     def one(build: Build) -> tuple[str, Evidence | Exception]:
         progress = progress_for(build.target)
+        started = time.monotonic()
         try:
             evidence = BuildBinary(build).run(ctx, progress)
             evidence.update(VerifyBinary(build).run(ctx, progress))
+            evidence["duration_s"] = time.monotonic() - started
             return build.target, evidence
         except Exception as exc:
             return build.target, exc

@@ -1,0 +1,8 @@
+"""The distributed release tests: helpers (playhelp) on sys.path."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
