@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,20 +31,23 @@ from shipit.errors import (
 from shipit.proc import Result, run
 
 LOCAL_TIMEOUT = 60.0
+REMOTE_TIMEOUT = 30.0
+CLONE_TIMEOUT = 300.0
 _IDENTITY_HINT = (
     "set your identity: git config user.name 'You' && git config user.email you@example.com"
 )
-REMOTE_TIMEOUT = 30.0
-
-# ---------------------------------------------------------------- errors
 
 
 # ---------------------------------------------------------------- running git
 
 
-def _env() -> dict[str, str]:
-    """The environment for git: never prompt, stable (English) messages."""
-    env = dict(os.environ)
+def _env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for git: never prompt, stable (English) messages.
+
+    ``base`` is the caller's environment (``os.environ`` when None); it decides which git is
+    found on PATH and which global configuration (HOME) applies.
+    """
+    env = dict(os.environ if base is None else base)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
     env["LANG"] = "C"
@@ -57,8 +60,17 @@ def _git(
     *args: str,
     timeout: float = LOCAL_TIMEOUT,
     input: str | None = None,
+    env: Mapping[str, str] | None = None,
+    log_output: bool = True,
 ) -> Result:
-    return run(["git", *args], cwd=root, env=_env(), timeout=timeout, input=input)
+    return run(
+        ["git", *args],
+        cwd=root,
+        env=_env(env),
+        timeout=timeout,
+        input=input,
+        log_output=log_output,
+    )
 
 
 def _first_line(result: Result) -> str:
@@ -140,6 +152,21 @@ def require_head(root: Path) -> str:
     return head
 
 
+def commit_message(root: Path, rev: str = "HEAD") -> str | None:
+    """The full message of commit ``rev`` (trailing whitespace stripped), or None when
+    ``rev`` names no commit."""
+    result = _git(root, "log", "-1", "--format=%B", "--end-of-options", rev, "--")
+    return result.stdout.strip() if result.ok else None
+
+
+def commit_time(root: Path, rev: str = "HEAD") -> int | None:
+    """The committer time of ``rev`` in seconds since the epoch (what SOURCE_DATE_EPOCH
+    wants), or None when ``rev`` names no commit."""
+    result = _git(root, "show", "-s", "--format=%ct", "--end-of-options", rev, "--")
+    line = _first_line(result)
+    return int(line) if result.ok and line.isdigit() else None
+
+
 def current_branch(root: Path) -> str | None:
     """The checked-out branch (also before the first commit), or None on a detached HEAD."""
     result = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
@@ -160,12 +187,16 @@ def require_branch(root: Path) -> str:
     return branch
 
 
-def status_changes(root: Path) -> list[str]:
-    """Paths with uncommitted changes, untracked files included, ignored files not."""
-    result = _check(
-        _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all"),
-        "cannot read the work tree's status",
-    )
+def status_changes(root: Path, pathspec: Sequence[str] = ()) -> list[str]:
+    """Paths with uncommitted changes, untracked files included, ignored files not.
+
+    The paths are relative to the top of the work tree (git's porcelain form), whatever
+    directory ``root`` is; ``pathspec`` (relative to ``root``) limits the answer.
+    """
+    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all"]
+    if pathspec:
+        args += ["--", *pathspec]
+    result = _check(_git(root, *args), "cannot read the work tree's status", hint="git status")
     changes: list[str] = []
     entries = result.stdout.split("\0")
     i = 0
@@ -179,6 +210,39 @@ def status_changes(root: Path) -> list[str]:
         if code[0] in "RC":  # rename/copy: the next entry is the source path
             i += 1
     return changes
+
+
+def changed_paths(directory: Path, pathspec: Sequence[str] = (".",)) -> list[Path]:
+    """Absolute paths of uncommitted changes (untracked included) that ``pathspec`` matches.
+
+    ``pathspec`` is relative to ``directory`` (by default: everything under it). Raises
+    NotARepoError when ``directory`` is not in a git work tree.
+    """
+    top = repo_root(directory)
+    return [(top / path).resolve() for path in status_changes(directory, pathspec)]
+
+
+def list_files(directory: Path, env: Mapping[str, str] | None = None) -> list[str] | None:
+    """Files under ``directory`` that git does not ignore (tracked and untracked), relative to
+    it and sorted; None when ``directory`` is not in a git work tree."""
+    if not directory.is_dir():
+        return None
+    result = _git(
+        directory,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        ".",
+        env=env,
+        log_output=False,
+    )
+    if not result.ok:
+        return None
+    files = sorted({f for f in result.stdout.split("\0") if f})
+    return [f for f in files if (directory / f).is_file()]
 
 
 def is_clean(root: Path) -> tuple[bool, list[str]]:
@@ -475,10 +539,21 @@ def tag_message(root: Path, tag: str) -> str | None:
 # ---------------------------------------------------------------- writing
 
 
-def push_ref(root: Path, remote: str, refspec: str, timeout: float = REMOTE_TIMEOUT * 2) -> None:
-    """``git push remote refspec``: RemoteUnreachableError or PushRejectedError on failure."""
+def push_ref(
+    root: Path,
+    remote: str,
+    refspec: str,
+    timeout: float = REMOTE_TIMEOUT * 2,
+    *,
+    set_upstream: bool = False,
+) -> None:
+    """``git push remote refspec``: RemoteUnreachableError or PushRejectedError on failure.
+
+    ``set_upstream`` makes the pushed branch the current branch's upstream (``-u``).
+    """
     url = require_remote(root, remote)
-    result = _git(root, "push", "--porcelain", remote, refspec, timeout=timeout)
+    flags = ["--set-upstream"] if set_upstream else []
+    result = _git(root, "push", "--porcelain", *flags, remote, refspec, timeout=timeout)
     if result.ok:
         return
     text = result.output
@@ -500,6 +575,25 @@ def delete_remote_tag(
         return False
     push_ref(root, remote, f":refs/tags/{tag}", timeout)
     return True
+
+
+def fetch_tag(root: Path, remote: str, tag: str, timeout: float = REMOTE_TIMEOUT) -> None:
+    """Fetch ``tag`` from ``remote`` into the local tags (never replacing a local one)."""
+    url = require_remote(root, remote)
+    ref = f"refs/tags/{tag}"
+    result = _git(root, "fetch", "--quiet", remote, f"{ref}:{ref}", timeout=timeout)
+    if not result.ok:
+        raise _unreachable(remote, url, result)
+
+
+def reset_keep(root: Path, rev: str) -> None:
+    """Move the current branch to ``rev`` keeping uncommitted changes (``git reset --keep``);
+    GitError when a change would be lost."""
+    _check(
+        _git(root, "reset", "--keep", rev, "--"),
+        f"cannot reset the branch to {rev[:12]}",
+        hint=f"look at the work tree first: git status; then git reset --keep {rev[:12]}",
+    )
 
 
 def commit_files(root: Path, paths: Iterable[Path | str], message: str) -> str:
@@ -542,6 +636,56 @@ def add_exclude(root: Path, pattern: str) -> bool:
     with path.open("a", encoding="utf-8") as fh:
         fh.write(f"{prefix}{pattern}\n")
     return True
+
+
+# ---------------------------------------------------------------- clones and config
+
+
+def clone(
+    source: Path | str, dest: Path, *, branch: str | None = None, timeout: float = CLONE_TIMEOUT
+) -> None:
+    """``git clone`` ``source`` into ``dest`` (a local source is copied, not hard-linked)."""
+    args = ["clone", "--quiet", "--no-hardlinks"]
+    if branch is not None:
+        args += ["--branch", branch]
+    _check(
+        _git(dest.parent, *args, "--", str(source), str(dest), timeout=timeout),
+        f"cannot clone {source} into {dest}",
+        hint=f"check that {source} is a healthy repository: git -C {source} status",
+    )
+
+
+def checkout_branch(root: Path, branch: str, commit: str) -> None:
+    """Check out ``branch``, created or reset to ``commit`` (``git checkout -B``)."""
+    _check(
+        _git(root, "checkout", "--quiet", "-B", branch, commit),
+        f"cannot check out {branch} at {commit[:12]}",
+        hint="git status",
+    )
+
+
+def set_remote_url(root: Path, remote: str, url: str) -> None:
+    """Point the existing ``remote`` at ``url``."""
+    _check(
+        _git(root, "remote", "set-url", remote, url),
+        f"cannot set the URL of git remote `{remote}`",
+        hint="git remote -v",
+    )
+
+
+def config_value(root: Path, key: str) -> str | None:
+    """The value of ``key`` as git sees it in ``root`` (any scope), or None when unset."""
+    result = _git(root, "config", "--get", key)
+    return result.stdout.rstrip("\n") if result.ok else None
+
+
+def set_config(root: Path, key: str, value: str) -> None:
+    """Set ``key`` in the repository's own configuration."""
+    _check(
+        _git(root, "config", "--local", key, value),
+        f"cannot set git config {key}",
+        hint=f"git config --local {key} <value>",
+    )
 
 
 # ---------------------------------------------------------------- github

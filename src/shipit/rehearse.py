@@ -35,7 +35,7 @@ from rich.text import Text
 from shipit import git, live_versions, proc
 from shipit.config import Settings, load
 from shipit.engine.states import ReleaseState
-from shipit.errors import ExitCode, RehearsalError, ShipitError
+from shipit.errors import ExitCode, GitError, RehearsalError, ShipitError
 from shipit.redact import redact, register
 from shipit.sandbox.isolation import isolated_env
 from shipit.sandbox.manager import DEFAULT_REPO, Sandbox
@@ -121,37 +121,31 @@ class _Receiver:
 # ---------------------------------------------------------------- the clone
 
 
-def _git(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:
-    result = proc.run(["git", *args], cwd=cwd, env=env, timeout=120)
-    if not result.ok:
-        raise RehearsalError(
-            f"git {args[0]} failed while preparing the rehearsal",
-            why=result.tail(),
-            hint="check that the repository is healthy (`git status`), then try again",
-        )
-    return result.stdout
-
-
 def make_clone(root: Path, remote: Path, work: Path) -> tuple[str, str]:
     """Clone ``root`` at HEAD into ``work`` and make ``remote`` its origin; return (branch, sha)."""
     top = git.repo_root(root)
     head = git.require_head(top)
     branch = git.current_branch(top) or "main"
-    _git("clone", "--quiet", "--no-hardlinks", "--branch", branch, str(top), str(work), cwd=top)
-    _git("checkout", "--quiet", "-B", branch, head, cwd=work)
-    _git("remote", "set-url", "origin", str(remote), cwd=work)
-    for key, value in (("user.name", "shipit rehearsal"), ("user.email", "rehearsal@localhost")):
-        if not _has_config(work, key):  # a release commit needs an identity
-            _git("config", key, value, cwd=work)
-    _git("push", "--quiet", "--set-upstream", "origin", f"{branch}:refs/heads/{branch}", cwd=work)
-    tags = _git("tag", "--list", cwd=work).split()
-    if tags:
-        _git("push", "--quiet", "origin", "--tags", cwd=work)
+    try:
+        git.clone(top, work, branch=branch)
+        git.checkout_branch(work, branch, head)
+        git.set_remote_url(work, "origin", str(remote))
+        for key, value in (
+            ("user.name", "shipit rehearsal"),
+            ("user.email", "rehearsal@localhost"),
+        ):
+            if git.config_value(work, key) is None:  # a release commit needs an identity
+                git.set_config(work, key, value)
+        git.push_ref(work, "origin", f"{branch}:refs/heads/{branch}", set_upstream=True)
+        if git.list_tags(work):
+            git.push_ref(work, "origin", "refs/tags/*:refs/tags/*")
+    except GitError as exc:
+        raise RehearsalError(
+            "cannot prepare the rehearsal's clone of the repository",
+            why=exc.what + (f": {exc.why}" if exc.why else ""),
+            hint=exc.hint or "check that the repository is healthy (`git status`), then try again",
+        ) from None
     return branch, head
-
-
-def _has_config(root: Path, key: str) -> bool:
-    return proc.run(["git", "config", "--get", key], cwd=root, timeout=30).ok
 
 
 def _rehearsal_config(work: Path, explicit: Path | None, notify_url: str, dest: Path) -> Path:

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipit import proc
-from shipit.checks import _git
+from shipit import git, proc
 from shipit.checks.command import command_env
 
 
@@ -221,7 +220,7 @@ class PublishSets:
                 "jsr", "JSR package", error=f"no deno.json or jsr.json in {directory}"
             )
         _, config = found
-        candidates = _git.list_files(directory, self.env)
+        candidates = git.list_files(directory, self.env)
         if candidates is None:
             candidates = [
                 str(p.relative_to(directory))
@@ -249,7 +248,7 @@ class PublishSets:
             return PublishSet(
                 "pypi", "files in the built wheel and sdist", contents=tuple(contents)
             )
-        candidates = _git.list_files(directory, self.env) or []
+        candidates = git.list_files(directory, self.env) or []
         return PublishSet(
             "pypi",
             "files a wheel or sdist can contain (not ignored by git)",

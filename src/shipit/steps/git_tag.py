@@ -11,11 +11,10 @@ Undo deletes the tag locally and on the remote.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipit import git, proc
+from shipit import git
 from shipit.engine.step import (
     Context,
     Evidence,
@@ -41,12 +40,6 @@ PUSH = "git:push"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _git(root: Path, *args: str, timeout: float = git.LOCAL_TIMEOUT) -> proc.Result:
-    """git commands shipit.git has no function for (never prompts, English messages)."""
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANG="C")
-    return proc.run(["git", *args], cwd=root, env=env, timeout=timeout)
 
 
 def _fmt(template: str, ctx: Context) -> str:
@@ -196,20 +189,20 @@ class CommitStep:
                 f"HEAD moved past the release commit {made[:12]}",
                 hint=f"drop it by hand if you must: git rebase -i {made[:12]}~1",
             )
-        result = _git(ctx.root, "reset", "--keep", f"{made}~1")
-        if not result.ok:
+        try:
+            git.reset_keep(ctx.root, f"{made}~1")
+        except GitError as exc:
             raise PermanentError(
                 f"cannot remove the release commit from {branch}",
-                why=result.tail(),
+                why=exc.why,
                 hint=f"git reset --keep {made[:12]}~1",
-            )
+            ) from None
         return Undo.undone(f"removed release commit {made[:12]} from {branch}")
 
 
 def head_is_release_commit(ctx: Context) -> bool:
     """HEAD is this release's commit (its message), e.g. after a crash or a lost journal."""
-    result = _git(ctx.root, "log", "-1", "--format=%B")
-    return result.ok and result.stdout.strip() == commit_message(ctx)
+    return git.commit_message(ctx.root, "HEAD") == commit_message(ctx)
 
 
 def _uncommitted_sources(ctx: Context) -> list[Path]:
@@ -217,9 +210,8 @@ def _uncommitted_sources(ctx: Context) -> list[Path]:
     files = [str(s.file) for s in _fresh_project(ctx).sources] if ctx.project.sources else []
     if not files:
         return []
-    result = _git(ctx.root, "status", "--porcelain", "--", *files)
-    changed = {line[3:].strip() for line in result.stdout.splitlines() if len(line) > 3}
-    return [Path(f) for f in files if f in changed]
+    changed = set(git.changed_paths(ctx.root, files))
+    return [Path(f) for f in files if (ctx.root / f).resolve() in changed]
 
 
 def commit_steps(ctx: Context) -> list[Step]:
@@ -289,16 +281,10 @@ class TagStep:
         intended = intended_commit(ctx)
         remote = _remote_tag(ctx)
         if remote is not None:
-            result = _git(
-                ctx.root,
-                "fetch",
-                "--quiet",
-                remote_of(ctx),
-                f"refs/tags/{ctx.tag}:refs/tags/{ctx.tag}",
-                timeout=git.REMOTE_TIMEOUT,
-            )
-            if not result.ok:
-                raise TransientError(f"cannot fetch tag {ctx.tag}", why=result.tail())
+            try:
+                git.fetch_tag(ctx.root, remote_of(ctx), ctx.tag)
+            except GitError as exc:
+                raise TransientError(f"cannot fetch tag {ctx.tag}", why=exc.why) from None
             return {"tag": ctx.tag, "commit": remote, "fetched": True}
         progress.status(f"tagging {intended[:12]} as {ctx.tag}")
         try:

@@ -25,9 +25,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from shipit import http, proc
+from shipit import git, http, proc
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
-from shipit.errors import ConfigError, OutcomeUnknown, PermanentError, ShipitError, TransientError
+from shipit.errors import (
+    ConfigError,
+    NotARepoError,
+    OutcomeUnknown,
+    PermanentError,
+    ShipitError,
+    TransientError,
+)
 from shipit.project.manifests import loads_jsonc
 from shipit.redact import register
 from shipit.steps._registry import (
@@ -217,27 +224,13 @@ def judge(ctx: Context, name: str) -> Probe:
 # ------------------------------------------------------------------ git state
 
 
-def dirty_files(directory: Path, env: dict[str, str]) -> list[str] | None:
-    """Paths git reports as changed or untracked under ``directory`` (None: not a repo)."""
-    git = proc.which("git", env)
-    if git is None:
+def dirty_files(directory: Path) -> list[str] | None:
+    """Absolute paths git reports as changed or untracked under ``directory`` (None: not in a
+    git work tree)."""
+    try:
+        return [str(path) for path in git.changed_paths(directory)]
+    except NotARepoError:
         return None
-    result = proc.run(
-        [git, "status", "--porcelain=v1", "--untracked-files=all", "--", "."],
-        cwd=directory,
-        env=env,
-        timeout=60,
-    )
-    if not result.ok:
-        return None
-    top = proc.run([git, "rev-parse", "--show-toplevel"], cwd=directory, env=env, timeout=30)
-    root = Path(top.stdout.strip()) if top.ok else directory
-    paths = []
-    for line in result.stdout.splitlines():
-        if len(line) > 3:
-            path = line[3:].split(" -> ")[-1].strip('"')
-            paths.append(str((root / path).resolve()))
-    return paths
 
 
 def own_files(ctx: Context) -> set[str]:
@@ -300,7 +293,7 @@ class JsrPublish:
         argv = self._argv(ctx, token)
         env = dict(ctx.env)
         env.update({"JSR_URL": jsr_url(ctx), "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"})
-        argv += self._dirty_flag(ctx, env)
+        argv += self._dirty_flag(ctx)
 
         def on_line(line: str) -> None:
             progress.log(line)
@@ -334,9 +327,9 @@ class JsrPublish:
         return argv
 
     @staticmethod
-    def _dirty_flag(ctx: Context, env: dict[str, str]) -> list[str]:
+    def _dirty_flag(ctx: Context) -> list[str]:
         """``--allow-dirty`` only when every uncommitted file is one shipit wrote."""
-        dirty = dirty_files(package_dir(ctx), env)
+        dirty = dirty_files(package_dir(ctx))
         if not dirty:
             return []
         shipit_dir = str((ctx.root / ".shipit").resolve())

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from shipit import http, proc
+from shipit import git, http, proc
 from shipit.engine.step import (
     Context,
     Evidence,
@@ -310,13 +310,9 @@ def _build_env(ctx: Context) -> dict[str, str]:
     """The build's environment: SOURCE_DATE_EPOCH from the commit (reproducible wheels)."""
     env = dict(ctx.env)
     if "SOURCE_DATE_EPOCH" not in env:
-        git = proc.which("git", env)
-        if git is not None:
-            shown = proc.run(
-                [git, "show", "-s", "--format=%ct", ctx.commit], cwd=ctx.root, env=env, timeout=30
-            )
-            if shown.ok and shown.stdout.strip().isdigit():
-                env["SOURCE_DATE_EPOCH"] = shown.stdout.strip()
+        committed = git.commit_time(ctx.root, ctx.commit)
+        if committed is not None:
+            env["SOURCE_DATE_EPOCH"] = str(committed)
     return env
 
 
