@@ -1,12 +1,14 @@
-"""Streaming file digests: every artifact hash shipit records or compares comes from here.
+"""Streaming digests: every artifact hash shipit records or compares comes from here.
 
-Files are read in chunks (``hashlib.file_digest``), so memory stays flat for a 1 GiB binary.
+Files are read in chunks (``hashlib.file_digest``) and downloads are hashed chunk by chunk as
+they arrive, so memory stays flat for a 1 GiB binary.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -18,6 +20,14 @@ def file_digest(path: Path, algorithm: str = "sha256") -> bytes:
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file (the form of SHA256SUMS, PyPI and GitHub digests)."""
     return file_digest(path, "sha256").hex()
+
+
+def sha256_chunks(chunks: Iterable[bytes]) -> str:
+    """Hex SHA-256 of a byte stream (a download's ``iter_bytes()``), never held whole."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def sha1_file(path: Path) -> str:

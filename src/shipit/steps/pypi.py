@@ -41,7 +41,7 @@ from shipit.errors import (
     ToolMissingError,
     TransientError,
 )
-from shipit.hashing import sha256_file
+from shipit.hashing import sha256_chunks, sha256_file
 from shipit.project.versions import to_pep440
 from shipit.redact import register
 from shipit.steps._registry import (
@@ -235,19 +235,14 @@ def _remote_sha256(ctx: Context, remote: RemoteFile) -> str | None:
     """The file's sha256: from the link, else by downloading it."""
     if remote.sha256:
         return remote.sha256
-    import hashlib
-
-    h = hashlib.sha256()
     with http.client() as c:
         try:
             with c.stream("GET", remote.url) as response:
                 if response.status_code != 200:
                     return None
-                for chunk in response.iter_bytes():
-                    h.update(chunk)
+                return sha256_chunks(response.iter_bytes())
         except httpx.HTTPError as exc:
             raise transport_error(exc, f"cannot download {remote.name} to compare it") from None
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
