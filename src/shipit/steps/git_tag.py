@@ -33,6 +33,7 @@ from shipit.errors import (
     TransientError,
 )
 from shipit.project.model import Project, VersionSource
+from shipit.project.versions import same_version
 
 COMMIT = "git:commit"
 TAG = "git:tag"
@@ -65,14 +66,7 @@ def intended_commit(ctx: Context) -> str:
 
 
 def _same(a: str | None, b: str) -> bool:
-    if a is None:
-        return False
-    try:
-        from shipit.project.versions import same_version
-
-        return same_version(a, b)
-    except Exception:
-        return a == b
+    return a is not None and same_version(a, b)
 
 
 def _fresh_project(ctx: Context) -> Project:
