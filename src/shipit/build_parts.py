@@ -35,10 +35,12 @@ class Built:
     error: ShipitError | None = None
 
 
-def select_targets(config: Config, wanted: Sequence[str], all_local: bool) -> list[str]:
+def select_targets(
+    config: Config, project: Project, wanted: Sequence[str], all_local: bool
+) -> list[str]:
     """The targets to build: ``--target`` values (each configured), or all with ``--all-local``."""
     bins = config.binaries
-    if not bins.enabled or not bins.targets:
+    if project.target("binaries") is None or not bins.targets:
         raise UsageError(
             "this project builds no binaries",
             why="[binaries] is not enabled or lists no targets",

@@ -24,12 +24,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shipit import hashing
 from shipit.errors import PartInvalid, PartsRejected
+
+if TYPE_CHECKING:
+    from shipit.engine.step import Context
 
 FORMAT: Literal["shipit-part/1"] = "shipit-part/1"
 SUFFIX = ".part.json"
@@ -310,6 +313,36 @@ def _part_problems(part: Part, expected: Expected) -> list[Problem]:
                 )
             )
     return out
+
+
+def check(ctx: Context) -> None:
+    """Refuse ``ctx.parts`` for this release (PartsRejected listing every problem) before
+    anything is visible: the expectations come from the configuration, the journal's
+    recorded builds, and whether the release would first make a version commit."""
+    from shipit.steps.binaries import BUILD_PREFIX, builds
+    from shipit.steps.git_tag import stale_sources
+
+    def recorded(target: str) -> str | None:
+        value = ctx.evidence_of(BUILD_PREFIX + target).get("sha256")
+        return str(value) if value else None
+
+    names = {b.target: b.artifact.name for b in builds(ctx)}
+    found = problems(ctx.parts, Expected(ctx.version, ctx.tag, ctx.commit, names, recorded))
+    stale = stale_sources(ctx)
+    if stale:
+        files = ", ".join(str(s.file) for s in stale)
+        found.insert(
+            0,
+            Problem(
+                "every target",
+                f"the release would first commit version {ctx.version} into {files}, so the "
+                f"tag would not point at {ctx.commit[:12]}, the commit the parts are built from",
+                f"set and commit the version first (shipit version set {ctx.version}, commit, "
+                "push), then build and release that commit",
+            ),
+        )
+    if found:
+        raise rejected(found)
 
 
 def rejected(found: Sequence[Problem]) -> PartsRejected:

@@ -144,7 +144,7 @@ def inputs_for(config: Config, project: Project, repo_root: Path) -> WorkflowInp
     directory = "" if directory == "." else directory
     bins = config.binaries
     builds: list[BuildTarget] = []
-    if bins.enabled:
+    if project.target("binaries") is not None:
         for target in bins.targets:
             runner, native = runner_for(target, config.ci.runners)
             builds.append(BuildTarget(target, safe_name(target), runner, native))
@@ -172,7 +172,7 @@ def inputs_for(config: Config, project: Project, repo_root: Path) -> WorkflowInp
 
     secrets.extend(v for v in url_variables(config.notify.urls) if v not in secrets)
     go_file = ""
-    if bins.enabled and bins.preset == "go":
+    if builds and bins.preset == "go":
         go_mod = (root / bins.directory / "go.mod").resolve()
         if go_mod.is_file():
             try:

@@ -65,12 +65,12 @@ def build_command(
     from shipit.project.detect import detect
 
     config = g.load_config().config
-    chosen = build_parts.select_targets(config, targets, all_local)
-    out = (g.directory / out).resolve()  # -C DIR: as if started in DIR
     root = g.directory
+    project = detect(root, config, g.env)
+    chosen = build_parts.select_targets(config, project, targets, all_local)
+    out = (root / out).resolve()  # -C DIR: as if started in DIR
     commit = git.require_head(root)
     build_parts.require_clean(root, out)
-    project = detect(root, config, g.env)
     ctx = build_parts.context_for(
         root,
         config,

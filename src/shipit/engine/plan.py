@@ -21,6 +21,7 @@ from typing import Any
 from shipit.config import Config, Settings
 from shipit.engine.step import Context, Evidence, Step, StepFactory
 from shipit.errors import PlanInvalid
+from shipit.parts import Part
 from shipit.project.model import Project
 from shipit.steps import binaries, checksums, command, git_tag, github, jsr, notify, npm, pypi
 
@@ -213,13 +214,17 @@ def make_context(
     interactive: bool = False,
     replace_assets: bool = False,
     evidence_of: Callable[[str], Evidence] | None = None,
+    parts: Mapping[str, Part] | None = None,
 ) -> Context:
-    """The Context of one release: tag from ``release.tag-format``, its release directory."""
+    """The Context of one release: tag from ``release.tag-format``, its release directory;
+    ``parts`` (by target) are binaries built on other machines, taken instead of built."""
     environment = dict(os.environ if env is None else env)
     tag = tag_for(config, version)
     kwargs: dict[str, Any] = {}
     if evidence_of is not None:
         kwargs["evidence_of"] = evidence_of
+    if parts:
+        kwargs["parts"] = dict(parts)
     return Context(
         root=root,
         config=config,

@@ -12,11 +12,14 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from shipit.config import Config, Settings
 from shipit.engine.states import UndoState
 from shipit.project.model import Project
+
+if TYPE_CHECKING:
+    from shipit.parts import Part
 
 Evidence = dict[str, Any]
 """JSON-serialisable facts a step leaves behind: hashes, URLs, ids. Never secrets."""
@@ -113,6 +116,8 @@ class Context:
     replace_assets: bool = False
     evidence_of: Callable[[str], Evidence] = _no_evidence
     """Evidence recorded (journal) by another step of this release, {} if none."""
+    parts: Mapping[str, Part] = field(default_factory=dict)
+    """Targets built on other machines (``release --parts``): their files are taken, not built."""
 
     @property
     def dist_dir(self) -> Path:

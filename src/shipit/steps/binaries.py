@@ -30,11 +30,15 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipit import binformat, hashing, proc
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.errors import PermanentError
 from shipit.redact import SECRET_ENV_VARS
+
+if TYPE_CHECKING:
+    from shipit.parts import Part
 
 log = logging.getLogger("shipit.steps.binaries")
 
@@ -123,6 +127,14 @@ def plan_build(ctx: Context, target: str) -> Build:
             hint="use {name}, {version}, {target}, {ext}, {os}, {arch}",
         ) from None
     return Build(target, spec, name, binary, ctx.dist_dir / file_name)
+
+
+def ctx_archive(build: Build) -> str:
+    """How the artifact holds the binary: "tar.gz", "zip" or "none" (the binary itself)."""
+    name = build.artifact.name
+    if name.endswith(".tar.gz"):
+        return "tar.gz"
+    return "zip" if name.endswith(".zip") else "none"
 
 
 def builds(ctx: Context) -> list[Build]:
@@ -394,6 +406,9 @@ class VerifyBinary:
         if self.build.binary.exists():
             with self.build.binary.open("rb") as fh:
                 return fh.read(64 * 1024)
+        if self.build.artifact.exists() and ctx_archive(self.build) == "none":
+            with self.build.artifact.open("rb") as fh:  # the artifact is the binary itself
+                return fh.read(64 * 1024)
         if self.build.artifact.exists() and self.build.artifact != self.build.binary:
             member = f"{self.build.name}{self.build.spec.ext}"
             try:
@@ -440,7 +455,11 @@ class VerifyBinary:
                     hint=f"delete {self.build.artifact} and run `shipit resume` to rebuild it",
                 )
             evidence["sha256"] = sha
-        if binformat.runs_here(self.build.spec):
+        part = ctx.parts.get(target)
+        if part is not None:
+            built = part.manifest.build
+            evidence["smoke"] = f"on the build machine ({built.host}): {built.smoke}"
+        elif binformat.runs_here(self.build.spec):
             evidence["smoke"] = self._smoke(ctx, progress)
         else:
             evidence["smoke"] = "skipped: does not run on this machine"
@@ -483,8 +502,75 @@ class VerifyBinary:
         return Undo.nothing("verification changed nothing")
 
 
+class PartArtifact:
+    """``binaries:build:<target>`` for a target built on another machine (``release --parts``):
+    copy the part's file into dist/ and check its sha256 against the part manifest."""
+
+    reversible = True
+
+    def __init__(self, build: Build, part: Part) -> None:
+        self.build = build
+        self.part = part
+        files = part.manifest.files  # `release --parts` checked the name before planning
+        self.file = next((f for f in files if f.name == build.artifact.name), files[0])
+        self.id = BUILD_PREFIX + build.target
+        self.needs: tuple[str, ...] = ()
+
+    def describe(self, ctx: Context) -> str:
+        built = self.part.manifest.build
+        run = f", CI run {built.ci['run_id']}" if "run_id" in built.ci else ""
+        return (
+            f"take {self.file.name} for {self.build.target} from its part (built on "
+            f"{built.host}{run})\n"
+            f"cp {self.part.path_of(self.file.name)} {self.build.artifact}"
+        )
+
+    def _evidence(self) -> Evidence:
+        m = self.part.manifest
+        return {
+            "target": self.build.target,
+            "name": self.build.artifact.name,
+            "path": str(self.build.artifact),
+            "sha256": self.file.sha256,
+            "size": self.file.size,
+            "part": {
+                "directory": str(self.part.directory),
+                "commit": m.commit,
+                "host": m.build.host,
+                "built_at": m.build.built_at,
+                "ci": dict(m.build.ci),
+            },
+        }
+
+    def probe(self, ctx: Context) -> Probe:
+        artifact = self.build.artifact
+        if not artifact.exists():
+            return Probe.todo(f"{artifact.name} not taken from its part yet")
+        sha, _ = sha256_file(artifact)
+        if sha != self.file.sha256:
+            return Probe.todo(f"{artifact.name} in dist/ is not the part's file; copying again")
+        return Probe.already_done(self._evidence(), why=f"{artifact.name} is the part's file")
+
+    def run(self, ctx: Context, progress: Progress) -> Evidence:
+        from shipit.parts import copy_verified
+
+        progress.status(f"taking {self.file.name} from its part")
+        copy_verified(self.part.path_of(self.file.name), self.build.artifact, self.file.sha256)
+        return self._evidence()
+
+    def undo(self, ctx: Context) -> Undo:
+        if self.build.artifact.exists():
+            self.build.artifact.unlink()
+            return Undo.undone(f"deleted {self.build.artifact.name} (local copy of a part)")
+        return Undo.nothing()
+
+
 def build_steps(ctx: Context) -> list[Step]:
-    return [BuildBinary(b) for b in builds(ctx)]
+    """Build each target here, or take its file from a part built elsewhere."""
+    return [
+        PartArtifact(b, ctx.parts[b.target]) if b.target in ctx.parts else BuildBinary(b)
+        for b in builds(ctx)
+    ]
 
 
 def verify_steps(ctx: Context) -> list[Step]:
