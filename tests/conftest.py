@@ -57,7 +57,9 @@ def _interrupt_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 @pytest.fixture(scope="session")
 def _sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    sandbox = Sandbox(tmp_path_factory.mktemp("sandbox"), repo=TEST_REPO, record=False)
+    # oidc: the OIDC issuer and exchanges start only when a test asks for `oidc_env`; the
+    # JSR server always knows the issuer (githuboidc), the token way is unchanged
+    sandbox = Sandbox(tmp_path_factory.mktemp("sandbox"), repo=TEST_REPO, record=False, oidc=True)
     atexit.register(sandbox.down)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
@@ -105,7 +107,25 @@ def sandbox_env(_sandbox: Sandbox) -> dict[str, str]:
     TWINE_USERNAME, PYPI_TOKEN, GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY
     (all four servers, started in parallel)."""
     _sandbox.up(["verdaccio", "pypiserver", "jsr", "github"])
-    return {k: v for k, v in _sandbox.env().items() if k != "SHIPIT_SANDBOX_GIT_REMOTE"}
+    return {k: v for k, v in _sandbox.token_env().items() if k != "SHIPIT_SANDBOX_GIT_REMOTE"}
+
+
+@pytest.fixture(scope="session")
+def oidc_sandbox(_sandbox: Sandbox) -> Sandbox:
+    """The session's sandbox with trusted publishing running (issuer, npm and PyPI exchanges,
+    githuboidc in the JSR server), trusting ``TEST_REPO``; use its ``service(...)`` for the
+    URLs and tokens tests need to set things up (create packages, change trust)."""
+    _sandbox.up()
+    return _sandbox
+
+
+@pytest.fixture(scope="session")
+def oidc_env(oidc_sandbox: Sandbox) -> dict[str, str]:
+    """A GitHub Actions job with ``id-token: write`` against the sandbox: GITHUB_ACTIONS,
+    ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN, the registries' URLs (npm and PyPI through their
+    exchanges), GITHUB_API_URL/TOKEN/REPOSITORY, and no registry token."""
+    env = oidc_sandbox.oidc_env()
+    return {k: v for k, v in env.items() if k != "SHIPIT_SANDBOX_GIT_REMOTE"}
 
 
 @pytest.fixture

@@ -89,6 +89,13 @@ def _status_json(directory: Path, statuses: list[ServiceStatus]) -> dict[str, An
     }
 
 
+OIDC_NOTE = """\
+trusted publishing: the registries trust the issuer's ID tokens for {repo}; no registry
+token is exported. GITHUB_ACTIONS=true makes npm, deno and shipit act as in a job (no prompts).
+As on npmjs.com and jsr.io, a package must exist before its first trusted publish.
+Provenance needs Sigstore, which the sandbox cannot reach: shipit turns it off here."""
+
+
 def register(app: typer.Typer) -> None:
     sandbox_app = typer.Typer(
         name="sandbox",
@@ -104,6 +111,14 @@ def register(app: typer.Typer) -> None:
         repo: Annotated[
             str, typer.Option("--repo", help="owner/name the GitHub server knows.")
         ] = DEFAULT_REPO,
+        oidc: Annotated[
+            bool,
+            typer.Option(
+                "--oidc",
+                help="Trusted publishing as in GitHub Actions: an OIDC issuer the registries "
+                "trust for --repo; the environment holds no registry token.",
+            ),
+        ] = False,
         json_output: JsonOption = False,
     ) -> None:
         """Start the sandbox and print the environment a release needs (export lines)."""
@@ -114,11 +129,13 @@ def register(app: typer.Typer) -> None:
         if not as_json:
             g.err.print(f"starting the sandbox in {sandbox_dir} ...", markup=False, soft_wrap=True)
         with _sigterm_interrupts():  # a killed `up` still stops what it started
-            info = Sandbox(sandbox_dir, repo=repo).up()
+            info = Sandbox(sandbox_dir, repo=repo, oidc=oidc).up()
         if as_json:
             _write_raw(json.dumps(info, indent=2) + "\n")
             return
         _print_services(g, info["services"])
+        if oidc:
+            g.err.print(OIDC_NOTE.format(repo=repo), markup=False, soft_wrap=True)
         g.err.print(
             "ready. The lines below hold throw-away sandbox tokens; load them with\n"
             f'  eval "$(shipit sandbox up --dir {shlex.quote(str(sandbox_dir))})"\n'

@@ -442,12 +442,19 @@ class ProxyHandler(FaultHandler):
         return {"upstream": self.proxy.upstream}
 
     def route(self) -> None:
+        self.forward()
+
+    def forward(
+        self, *, body: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Forward the request (with ``body`` already read, and ``headers`` replacing the
+        client's of the same names) and stream the answer back."""
         up = self.proxy
         conn = http.client.HTTPConnection(up.host, up.port, timeout=up.timeout)
         try:
             try:
                 try:
-                    self._forward_request(conn)
+                    self._forward_request(conn, body=body, headers=headers)
                 except OSError:
                     # The upstream may have answered early (e.g. 413) and closed: that answer
                     # is what the client must see, if it can still be read.
@@ -463,15 +470,26 @@ class ProxyHandler(FaultHandler):
         finally:
             conn.close()
 
-    def _forward_request(self, conn: http.client.HTTPConnection) -> None:
+    def _forward_request(
+        self,
+        conn: http.client.HTTPConnection,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         up = self.proxy
         conn.putrequest(
             self.command, up.prefix + self.path, skip_host=True, skip_accept_encoding=True
         )
-        seen_host = False
+        replaced = {k.lower(): v for k, v in (headers or {}).items()}
+        if body is not None:
+            replaced["content-length"] = str(len(body))
+        for key, value in replaced.items():
+            conn.putheader(key, value)
+        seen_host = "host" in replaced
         for key, value in self.headers.items():
             low = key.lower()
-            if low in HOP_BY_HOP:
+            if low in HOP_BY_HOP or low in replaced:
                 continue
             if low == "host":
                 seen_host = True
@@ -480,6 +498,10 @@ class ProxyHandler(FaultHandler):
             conn.putheader(key, value)
         if not seen_host:
             conn.putheader("Host", up.netloc)
+        if body is not None:
+            conn.endheaders()
+            conn.send(body)
+            return
         if self.body.chunked:
             conn.putheader("Transfer-Encoding", "chunked")
         conn.endheaders()

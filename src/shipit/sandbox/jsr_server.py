@@ -12,6 +12,14 @@ given with ``--token`` may publish; they are scope admins (may yank) unless
 ``--scope-admin-token`` names the admins explicitly. With no token configured at all, any
 bearer token is accepted. State lives under ``--data`` (``index.json`` plus ``tarballs/``) and
 survives a restart. Fault rules (``shipit.sandbox.faults``) apply.
+
+GitHub Actions OIDC (``--oidc-issuer URL``): a publish with ``Authorization: githuboidc <ID
+token>`` is checked as jsr.io does: the token must be signed by that issuer, its ``aud`` a JSON
+document whose ``permissions`` include ``package/publish`` for this scope, package, version
+and the uploaded tarball's ``sha256-`` hash; the package must exist (no auto-create) and be
+linked to the token's ``repository`` (else 403 ``actorNotAuthorized``). Links are the
+``githubRepository`` of the package answer, kept in ``links.json`` (``--trust-repo`` links every
+package by default; tests change them with ``/_shipit/trust``, see ``oidc_trust``).
 """
 
 from __future__ import annotations
@@ -45,6 +53,8 @@ from shipit.sandbox._http import (
     write_json_atomic,
 )
 from shipit.sandbox.faults import FaultApp, FaultHandler
+from shipit.sandbox.oidc_issuer import numeric_id
+from shipit.sandbox.oidc_trust import InvalidIdToken, IssuerKeys, TrustList, handle_admin
 
 MAX_TARBALL = 20 * 1024 * 1024
 NOT_ADMIN = (
@@ -53,6 +63,14 @@ NOT_ADMIN = (
 )
 SIMILAR_SCOPE = "A scope with this or a very similar name already exists."
 SIMILAR_PACKAGE = "A package with this or a very similar name already exists."
+MISSING_PERMISSION = (
+    "The credential this request was authenticated with does not have the necessary "
+    "permissions to perform this action."
+)
+NOT_AUTHORIZED = (
+    "The actor that this request was authenticated for is not authorized to access this resource."
+)
+INVALID_OIDC = "The provided OIDC token is invalid: "
 MAX_UNPACKED = 200 * 1024 * 1024
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,57}$")
 
@@ -237,6 +255,8 @@ class JsrRegistry(FaultApp):
         admin_tokens: list[str] | None = None,
         auto_create: bool = False,
         processing_delay: float = 0.5,
+        oidc_issuer: str | None = None,
+        trust_repo: str | None = None,
         log: Any = None,
     ) -> None:
         super().__init__(log)
@@ -247,6 +267,9 @@ class JsrRegistry(FaultApp):
         self.processing_delay = processing_delay
         self.lock = threading.RLock()
         self.data.mkdir(parents=True, exist_ok=True)
+        # GitHub Actions OIDC: tokens of this issuer; packages linked to repositories
+        self.oidc = IssuerKeys(oidc_issuer) if oidc_issuer else None
+        self.links = TrustList(self.data / "links.json", default_repository=trust_repo)
         (self.data / "tarballs").mkdir(exist_ok=True)
         self.state: dict[str, Any] = read_json(self.index_path, {"scopes": {}, "tasks": {}})
         self.state.setdefault("scopes", {})
@@ -306,7 +329,7 @@ class JsrRegistry(FaultApp):
             "scope": scope,
             "name": name,
             "description": (pkg or {}).get("description", ""),
-            "githubRepository": None,
+            "githubRepository": self.github_repository(f"@{scope}/{name}"),
             "runtimeCompat": {},
             "createdAt": (pkg or {}).get("createdAt", now_iso()),
             "updatedAt": (pkg or {}).get("updatedAt", now_iso()),
@@ -315,6 +338,21 @@ class JsrRegistry(FaultApp):
             "latestVersion": self.latest(versions),
             "whenFeatured": None,
             "isArchived": False,
+        }
+
+    def github_repository(self, package: str) -> dict[str, Any] | None:
+        """The repository the package is linked to (its trusted publisher), as JSR shows it."""
+        linked = self.links.publishers_of(package)
+        if not linked:
+            return None
+        owner, name = linked[0].repository.split("/", 1)
+        stamp = "2024-01-01T00:00:00.000Z"
+        return {
+            "id": numeric_id(linked[0].repository),
+            "owner": owner,
+            "name": name,
+            "updatedAt": stamp,
+            "createdAt": stamp,
         }
 
     @staticmethod
@@ -465,17 +503,75 @@ class JsrHandler(FaultHandler):
                         ids.append(task["id"])
                 reg.settle()
             self.send_json(200, {"settled": ids})
-        else:
+        elif not handle_admin(self, self.reg.links, path):
             super().admin_extra(path)
 
-    def bearer(self) -> str | None:
+    def authorization(self) -> tuple[str, str] | None:
+        """``(scheme, credential)`` of the Authorization header, scheme in lower case."""
         auth = self.headers.get("Authorization", "")
         if not auth:
             return None
         scheme, _, value = auth.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
+        return scheme.lower(), value.strip()
+
+    def bearer(self) -> str | None:
+        found = self.authorization()
+        if found is None:
+            return None
+        scheme, value = found
+        if scheme == "githuboidc":
+            # an ID token carries publish permissions and nothing else (jsr's iam.rs)
+            self.oidc_claims(value)
+            raise JsrError(403, "missingPermission", MISSING_PERMISSION)
+        if scheme != "bearer" or not value:
             raise JsrError(401, "invalidBearerToken", "The provided bearer token is invalid.")
-        return value.strip()
+        return value
+
+    def oidc_claims(self, token: str) -> dict[str, Any]:
+        """The verified claims of a GitHub Actions ID token (jsr's external/github.rs)."""
+        keys = self.reg.oidc
+        if keys is None:
+            raise JsrError(401, "invalidOidcToken", f"{INVALID_OIDC}OIDC is not set up here")
+        try:
+            return keys.verify(token, audience=None)
+        except InvalidIdToken as exc:
+            raise JsrError(401, "invalidOidcToken", f"{INVALID_OIDC}{exc}") from None
+
+    def oidc_publisher(self, token: str, scope: str, name: str, version: str) -> tuple[str, str]:
+        """Check an OIDC publish as JSR does; returns (actor, the tarball hash it allows)."""
+        claims = self.oidc_claims(token)
+        try:
+            aud = json.loads(str(claims.get("aud")))
+            permissions = aud["permissions"]
+            if not isinstance(permissions, list):
+                raise ValueError("permissions is not a list")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise JsrError(
+                401, "invalidOidcToken", f"{INVALID_OIDC}failed to parse 'aud': {exc}"
+            ) from None
+        allowed = next(
+            (
+                p
+                for p in permissions
+                if isinstance(p, dict)
+                and p.get("permission") == "package/publish"
+                and p.get("scope") == scope
+                and p.get("package") == name
+                and p.get("version") == version
+            ),
+            None,
+        )
+        if allowed is None:
+            raise JsrError(403, "missingPermission", MISSING_PERMISSION)
+        reg = self.reg
+        with reg.lock:
+            if scope not in reg.state["scopes"]:
+                raise JsrError(404, "scopeNotFound", "The requested scope was not found.")
+            if reg.package(scope, name) is None:
+                raise self.missing_package(scope, name)
+        if reg.links.refusal(f"@{scope}/{name}", claims) is not None:
+            raise JsrError(403, "actorNotAuthorized", NOT_AUTHORIZED)
+        return f"githuboidc:{claims.get('repository')}", str(allowed.get("tarballHash", ""))
 
     def require_token(self) -> str:
         token = self.bearer()
@@ -684,9 +780,14 @@ class JsrHandler(FaultHandler):
                 "The uploaded content must be gzip encoded, and the content-encoding header "
                 "must be set to 'gzip'.",
             )
-        token = self.require_token()
         self.check_name(scope, "scope")
         self.check_name(name, "package")
+        found = self.authorization()
+        tarball_hash: str | None = None
+        if found is not None and found[0] == "githuboidc":
+            token, tarball_hash = self.oidc_publisher(found[1], scope, name, version)
+        else:
+            token = self.require_token()
         with reg.lock:
             if reg.package(scope, name) is None and not reg.auto_create:
                 raise self.missing_package(scope, name)
@@ -701,6 +802,10 @@ class JsrHandler(FaultHandler):
         tarball = self.body.read_all(MAX_TARBALL)
         if tarball is None:
             raise too_big(self.body.received)
+        if tarball_hash is not None and tarball_hash != (
+            "sha256-" + hashlib.sha256(tarball).hexdigest()
+        ):
+            raise JsrError(403, "missingPermission", MISSING_PERMISSION)
         with reg.lock:
             reg.settle()
             existing = reg.open_task(scope, name, version)
@@ -787,6 +892,8 @@ def build_server(
     admin_tokens: list[str] | None = None,
     auto_create: bool = False,
     processing_delay: float = 0.5,
+    oidc_issuer: str | None = None,
+    trust_repo: str | None = None,
     log: Any = None,
 ) -> SandboxHTTPServer:
     """A JSR server bound to 127.0.0.1:``port`` (not yet serving)."""
@@ -796,6 +903,8 @@ def build_server(
         admin_tokens=admin_tokens,
         auto_create=auto_create,
         processing_delay=processing_delay,
+        oidc_issuer=oidc_issuer,
+        trust_repo=trust_repo,
         log=log,
     )
     return SandboxHTTPServer(port, JsrHandler, app)
@@ -822,6 +931,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.5,
         help="seconds a publish task spends pending/processing",
     )
+    parser.add_argument(
+        "--oidc-issuer", help="accept `githuboidc` ID tokens of this issuer for publishing"
+    )
+    parser.add_argument(
+        "--trust-repo", help="owner/name every package is linked to unless told otherwise"
+    )
     args = parser.parse_args(argv)
     tokens = tokens_of(args)
     server = build_server(
@@ -831,6 +946,8 @@ def main(argv: list[str] | None = None) -> int:
         admin_tokens=args.scope_admin_token,
         auto_create=args.auto_create,
         processing_delay=args.processing_delay,
+        oidc_issuer=args.oidc_issuer,
+        trust_repo=args.trust_repo,
         log=open_log(args.log, args.verbose),
     )
     return serve_main(server)

@@ -7,6 +7,13 @@ throw-away sandbox tokens, so it is written with mode 0600 and never printed. ``
 the recorded process groups (SIGTERM, then SIGKILL) and leaves the data, so a later ``up``
 finds every package and release again, on the same ports when they are still free.
 ``service(name)`` starts one service lazily (what the pytest fixtures use).
+
+``Sandbox(dir, oidc=True)`` (``shipit sandbox up --oidc``) adds trusted publishing as in GitHub
+Actions: an OIDC issuer (``oidc_issuer``), the npm and PyPI token exchanges in front of
+verdaccio and pypiserver (``oidc_exchange``, their URLs become the registries' URLs) and
+``githuboidc`` in the JSR server, each trusting the issuer for the sandbox's repository. Its
+``env()`` then holds ``GITHUB_ACTIONS=true`` and the ``ACTIONS_ID_TOKEN_REQUEST_*`` pair and no
+registry token (``token_env()`` still gives the token way).
 """
 
 from __future__ import annotations
@@ -39,8 +46,19 @@ STATE_FILE = "sandbox.json"
 STATE_VERSION = 1
 DEFAULT_REPO = "shipit-sandbox/project"
 SERVICES = ("verdaccio", "pypiserver", "jsr", "github", "git")
+#: what ``--oidc`` adds: the issuer, then the npm and PyPI exchanges
+OIDC_SERVICES = ("oidc", "npm-oidc", "pypi-oidc")
+ALL_SERVICES = (*SERVICES, *OIDC_SERVICES)
+#: the deployment environment of the sandbox's job (as in examples/workflows/release.yml)
+OIDC_ENVIRONMENT = "release"
 #: variables of ``env`` that hold secrets
-SECRET_VARS = ("NPM_TOKEN", "JSR_TOKEN", "PYPI_TOKEN", "GITHUB_TOKEN")
+SECRET_VARS = (
+    "NPM_TOKEN",
+    "JSR_TOKEN",
+    "PYPI_TOKEN",
+    "GITHUB_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +72,14 @@ class GitRemote:
         return self.path.as_uri()
 
 
-Service = verdaccio.Verdaccio | pypiserver.PyPIServer | servers.TestServer | GitRemote
+Service = (
+    verdaccio.Verdaccio
+    | pypiserver.PyPIServer
+    | servers.TestServer
+    | servers.OidcIssuer
+    | servers.ExchangeFrontEnd
+    | GitRemote
+)
 
 
 @dataclass(frozen=True)
@@ -115,13 +140,18 @@ class Sandbox:
         repo: str = DEFAULT_REPO,
         record: bool = True,
         timeout: float = 60.0,
+        oidc: bool = False,
     ) -> None:
         self.dir = directory.resolve()
         self.repo = repo
         self.record = record
         self.timeout = timeout
+        self.oidc = oidc
+        self.names = ALL_SERVICES if oidc else SERVICES
         self._lock = threading.Lock()
-        self._starting: dict[str, threading.Lock] = {name: threading.Lock() for name in SERVICES}
+        self._starting: dict[str, threading.Lock] = {
+            name: threading.Lock() for name in ALL_SERVICES
+        }
         self._services: dict[str, Service] = {}
         self._secrets: dict[str, str] = {}
         self._ports: dict[str, int] = {}
@@ -175,7 +205,7 @@ class Sandbox:
         if not self.record:
             return
         services = []
-        for name in SERVICES:
+        for name in ALL_SERVICES:
             service = self._services.get(name)
             if service is None:
                 continue
@@ -190,6 +220,7 @@ class Sandbox:
             "dir": str(self.dir),
             "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "repo": self.repo,
+            "oidc": self.oidc,
             "env": self.env(),
             "services": services,
             "ports": {e["name"]: e["port"] for e in services if isinstance(e.get("port"), int)},
@@ -222,7 +253,38 @@ class Sandbox:
             return pypiserver.start(sub, token=token, port=port, timeout=self.timeout)
         if name == "jsr":
             token = self._secret("jsr_token", servers.new_jsr_token)
-            return servers.start_jsr(sub, token=token, port=port or 0, timeout=self.timeout)
+            issuer = self._issuer().url if self.oidc else None
+            return servers.start_jsr(
+                sub,
+                token=token,
+                port=port or 0,
+                oidc_issuer=issuer,
+                trust_repo=self.repo if self.oidc else None,
+                timeout=self.timeout,
+            )
+        if name == "oidc":
+            request_token = self._secret("oidc_request_token", servers.new_request_token)
+            return servers.start_oidc_issuer(
+                sub,
+                request_token=request_token,
+                repo=self.repo,
+                environment=OIDC_ENVIRONMENT,
+                port=port or 0,
+                timeout=self.timeout,
+            )
+        if name in ("npm-oidc", "pypi-oidc"):
+            kind = name.split("-")[0]
+            upstream, secret = self._exchange_upstream(kind)
+            return servers.start_exchange(
+                kind,
+                sub,
+                upstream=upstream,
+                issuer=self._issuer().url,
+                secret=secret,
+                trust_repo=self.repo,
+                port=port or 0,
+                timeout=self.timeout,
+            )
         if name == "github":
             token = self._secret("github_token", servers.new_github_token)
             return servers.start_github(
@@ -231,6 +293,21 @@ class Sandbox:
         if name == "git":
             return GitRemote(git_remote.create_bare(sub / "origin.git"))
         raise ValueError(f"unknown sandbox service {name!r}")
+
+    def _issuer(self) -> servers.OidcIssuer:
+        issuer = self.service("oidc")
+        assert isinstance(issuer, servers.OidcIssuer)
+        return issuer
+
+    def _exchange_upstream(self, kind: str) -> tuple[str, str]:
+        """The registry an exchange fronts, and the secret it needs to hand out tokens."""
+        if kind == "npm":
+            npm = self.service("verdaccio")
+            assert isinstance(npm, verdaccio.Verdaccio)
+            return npm.url, self._secrets["npm_password"]
+        pypi = self.service("pypiserver")
+        assert isinstance(pypi, pypiserver.PyPIServer)
+        return pypi.url, pypi.token
 
     def service(self, name: str) -> Service:
         """The running service ``name``, started now if needed (thread-safe)."""
@@ -243,12 +320,14 @@ class Sandbox:
                 self._services[name] = started
             return started
 
-    def up(self, names: Iterable[str] = SERVICES) -> dict[str, Any]:
-        """Start every service of ``names`` that is not running, in parallel; record the state.
+    def up(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """Start every service of ``names`` (default: all of this sandbox's) that is not
+        running, in parallel; record the state.
 
         If a recorded sandbox still runs completely, it is returned as it is.
         """
-        wanted = [n for n in SERVICES if n in set(names)]
+        chosen = set(self.names if names is None else names)
+        wanted = [n for n in ALL_SERVICES if n in chosen]
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self._dir_lock():
             if self.record and not self._services:
@@ -289,7 +368,8 @@ class Sandbox:
         state = self.read_state()
         if state and state.get("services"):
             statuses = self._statuses(state)
-            if statuses and all(s.alive for s in statuses if s.pid is not None):
+            same_mode = bool(state.get("oidc", False)) == self.oidc
+            if same_mode and statuses and all(s.alive for s in statuses if s.pid is not None):
                 self._adopt(state)
                 return
             for entry in state.get("services") or []:
@@ -299,6 +379,11 @@ class Sandbox:
 
     def _adopt(self, state: Mapping[str, Any]) -> None:
         env = state.get("env") or {}
+        saved = state.get("secrets") or {}
+
+        def secret(key: str, var: str) -> str:
+            return str(saved.get(key) or env.get(var))
+
         for entry in state.get("services") or []:
             name = str(entry.get("name"))
             if name == "git":
@@ -307,17 +392,24 @@ class Sandbox:
             running = Running.from_json(entry)
             if name == "verdaccio":
                 self._services[name] = verdaccio.Verdaccio(
-                    url=running.url, token=str(env.get("NPM_TOKEN")), user="shipit", process=running
+                    url=running.url,
+                    token=secret("npm_token", "NPM_TOKEN"),
+                    user="shipit",
+                    process=running,
                 )
             elif name == "pypiserver":
                 self._services[name] = pypiserver.PyPIServer(
                     url=running.url,
-                    token=str(env.get("PYPI_TOKEN")),
+                    token=secret("pypi_token", "PYPI_TOKEN"),
                     packages=self.dir / "pypiserver" / "packages",
                     process=running,
                 )
             elif name in ("jsr", "github"):
-                token = str(env.get("JSR_TOKEN" if name == "jsr" else "GITHUB_TOKEN"))
+                token = (
+                    secret("jsr_token", "JSR_TOKEN")
+                    if name == "jsr"
+                    else secret("github_token", "GITHUB_TOKEN")
+                )
                 self._services[name] = servers.TestServer(
                     name=name,
                     url=running.url,
@@ -325,11 +417,46 @@ class Sandbox:
                     process=running,
                     repo=str(state.get("repo")) if name == "github" else None,
                 )
+            elif name == "oidc":
+                self._services[name] = servers.OidcIssuer(
+                    url=running.url,
+                    request_token=secret("oidc_request_token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+                    process=running,
+                )
+            elif name in ("npm-oidc", "pypi-oidc"):
+                self._services[name] = servers.ExchangeFrontEnd(
+                    kind=name.split("-")[0], url=running.url, process=running
+                )
 
     # --- what callers read --------------------------------------------------------------
 
     def env(self) -> dict[str, str]:
-        """The environment a release against this sandbox needs (holds tokens!)."""
+        """The environment a release against this sandbox needs (holds tokens!): trusted
+        publishing from a simulated GitHub Actions job with ``oidc``, else registry tokens."""
+        return self.oidc_env() if self.oidc else self.token_env()
+
+    def oidc_env(self) -> dict[str, str]:
+        """A GitHub Actions job with ``id-token: write``: no registry token at all (the npm and
+        PyPI URLs are the exchange front-ends'); ``GITHUB_TOKEN`` stays, as in Actions."""
+        env = self.token_env()
+        for name in ("NPM_TOKEN", "JSR_TOKEN", "PYPI_TOKEN", "TWINE_USERNAME"):
+            env.pop(name, None)
+        s = self._services
+        npm = s.get("npm-oidc")
+        if isinstance(npm, servers.ExchangeFrontEnd):
+            env["NPM_CONFIG_REGISTRY"] = npm.url + "/"
+        pypi = s.get("pypi-oidc")
+        if isinstance(pypi, servers.ExchangeFrontEnd):
+            env["TWINE_REPOSITORY_URL"] = pypi.url + "/"
+        issuer = s.get("oidc")
+        if isinstance(issuer, servers.OidcIssuer):
+            env["GITHUB_ACTIONS"] = "true"
+            env["ACTIONS_ID_TOKEN_REQUEST_URL"] = issuer.request_url
+            env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = issuer.request_token
+        return env
+
+    def token_env(self) -> dict[str, str]:
+        """Registry tokens for verdaccio, pypiserver and the JSR server (no OIDC)."""
         env: dict[str, str] = {}
         s = self._services
         npm = s.get("verdaccio")
@@ -358,7 +485,7 @@ class Sandbox:
     def describe(self) -> dict[str, Any]:
         """``{"dir", "env", "services": [{"name", "url", "pid"}]}`` (env holds tokens)."""
         services = []
-        for name in SERVICES:
+        for name in ALL_SERVICES:
             service = self._services.get(name)
             if service is None:
                 continue
@@ -438,11 +565,11 @@ class Sandbox:
                 why="still running: " + ", ".join(str(p) for p in left),
                 hint="kill them by PID: kill -9 " + " ".join(str(p) for p in left),
             )
-        return sorted(stopped, key=SERVICES.index)
+        return sorted(stopped, key=ALL_SERVICES.index)
 
     def _stop_strays(self, exclude: Mapping[int, object] | None = None) -> list[str]:
         """Stop servers running in this sandbox's directories that no record names."""
-        names = [n for n in SERVICES if n != "git"]
+        names = [n for n in ALL_SERVICES if n != "git"]
         stopped = []
         for pid in process.strays([self.dir / n for n in names]):
             if exclude and pid in exclude:

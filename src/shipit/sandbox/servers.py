@@ -1,4 +1,5 @@
-"""Launch shipit's own test servers (JSR, GitHub, fault proxy) as detached subprocesses.
+"""Launch shipit's own test servers (JSR, GitHub, fault proxy, OIDC issuer and the npm/PyPI
+trusted-publishing front-ends) as detached subprocesses.
 
 Each runs as ``python -m shipit.sandbox.<module> --port N ...``, announces
 ``listening on http://127.0.0.1:PORT`` on stdout (captured in its log file) and is ready when
@@ -19,6 +20,8 @@ from shipit.sandbox import process
 from shipit.sandbox.process import Running
 
 HEALTH = "/_shipit/health"
+#: the OIDC issuer's ID-token endpoint
+TOKEN_PATH = "/idtoken"
 
 
 def new_jsr_token() -> str:
@@ -36,6 +39,19 @@ def new_github_token() -> str:
     return token
 
 
+def new_request_token() -> str:
+    """A throw-away ``ACTIONS_ID_TOKEN_REQUEST_TOKEN`` like the one Actions gives a job."""
+    token = "sbx-idtoken-" + secrets.token_urlsafe(24)
+    register(token)
+    return token
+
+
+def request_url(issuer: str) -> str:
+    """``ACTIONS_ID_TOKEN_REQUEST_URL`` for an issuer: it has a query string already, as
+    GitHub's does (deno appends ``&audience=``, npm and ``id`` add a parameter)."""
+    return issuer.rstrip("/") + TOKEN_PATH + "?api-version=2.0"
+
+
 def _write_token_file(path: Path, token: str) -> None:
     """Keep the token out of argv: a file only the owner can read."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,6 +59,16 @@ def _write_token_file(path: Path, token: str) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(token + "\n")
     path.chmod(0o600)
+
+
+def _prepare(data_dir: Path, secret: str, file_name: str = "tokens") -> tuple[Path, Path]:
+    """``data_dir/data`` (created) and a private file holding ``secret`` for the server."""
+    register(secret)
+    data = data_dir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    secret_file = data_dir / file_name
+    _write_token_file(secret_file, secret)
+    return data, secret_file
 
 
 @dataclass(frozen=True)
@@ -87,17 +113,25 @@ def _launch(
 
 
 def start_jsr(
-    data_dir: Path, *, token: str, port: int = 0, auto_create: bool = True, timeout: float = 30.0
+    data_dir: Path,
+    *,
+    token: str,
+    port: int = 0,
+    auto_create: bool = True,
+    oidc_issuer: str | None = None,
+    trust_repo: str | None = None,
+    timeout: float = 30.0,
 ) -> TestServer:
-    """Start the JSR test server with its state in ``data_dir/data``."""
-    register(token)
-    data = data_dir / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    token_file = data_dir / "tokens"
-    _write_token_file(token_file, token)
+    """Start the JSR test server with its state in ``data_dir/data``; with ``oidc_issuer`` it
+    takes that issuer's ID tokens (``githuboidc``) for packages linked to ``trust_repo``."""
+    data, token_file = _prepare(data_dir, token)
     args = ["--data", str(data), "--token-file", str(token_file)]
     if auto_create:
         args.append("--auto-create")
+    if oidc_issuer:
+        args += ["--oidc-issuer", oidc_issuer]
+    if trust_repo:
+        args += ["--trust-repo", trust_repo]
     running = _launch(
         "jsr_server", "jsr", args, log=data_dir / "jsr.log", port=port, timeout=timeout
     )
@@ -108,16 +142,90 @@ def start_github(
     data_dir: Path, *, token: str, repo: str, port: int = 0, timeout: float = 30.0
 ) -> TestServer:
     """Start the GitHub test server knowing ``repo`` (owner/name), state in ``data_dir/data``."""
-    register(token)
-    data = data_dir / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    token_file = data_dir / "tokens"
-    _write_token_file(token_file, token)
+    data, token_file = _prepare(data_dir, token)
     args = ["--data", str(data), "--token-file", str(token_file), "--repo", repo]
     running = _launch(
         "github_server", "github", args, log=data_dir / "github.log", port=port, timeout=timeout
     )
     return TestServer(name="github", url=running.url, token=token, process=running, repo=repo)
+
+
+@dataclass(frozen=True)
+class OidcIssuer:
+    """The running OIDC issuer: ``url`` (its ``iss``) and the job's default request token."""
+
+    url: str
+    request_token: str
+    process: Running
+
+    @property
+    def request_url(self) -> str:
+        """``ACTIONS_ID_TOKEN_REQUEST_URL`` (with GitHub's query string)."""
+        return request_url(self.url)
+
+
+@dataclass(frozen=True)
+class ExchangeFrontEnd:
+    """A trusted-publishing front-end (``kind`` npm or pypi) in front of a sandbox registry."""
+
+    kind: str
+    url: str
+    process: Running
+
+
+def start_oidc_issuer(
+    data_dir: Path,
+    *,
+    request_token: str,
+    repo: str,
+    environment: str | None = None,
+    port: int = 0,
+    timeout: float = 30.0,
+) -> OidcIssuer:
+    """Start the OIDC issuer (its signing key and profiles in ``data_dir/data``)."""
+    data, token_file = _prepare(data_dir, request_token)
+    args = ["--data", str(data), "--token-file", str(token_file), "--repo", repo]
+    if environment:
+        args += ["--environment", environment]
+    running = _launch(
+        "oidc_issuer", "oidc", args, log=data_dir / "oidc.log", port=port, timeout=timeout
+    )
+    return OidcIssuer(url=running.url, request_token=request_token, process=running)
+
+
+def start_exchange(
+    kind: str,
+    data_dir: Path,
+    *,
+    upstream: str,
+    issuer: str,
+    secret: str,
+    trust_repo: str | None,
+    port: int = 0,
+    timeout: float = 30.0,
+) -> ExchangeFrontEnd:
+    """Start the npm or PyPI trusted-publishing front-end; ``secret`` (verdaccio's sandbox-user
+    password or pypiserver's token) goes to it in a private file, never on its command line."""
+    data, secret_file = _prepare(data_dir, secret, "secret")
+    args = [
+        "--kind",
+        kind,
+        "--upstream",
+        upstream,
+        "--issuer",
+        issuer,
+        "--data",
+        str(data),
+        "--secret-file",
+        str(secret_file),
+    ]
+    if trust_repo:
+        args += ["--trust-repo", trust_repo]
+    name = f"{kind}-oidc"
+    running = _launch(
+        "oidc_exchange", name, args, log=data_dir / f"{name}.log", port=port, timeout=timeout
+    )
+    return ExchangeFrontEnd(kind=kind, url=running.url, process=running)
 
 
 def start_fault_proxy(upstream: str, *, log: Path, timeout: float = 30.0) -> Running:

@@ -295,3 +295,57 @@ def test_down_stops_servers_whose_state_was_lost(sandbox_dir: Path) -> None:
     for name in ("verdaccio", "pypiserver", "jsr", "github"):
         assert name in down.stderr
     assert not any(process.alive(pid) for pid in pids_of(info))
+
+
+def test_oidc_up_exports_an_actions_job_without_registry_tokens(sandbox_dir: Path) -> None:
+    result = shipit("sandbox", "up", "--oidc", "--dir", str(sandbox_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+
+    env = info["env"]
+    assert set(env) == {
+        "NPM_CONFIG_REGISTRY",
+        "JSR_URL",
+        "TWINE_REPOSITORY_URL",
+        "GITHUB_API_URL",
+        "GITHUB_TOKEN",
+        "GITHUB_REPOSITORY",
+        "SHIPIT_SANDBOX_GIT_REMOTE",
+        "GITHUB_ACTIONS",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    }
+    assert env["GITHUB_ACTIONS"] == "true"
+    names = [s["name"] for s in info["services"]]
+    assert names[-3:] == ["oidc", "npm-oidc", "pypi-oidc"]
+    urls = {s["name"]: s["url"] for s in info["services"]}
+    assert env["NPM_CONFIG_REGISTRY"] == urls["npm-oidc"] + "/"  # npm talks to the exchange
+    assert env["TWINE_REPOSITORY_URL"] == urls["pypi-oidc"] + "/"
+    token = httpx.get(
+        env["ACTIONS_ID_TOKEN_REQUEST_URL"] + "&audience=pypi",
+        headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"},
+        trust_env=False,
+    )
+    minted = httpx.post(
+        env["TWINE_REPOSITORY_URL"] + "_/oidc/mint-token",
+        json={"token": token.json()["value"]},
+        trust_env=False,
+    )
+    assert minted.json()["success"] is True
+    pids = pids_of(info)
+    assert len(pids) == 7
+
+    # the human form says what trusted publishing in the sandbox means
+    again = shipit("sandbox", "up", "--oidc", "--dir", str(sandbox_dir))
+    assert again.returncode == 0, again.stderr
+    assert "trusted publishing: the registries trust" in again.stderr
+    assert "Provenance needs Sigstore" in again.stderr
+    assert "export ACTIONS_ID_TOKEN_REQUEST_TOKEN=" in again.stdout
+    assert env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] not in again.stderr
+
+    down = shipit("sandbox", "down", "--dir", str(sandbox_dir))
+    assert down.returncode == 0, down.stderr
+    assert "oidc, npm-oidc, pypi-oidc" in down.stderr
+    for pid in pids:
+        assert not process.alive(pid), f"pid {pid} survived `shipit sandbox down`"
+    assert processes_mentioning(str(sandbox_dir)) == []
