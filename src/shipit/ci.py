@@ -136,10 +136,7 @@ def _row(row: StepRow, attempts: int, evidence_of: EvidenceOf | None) -> str:
         details.append(f"next: {row.hint}")
     urls: list[str] = []
     if evidence_of is not None:
-        try:
-            urls = urls_in(evidence_of(row.id) or {})
-        except Exception:
-            urls = []
+        urls = urls_in(evidence_of(row.id) or {})
     for url in _URL.findall(row.message):
         if url not in urls:
             urls.append(url)
@@ -171,7 +168,6 @@ class GithubActionsReporter:
         self.attempts: dict[str, int] = {}
         self._annotated: set[str] = set()
         self._lock = threading.Lock()
-        self.errors: list[str] = []
 
     def _print(self, line: str) -> None:
         out = self.stream or sys.stdout
@@ -179,11 +175,8 @@ class GithubActionsReporter:
         out.flush()
 
     def __call__(self, event: Event) -> None:
-        try:
-            with self._lock:
-                self._handle(event)
-        except Exception as exc:  # a listener must never break a release
-            self.errors.append(f"{type(exc).__name__}: {exc}")
+        with self._lock:
+            self._handle(event)
 
     def _handle(self, event: Event) -> None:
         self.model.apply(event)

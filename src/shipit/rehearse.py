@@ -292,7 +292,7 @@ def rehearse(
             if dashboard is not None:
                 try:
                     dashboard(work, cfg, env)
-                except Exception as exc:  # the dashboard is a courtesy: never fail for it
+                except ShipitError as exc:  # the dashboard is a courtesy: never fail for it
                     log.warning("could not show the dashboard: %s", exc)
             warnings = []
             prefix = root.resolve().relative_to(top).as_posix()

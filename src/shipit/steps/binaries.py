@@ -21,6 +21,7 @@ import os
 import re
 import shlex
 import shutil
+import struct
 import sys
 import tarfile
 import tempfile
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from shipit import binformat, hashing, proc
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
-from shipit.errors import PermanentError
+from shipit.errors import PermanentError, ShipitError, ToolMissingError
 from shipit.redact import SECRET_ENV_VARS
 
 if TYPE_CHECKING:
@@ -430,7 +431,7 @@ class VerifyBinary:
         head = self._header()
         try:
             info = binformat.parse_header(head)
-        except (ValueError, Exception) as exc:  # struct.error is an Exception
+        except (ValueError, struct.error) as exc:
             raise PermanentError(
                 f"the binary for {target} is not an executable",
                 why=f"{self.build.binary.name}: {exc}",
@@ -478,7 +479,7 @@ class VerifyBinary:
         progress.status(f"running {binary.name} {' '.join(args)}")
         try:
             result = proc.run([str(binary), *args], timeout=30, env=tool_env(ctx))
-        except Exception as exc:
+        except (OSError, ToolMissingError) as exc:  # not executable here, wrong format
             raise PermanentError(f"the binary for {target} does not start", why=str(exc)) from None
         output = result.output.strip()
         command = f"{binary.name} {' '.join(args)}"
@@ -593,7 +594,7 @@ def build_all(
             evidence.update(VerifyBinary(build).run(ctx, progress))
             evidence["duration_s"] = time.monotonic() - started
             return build.target, evidence
-        except Exception as exc:
+        except (ShipitError, OSError) as exc:  # one target's failure; the others go on
             return build.target, exc
 
     todo = builds(ctx)

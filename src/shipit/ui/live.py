@@ -166,12 +166,9 @@ class LiveView:
         )
 
     def __call__(self, event: Event) -> None:
-        try:
-            self.model.apply(event)
-            if not isinstance(event, StepEvent) or event.kind != "progress":
-                self._live.refresh()
-        except Exception:  # a listener must never break the release
-            pass
+        self.model.apply(event)
+        if not isinstance(event, StepEvent) or event.kind != "progress":
+            self._live.refresh()
 
     def __enter__(self) -> LiveView:
         self._live.start()

@@ -31,7 +31,8 @@ _WORDS = {
 
 
 class PlainReporter:
-    """A Listener: one line per step transition, thread-safe, never raises."""
+    """A Listener: one line per step transition, thread-safe (the orchestrator logs a
+    listener's failure and goes on)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -39,15 +40,12 @@ class PlainReporter:
         self._started: dict[str, float] = {}
 
     def __call__(self, event: Event) -> None:
-        try:
-            line = self.line(event)
-            if line is None:
-                return
-            with self._lock:
-                self.stream.write(redact(line) + "\n")
-                self.stream.flush()
-        except Exception:
-            pass
+        line = self.line(event)
+        if line is None:
+            return
+        with self._lock:
+            self.stream.write(redact(line) + "\n")
+            self.stream.flush()
 
     def line(self, event: Event) -> str | None:
         if isinstance(event, ReleaseEvent):

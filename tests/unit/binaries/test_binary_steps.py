@@ -175,3 +175,28 @@ def test_build_command_does_not_see_publish_tokens(tmp_path: Path) -> None:
     binaries.BuildBinary(build).run(ctx, NullProgress())
     assert build.artifact.exists()
     assert Path(f"{build.binary}.tok").read_text() == ""
+
+
+def test_a_file_that_is_no_executable_is_named(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    command = "/bin/sh -c 'printf \"not a program\" > {output}'"
+    ctx = make_ctx(root, {"command": command, "targets": ["x86_64-linux-gnu"]})
+    build = binaries.plan_build(ctx, "x86_64-linux-gnu")
+    binaries.BuildBinary(build).run(ctx, NullProgress())
+    with pytest.raises(PermanentError) as err:
+        binaries.VerifyBinary(build).run(ctx, NullProgress())
+    assert err.value.what == "the binary for x86_64-linux-gnu is not an executable"
+    assert "hello" in (err.value.why or "")
+
+
+def test_an_executable_the_system_cannot_start_is_named(tmp_path: Path) -> None:
+    """A right-looking ELF header on a truncated file: exec fails (ENOEXEC), reported as such."""
+    root = _project(tmp_path)
+    command = "/bin/sh -c 'head -c 64 /bin/true > {output} && chmod +x {output}'"
+    ctx = make_ctx(root, {"command": command, "targets": ["x86_64-linux-gnu"]})
+    build = binaries.plan_build(ctx, "x86_64-linux-gnu")
+    binaries.BuildBinary(build).run(ctx, NullProgress())
+    with pytest.raises(PermanentError) as err:
+        binaries.VerifyBinary(build).run(ctx, NullProgress())
+    assert err.value.what == "the binary for x86_64-linux-gnu does not start"
+    assert "format" in (err.value.why or "").lower()
