@@ -27,6 +27,18 @@ if TYPE_CHECKING:
     from shipit.checks.published import PublishedLookup
 
 
+class Kind(enum.StrEnum):
+    """What a finding read from a tool's output is: each check counts and words them."""
+
+    TYPE = "type error"
+    LINT = "lint problem"
+    FORMAT = "unformatted file"
+    TEST = "failing test"
+    DEPENDENCY = "dependency problem"
+    ERROR = "error"  # a tool's own error (bad configuration, crash) with its location
+    OUTPUT = "output"  # unrecognised output, shown verbatim
+
+
 class Status(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"
@@ -42,6 +54,7 @@ class Finding:
     file: str | None = None
     line: int | None = None
     hint: str | None = None
+    kind: str | None = None  # a ``Kind`` of tool output (type error, lint problem, ...)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +62,7 @@ class Finding:
             "file": self.file,
             "line": self.line,
             "hint": redact(self.hint) if self.hint else None,
+            "kind": self.kind,
         }
 
     def location(self) -> str:

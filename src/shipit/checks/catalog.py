@@ -8,13 +8,12 @@ from pathlib import Path
 from shipit.checks.artifacts import PublishSets
 from shipit.checks.base import Check, CheckContext
 from shipit.checks.git_state import GitCheck
-from shipit.checks.lint import LintCheck
 from shipit.checks.published import PublishedLookup
 from shipit.checks.registry import RegistryCheck
 from shipit.checks.secrets import SecretsCheck
 from shipit.checks.security import SecurityCheck
 from shipit.checks.tests import TestCheck
-from shipit.checks.typecheck import TypecheckCheck
+from shipit.checks.tooling import lint_check, typecheck_check
 from shipit.checks.versions import VersionsCheck
 from shipit.config import Config, Settings
 from shipit.project.model import Project
@@ -28,8 +27,8 @@ def all_checks() -> list[Check]:
     return [
         GitCheck(),
         VersionsCheck(),
-        TypecheckCheck(),
-        LintCheck(),
+        typecheck_check(),
+        lint_check(),
         TestCheck(),
         SecurityCheck(),
         SecretsCheck(),

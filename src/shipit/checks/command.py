@@ -26,8 +26,9 @@ class Command:
 
     argv: tuple[str, ...]
     cwd: Path
-    parser: str = "generic"  # deno-check, tsc, mypy, deno-lint, ruff, deno-test, ...
+    parser: str = "auto"  # "auto" recognises every known format; "deno-lint-json"
     label: str = ""
+    why: str = ""  # why the preset chose it (``shipit check --explain``)
 
     @property
     def display(self) -> str:
@@ -36,9 +37,10 @@ class Command:
         return shlex.join([Path(self.argv[0]).name, *self.argv[1:]]) if self.argv else ""
 
 
-def shell(command: str, cwd: Path, parser: str = "generic") -> Command:
+def shell(command: str, cwd: Path, *, why: str = "") -> Command:
     """A configured command string, run by /bin/sh."""
-    return Command(tuple(proc.shell_argv(command)), cwd, parser, label=command)
+    parser = "deno-lint-json" if "deno lint" in command and "--json" in command else "auto"
+    return Command(tuple(proc.shell_argv(command)), cwd, parser, label=command, why=why)
 
 
 def command_env(env: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -1,7 +1,16 @@
-"""Pick the relevant lines out of a tool's output: type errors, lint problems, failing tests.
+"""Read a tool's output: type errors, lint problems, unformatted files, failing tests.
 
-Each parser turns raw output into ``Finding``s with file and line where the tool gives them,
-so the summary shows what matters and the full text stays in the log file.
+``parse(text, root)`` runs every recogniser over the output, so a script that runs several
+tools (``"test": "xo && ava"``) is read as what each line is: an xo problem is a lint
+problem with its file and line, an ava failure a failing test. Multi-line reports (a deno
+type error with its snippet, a vitest failure with its diff) become one finding each, at the
+location the tool names. Known deno and npm errors about dependencies (not cached, lockfile
+out of date, network) are dependency problems, not type errors. Output no recogniser knows is
+returned verbatim (its first lines), never guessed at.
+
+Recognised: deno check / lint / fmt --check / test and deno's located errors, tsc, eslint
+(stylish), xo, ruff (concise and full), mypy, pyright, pytest, ``node --test`` (TAP and
+spec), ava, vitest, jest.
 """
 
 from __future__ import annotations
@@ -9,12 +18,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from shipit.checks.base import Finding
+from shipit.checks.base import Finding, Kind
 from shipit.checks.command import relpath
 
 MAX_FINDINGS = 50
+VERBATIM_LINES = 8
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -23,76 +34,580 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-# ----------------------------------------------------------------- type checkers
+@dataclass(frozen=True)
+class Parsed:
+    """Findings in output order; ``structured`` is False when they are verbatim lines."""
+
+    findings: list[Finding]
+    structured: bool
+
+
+Located = tuple[int, Finding]  # (index of the line it was found at, the finding)
+Recogniser = Callable[[list[str], Path], list[Located]]
+
+
+def _loc(path: str, root: Path) -> str:
+    return relpath(path, root)
+
+
+def _own_file(path: str) -> bool:
+    """A frame in the project's code, not in node_modules, node: internals or ext:."""
+    return not (
+        "node_modules" in path
+        or path.startswith(("node:", "ext:", "internal/"))
+        or path.startswith("<")
+    )
+
+
+# ------------------------------------------------------------------ dependency errors
+
+_DEPENDENCY = re.compile(
+    r"lockfile is out of date|Integrity check failed|failed to load|Import '[^']+' failed|"
+    r"error sending request|dns error|not found in cache|Could not find npm package|"
+    r"Cannot find module '[^'./][^']*'|Cannot find package '[^']+'|ERR_MODULE_NOT_FOUND|"
+    r"Could not resolve '[^'./]",
+    re.I,
+)
+
+
+def is_dependency_error(message: str) -> bool:
+    return bool(_DEPENDENCY.search(message))
+
+
+# ------------------------------------------------------------------ deno
 
 _DENO_TS = re.compile(r"^(?:error: )?(TS\d+) \[ERROR\]: (.*)$")
-_DENO_AT = re.compile(r"^\s+at (file://\S+?):(\d+):(\d+)\s*$")
+_DENO_AT = re.compile(r"^\s+at (?:.*\()?(file://[^\s)]+?)(?::(\d+):(\d+))?\)?\s*$")
+_DENO_ERROR = re.compile(r"^error: (.+)$")
 
 
-def deno_check(text: str, root: Path) -> list[Finding]:
-    """``deno check``: ``TS2322 [ERROR]: message`` followed by ``at file:///p.ts:1:7``."""
-    findings: list[Finding] = []
-    pending: str | None = None
-    for line in strip_ansi(text).splitlines():
+def deno_check(lines: list[str], root: Path) -> list[Located]:
+    """``TS2322 [ERROR]: message``, its snippet, then ``at file:///p/mod.ts:4:14``."""
+    out: list[Located] = []
+    for i, line in enumerate(lines):
         m = _DENO_TS.match(line.strip())
-        if m:
-            if pending:
-                findings.append(Finding(pending))
-            pending = f"{m.group(1)}: {m.group(2)}"
+        if not m:
             continue
-        at = _DENO_AT.match(line)
-        if at and pending:
-            findings.append(Finding(pending, relpath(at.group(1), root), int(at.group(2))))
-            pending = None
-    if pending:
-        findings.append(Finding(pending))
-    return findings
+        file = line_no = None
+        for follow in lines[i + 1 : i + 12]:
+            if _DENO_TS.match(follow.strip()):
+                break
+            at = _DENO_AT.match(follow)
+            if at:
+                file = _loc(at.group(1), root)
+                line_no = int(at.group(2)) if at.group(2) else None
+                break
+        out.append((i, Finding(f"{m.group(1)}: {m.group(2)}", file, line_no, kind=Kind.TYPE)))
+    return out
 
+
+def deno_errors(lines: list[str], root: Path) -> list[Located]:
+    """deno's own located errors (``error: ...`` then ``at file://...``): a module that does
+    not load, a missing dependency, a config problem. Not the test runner's errors."""
+    out: list[Located] = []
+    in_tests = False
+    for i, line in enumerate(lines):
+        if line.strip() in ("ERRORS", "FAILURES"):
+            in_tests = True
+        m = _DENO_ERROR.match(line)
+        if not m or in_tests or _DENO_TS.match(line):
+            continue
+        message = m.group(1).strip()
+        follow = lines[i + 1] if i + 1 < len(lines) else ""
+        at = _DENO_AT.match(follow)
+        dependency = is_dependency_error(message)
+        if not at and not dependency:
+            continue
+        file = _loc(at.group(1), root) if at else None
+        line_no = int(at.group(2)) if at and at.group(2) and not file_is_config(file) else None
+        kind = Kind.DEPENDENCY if dependency else Kind.ERROR
+        out.append((i, Finding(message, file, line_no, kind=kind)))
+    return out
+
+
+def file_is_config(file: str | None) -> bool:
+    return bool(file) and Path(str(file)).name in ("deno.json", "deno.jsonc", "package.json")
+
+
+_DIAG_HEAD = re.compile(r"^(?:error|warning)\[([\w/@-]+)\]: (.+)$")
+_RUFF_HEAD = re.compile(r"^([A-Z]+[0-9]+) (?:\[\*\] )?(.+)$")
+_ARROW = re.compile(r"^\s*--> (.+?):(\d+):(\d+)\s*$")
+_HINT = re.compile(r"^\s*= hint: (.+)$")
+
+
+def rust_style(lines: list[str], root: Path) -> list[Located]:
+    """deno lint (``error[rule]: msg`` / `` --> file:L:C``) and ruff's full format
+    (``F401 msg`` / `` --> file:L:C``)."""
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        head = _DIAG_HEAD.match(line) or _RUFF_HEAD.match(line)
+        if not head:
+            continue
+        arrow = _ARROW.match(lines[i + 1]) if i + 1 < len(lines) else None
+        if not arrow:
+            continue
+        hint = None
+        for follow in lines[i + 2 : i + 10]:
+            h = _HINT.match(follow)
+            if h:
+                hint = h.group(1).strip()
+                break
+            if _DIAG_HEAD.match(follow) or _ARROW.match(follow):
+                break
+        if line.startswith("warning["):
+            continue
+        out.append(
+            (
+                i,
+                Finding(
+                    f"{head.group(1)}: {head.group(2)}",
+                    _loc(arrow.group(1), root),
+                    int(arrow.group(2)),
+                    hint,
+                    kind=Kind.LINT,
+                ),
+            )
+        )
+    return out
+
+
+_FMT_FROM = re.compile(r"^from (.+):$")
+
+
+def deno_fmt(lines: list[str], root: Path) -> list[Located]:
+    """``deno fmt --check``: ``from /p/mod.ts:`` then the diff, then "Found N not formatted"."""
+    if not any("not formatted file" in ln for ln in lines):
+        return []
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        m = _FMT_FROM.match(line)
+        if m:
+            diff_line = None
+            if i + 1 < len(lines):
+                d = re.match(r"^\s*(\d+) \| ", lines[i + 1])
+                diff_line = int(d.group(1)) if d else None
+            out.append(
+                (
+                    i,
+                    Finding(
+                        "not formatted (deno fmt --check)",
+                        _loc(m.group(1), root),
+                        diff_line,
+                        "run `deno fmt`",
+                        kind=Kind.FORMAT,
+                    ),
+                )
+            )
+    return out
+
+
+_DENO_CASE = re.compile(r"^(.+?) => (\S+?):(\d+):\d+$")
+
+
+def deno_test(lines: list[str], root: Path) -> list[Located]:
+    """The ``FAILURES`` list of ``deno test``, each with its error and where it was thrown."""
+    errors: dict[str, tuple[str, str | None, int | None]] = {}
+    section = ""
+    current: str | None = None
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped in ("ERRORS", "FAILURES"):
+            section = stripped
+            continue
+        case = _DENO_CASE.match(stripped)
+        if section == "ERRORS":
+            if case:
+                current = case.group(1)
+                continue
+            if current and stripped.startswith("error:") and current not in errors:
+                errors[current] = (stripped[len("error:") :].strip(), None, None)
+                continue
+            at = _DENO_AT.match(line)
+            if current and at and at.group(2) and current in errors and errors[current][1] is None:
+                path = _loc(at.group(1), root)
+                if _own_file(at.group(1)):
+                    errors[current] = (errors[current][0], path, int(at.group(2)))
+        elif section == "FAILURES" and case:
+            name = case.group(1)
+            why, file, line_no = errors.get(name, ("", None, None))
+            if file is None:
+                file, line_no = _loc(case.group(2), root), int(case.group(3))
+            message = f"test failed: {name}" + (f" ({why})" if why else "")
+            out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+    return out
+
+
+# ------------------------------------------------------------------ TypeScript, eslint, xo
 
 _TSC = re.compile(r"^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$")
 _TSC_PRETTY = re.compile(r"^(.+?):(\d+):(\d+) - error (TS\d+): (.*)$")
 
 
-def tsc(text: str, root: Path) -> list[Finding]:
-    """``tsc``: ``src/a.ts(3,7): error TS2322: message`` (or the pretty form)."""
-    findings = []
-    for line in strip_ansi(text).splitlines():
+def tsc(lines: list[str], root: Path) -> list[Located]:
+    out: list[Located] = []
+    for i, line in enumerate(lines):
         m = _TSC.match(line.strip()) or _TSC_PRETTY.match(line.strip())
         if m:
-            findings.append(
-                Finding(f"{m.group(4)}: {m.group(5)}", relpath(m.group(1), root), int(m.group(2)))
+            out.append(
+                (
+                    i,
+                    Finding(
+                        f"{m.group(4)}: {m.group(5)}",
+                        _loc(m.group(1), root),
+                        int(m.group(2)),
+                        kind=Kind.TYPE,
+                    ),
+                )
             )
-    return findings
+    return out
 
 
-_MYPY = re.compile(r"^(.+?):(\d+):(?:\d+:)? error: (.*)$")
-_PYRIGHT = re.compile(r"^\s*(.+?):(\d+):(\d+) - error: (.*)$")
+_ESLINT_FILE = re.compile(r"^(/\S+|[\w.@/-]+\.(?:[cm]?[jt]sx?|vue|svelte|astro|json|md))$")
+_ESLINT_LINE = re.compile(r"^\s+(\d+):(\d+)\s+(error|warning)\s+(.*?)\s{2,}(\S+)\s*$")
+_XO_FILE = re.compile(r"^\s+(\S+?):(\d+):(\d+)$")
+_XO_LINE = re.compile(r"^\s+([\u2716\u26a0])\s+(\d+):(\d+)\s+(.*?)\s{2,}(\S+)\s*$")
 
 
-def mypy(text: str, root: Path) -> list[Finding]:
-    """``mypy`` (``a.py:3: error: msg``) and ``pyright`` (``/p/a.py:3:5 - error: msg``)."""
-    findings = []
-    for line in strip_ansi(text).splitlines():
+def eslint(lines: list[str], root: Path) -> list[Located]:
+    """eslint's stylish format (file, then ``  2:9  error  message  rule``) and xo's
+    (``  index.js:2:8`` then ``  ✖  2:8  message  rule``). Warnings do not fail a run."""
+    out: list[Located] = []
+    current: str | None = None
+    for i, line in enumerate(lines):
+        if not line.startswith(" "):
+            f = _ESLINT_FILE.match(line.strip())
+            current = _loc(f.group(1), root) if f else None
+            continue
+        xo_file = _XO_FILE.match(line)
+        if xo_file:
+            current = _loc(xo_file.group(1), root)
+            continue
+        e = _ESLINT_LINE.match(line)
+        if e and current and e.group(3) == "error":
+            out.append(
+                (
+                    i,
+                    Finding(
+                        f"{e.group(5)}: {e.group(4)}", current, int(e.group(1)), kind=Kind.LINT
+                    ),
+                )
+            )
+            continue
+        x = _XO_LINE.match(line)
+        if x and current and x.group(1) == "\u2716":
+            out.append(
+                (
+                    i,
+                    Finding(
+                        f"{x.group(5)}: {x.group(4)}", current, int(x.group(2)), kind=Kind.LINT
+                    ),
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------ Python tools
+
+_RUFF = re.compile(r"^(.+?):(\d+):(\d+): ([A-Z]+\d+) (?:\[\*\] )?(.*)$")
+_MYPY = re.compile(r"^(.+?\.pyi?):(\d+):(?:\d+:)? error: (.*)$")
+_PYRIGHT = re.compile(r"^\s*(.+?\.pyi?):(\d+):(\d+) - error: (.*)$")
+
+
+def ruff_concise(lines: list[str], root: Path) -> list[Located]:
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        m = _RUFF.match(line)
+        if m:
+            out.append(
+                (
+                    i,
+                    Finding(
+                        f"{m.group(4)}: {m.group(5)}",
+                        _loc(m.group(1), root),
+                        int(m.group(2)),
+                        kind=Kind.LINT,
+                    ),
+                )
+            )
+    return out
+
+
+def mypy(lines: list[str], root: Path) -> list[Located]:
+    """mypy (``a.py:3: error: msg  [code]``; its ``note:`` lines belong to the error before)
+    and pyright (``/p/a.py:3:5 - error: msg``)."""
+    out: list[Located] = []
+    for i, line in enumerate(lines):
         m = _MYPY.match(line)
         if m:
-            findings.append(Finding(m.group(3), relpath(m.group(1), root), int(m.group(2))))
+            out.append(
+                (i, Finding(m.group(3), _loc(m.group(1), root), int(m.group(2)), kind=Kind.TYPE))
+            )
             continue
         p = _PYRIGHT.match(line)
         if p:
-            findings.append(Finding(p.group(4), relpath(p.group(1), root), int(p.group(2))))
-    return findings
+            out.append(
+                (i, Finding(p.group(4), _loc(p.group(1), root), int(p.group(2)), kind=Kind.TYPE))
+            )
+    return out
 
 
-# ----------------------------------------------------------------- linters
+_PYTEST_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+?)(?:::(\S+))?(?: - (.*))?$")
+_PYTEST_SECTION = re.compile(r"^_{3,} (?:ERROR (?:at \w+ of |collecting ))?(.+?) _{3,}$")
+_PYTEST_WHERE = re.compile(r"^(\S+?\.py):(\d+): (\w+)")
 
 
-def deno_lint(text: str, root: Path) -> list[Finding]:
-    """``deno lint --json``."""
+def pytest(lines: list[str], root: Path) -> list[Located]:
+    """The short summary (``FAILED tests/t.py::test_x - msg``), each failure located at the
+    last ``file.py:LINE: Error`` of its section in the report."""
+    where: dict[str, tuple[str, int]] = {}
+    section: str | None = None
+    for line in lines:
+        s = _PYTEST_SECTION.match(line.strip())
+        if s:
+            section = s.group(1)
+            continue
+        w = _PYTEST_WHERE.match(line)
+        if w and section:
+            where[section] = (w.group(1), int(w.group(2)))
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        m = _PYTEST_SUMMARY.match(line.strip())
+        if not m:
+            continue
+        node = m.group(2) + (f"::{m.group(3)}" if m.group(3) else "")
+        key = (m.group(3) or m.group(2)).replace("::", ".")
+        file, line_no = where.get(key, (m.group(2), None))
+        why = m.group(4)
+        verb = "test failed" if m.group(1) == "FAILED" else "test error"
+        out.append(
+            (
+                i,
+                Finding(
+                    f"{verb}: {node}" + (f" ({why})" if why else ""),
+                    _loc(file, root),
+                    line_no,
+                    kind=Kind.TEST,
+                ),
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------ JavaScript test runners
+
+_TAP_NOT_OK = re.compile(r"^(\s*)not ok \d+ - (.*?)(?:\s+#.*)?$")
+_TAP_LOCATION = re.compile(r"^\s+location: '(.+?):(\d+):\d+'")
+_STACK_FRAME = re.compile(
+    r"(?:at |^\s+)(?:.*?\()?((?:file://)?/[^\s():]+|[\w./-]+\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$"
+)
+
+
+def _first_own_frame(block: list[str], root: Path) -> tuple[str, int] | None:
+    for line in block:
+        f = _STACK_FRAME.search(line)
+        if f and _own_file(f.group(1)):
+            return _loc(f.group(1), root), int(f.group(2))
+    return None
+
+
+def node_tap(lines: list[str], root: Path) -> list[Located]:
+    """``node --test`` TAP: ``not ok 1 - name`` and its YAML block (error, location, stack)."""
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        m = _TAP_NOT_OK.match(line)
+        if not m:
+            continue
+        block: list[str] = []
+        for follow in lines[i + 1 :]:
+            if follow.strip() == "...":
+                break
+            block.append(follow)
+        text = "\n".join(block)
+        if "subtestsFailed" in text:
+            continue  # a suite whose tests failed: the tests are reported themselves
+        error = ""
+        for j, b in enumerate(block):
+            if b.strip().startswith("error:"):
+                rest = b.split("error:", 1)[1].strip().strip("'\"")
+                if rest in ("|-", "|", ">-", ""):
+                    rest = next((x.strip() for x in block[j + 1 :] if x.strip()), "")
+                error = rest
+                break
+        own = _first_own_frame([b for b in block if "stack" not in b], root)
+        located = None
+        for b in block:
+            loc = _TAP_LOCATION.match(b)
+            if loc:
+                located = (_loc(loc.group(1), root), int(loc.group(2)))
+        file, line_no = own or located or (None, None)
+        message = f"test failed: {m.group(2)}" + (f" ({error})" if error else "")
+        out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+    return out
+
+
+_SPEC_FAIL = re.compile(r"^(\s*)\u2716 (.+?) \(\d+(?:\.\d+)?m?s\)$")
+
+
+def node_spec(lines: list[str], root: Path) -> list[Located]:
+    """``node --test`` spec reporter: ``✖ name (2.1ms)`` and the indented error under it."""
+    out: list[Located] = []
+    seen: set[str] = set()
+    for i, line in enumerate(lines):
+        m = _SPEC_FAIL.match(line)
+        if not m or m.group(2) in seen:
+            continue
+        indent = len(m.group(1))
+        block: list[str] = []
+        for follow in lines[i + 1 :]:
+            if follow.strip() and len(follow) - len(follow.lstrip()) <= indent:
+                break
+            block.append(follow)
+        text = "\n".join(block)
+        if not text.strip() or "subtest failed" in text or "subtests failed" in text:
+            continue
+        seen.add(m.group(2))
+        error = next((b.strip() for b in block if b.strip()), "")
+        own = _first_own_frame(block, root)
+        file, line_no = own or (None, None)
+        message = f"test failed: {m.group(2)}" + (f" ({error})" if error else "")
+        out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+    return out
+
+
+_AVA_FAIL = re.compile(r"^\s*\u2718 \[fail\]: (.+?)(?:\s{2,}.*)?$")
+_AVA_WHERE = re.compile(r"^\s+([\w./@-]+\.[cm]?[jt]sx?):(\d+)$")
+
+
+def ava(lines: list[str], root: Path) -> list[Located]:
+    """ava: ``✘ [fail]: name`` and, in the details, the name, then ``  test.js:5``."""
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        m = _AVA_FAIL.match(line)
+        if not m:
+            continue
+        name = m.group(1).strip()
+        file = line_no = None
+        error = ""
+        for j in range(i + 1, len(lines)):
+            if lines[j].strip() == name:
+                for k in range(j + 1, min(j + 4, len(lines))):
+                    w = _AVA_WHERE.match(lines[k])
+                    if w:
+                        file, line_no = _loc(w.group(1), root), int(w.group(2))
+                        tail = [x.strip() for x in lines[k + 1 : k + 20] if x.strip()]
+                        error = next(
+                            (
+                                x
+                                for x in tail
+                                if not re.match(r"^\d+:", x) and not x.startswith("\u203a")
+                            ),
+                            "",
+                        )
+                        break
+                if file:
+                    break
+        message = f"test failed: {name}" + (f" ({error})" if error else "")
+        out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+    return out
+
+
+_VITEST_FAIL = re.compile(r"^\s*FAIL\s+(\S+?)\s+>\s+(.+?)\s*$")
+_VITEST_AT = re.compile(r"^\s*\u276f (?:\S+ )?([\w./@-]+\.[cm]?[jt]sx?):(\d+):\d+$")
+
+
+def vitest(lines: list[str], root: Path) -> list[Located]:
+    """vitest: `` FAIL  test/a.test.js > suite > name``, the error, then the first stack
+    frame (file:L:C)."""
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        m = _VITEST_FAIL.match(line)
+        if not m:
+            continue
+        error = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        file = line_no = None
+        for follow in lines[i + 1 : i + 60]:
+            if follow.strip().startswith("\u23af") or _VITEST_FAIL.match(follow):
+                break
+            at = _VITEST_AT.match(follow)
+            if at:
+                file, line_no = _loc(at.group(1), root), int(at.group(2))
+                break
+        name = m.group(2).replace(" > ", " > ")
+        message = f"test failed: {name}" + (f" ({error})" if error else "")
+        out.append((i, Finding(message, file or _loc(m.group(1), root), line_no, kind=Kind.TEST)))
+    return out
+
+
+_JEST_FAIL = re.compile(r"^\s*\u25cf (.+ \u203a .+|(?!Test suite failed to run).+)$")
+
+
+def jest(lines: list[str], root: Path) -> list[Located]:
+    """jest: a bullet, the names joined by a right angle quote, the error, then
+    ``at Object.<anonymous> (file:L:C)``."""
+    if not any(ln.lstrip().startswith(("Tests:", "Test Suites:")) for ln in lines):
+        return []
+    out: list[Located] = []
+    for i, line in enumerate(lines):
+        m = _JEST_FAIL.match(line)
+        if not m:
+            continue
+        block: list[str] = []
+        for follow in lines[i + 1 : i + 80]:
+            if _JEST_FAIL.match(follow):
+                break
+            block.append(follow)
+        error = next((b.strip() for b in block if b.strip()), "")
+        own = _first_own_frame([b for b in block if "at " in b], root)
+        file, line_no = own or (None, None)
+        name = m.group(1).strip()
+        message = f"test failed: {name}" + (f" ({error})" if error else "")
+        out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+    return out
+
+
+# ------------------------------------------------------------------ other recognisers
+
+_NODE_MISSING = re.compile(r"Cannot find (?:module|package) '([^'./][^']*)'")
+
+
+def node_missing(lines: list[str], root: Path) -> list[Located]:
+    """A package the code imports that is not installed (``Cannot find package 'x'``)."""
+    for i, line in enumerate(lines):
+        m = _NODE_MISSING.search(line)
+        if m:
+            message = f"cannot find the package `{m.group(1)}`: is it installed?"
+            return [(i, Finding(message, kind=Kind.DEPENDENCY))]
+    return []
+
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    deno_check,
+    deno_errors,
+    rust_style,
+    deno_fmt,
+    deno_test,
+    tsc,
+    eslint,
+    ruff_concise,
+    mypy,
+    pytest,
+    node_tap,
+    node_spec,
+    ava,
+    vitest,
+    jest,
+    node_missing,
+)
+
+
+def deno_lint_json(text: str, root: Path) -> list[Finding]:
+    """``deno lint --json`` (a configured command may use it)."""
     start = text.find("{")
     try:
         data = json.loads(text[start:]) if start >= 0 else {}
     except json.JSONDecodeError:
-        return generic(text, root)
+        return []
     findings = []
     for d in data.get("diagnostics", []):
         line = d.get("range", {}).get("start", {}).get("line")
@@ -102,164 +617,40 @@ def deno_lint(text: str, root: Path) -> list[Finding]:
                 relpath(str(d.get("filename", "")), root),
                 int(line) if isinstance(line, int) else None,
                 d.get("hint"),
+                kind=Kind.LINT,
             )
         )
-    for e in data.get("errors", []):
-        findings.append(
-            Finding(str(e.get("message", e)), relpath(str(e.get("file_path", "")), root) or None)
-        )
     return findings
 
 
-_RUFF = re.compile(r"^(.+?):(\d+):(\d+): ([A-Z]+\d+) (.*)$")
-_RUFF_OR_ESLINT = re.compile(r"^(.+?):(\d+):(\d+): [A-Z]+\d+ |^\s+\d+:\d+\s+error\s", re.M)
-_ESLINT_FILE = re.compile(r"^(/\S+|\S+\.(?:[cm]?[jt]sx?|vue|svelte))$")
-_ESLINT_LINE = re.compile(r"^\s+(\d+):(\d+)\s+(error|warning)\s+(.*?)\s{2,}(\S+)$")
+_NPM_HEADER = re.compile(r"^> \S+@\S+ \S+$|^> ")
 
 
-def ruff(text: str, root: Path) -> list[Finding]:
-    """``ruff check --output-format=concise`` and eslint's stylish format; else generic."""
-    findings: list[Finding] = []
-    current: str | None = None
-    for line in strip_ansi(text).splitlines():
-        m = _RUFF.match(line)
-        if m:
-            findings.append(
-                Finding(f"{m.group(4)}: {m.group(5)}", relpath(m.group(1), root), int(m.group(2)))
-            )
-            continue
-        f = _ESLINT_FILE.match(line.strip()) if not line.startswith(" ") else None
-        if f:
-            current = relpath(f.group(1), root)
-            continue
-        e = _ESLINT_LINE.match(line)
-        if e and current and e.group(3) == "error":
-            findings.append(Finding(f"{e.group(5)}: {e.group(4)}", current, int(e.group(1))))
-    return findings or generic(text, root)
-
-
-# ----------------------------------------------------------------- tests
-
-_DENO_FAIL = re.compile(r"^(.+?) => (\S+?):(\d+):\d+$")
-_PYTEST_FAIL = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?:::(\S+))?(?: - (.*))?$")
-_TAP_FAIL = re.compile(r"^\s*not ok \d+ - (.*)$")
-_JEST_FAIL = re.compile(r"^\s*(?:\u2715|\u2716|\u00d7)\s+(.*?)(?:\s+\(\d+\s*m?s\))?$")
-_MOCHA_FAIL = re.compile(r"^\s*\d+\) (.+)$")
-
-
-def deno_test(text: str, root: Path) -> list[Finding]:
-    """Failing tests from the ``FAILURES`` block of ``deno test``, with the error message."""
-    lines = strip_ansi(text).splitlines()
-    errors: dict[str, str] = {}
-    current: str | None = None
-    section = ""
-    findings: list[Finding] = []
-    for line in lines:
-        stripped = line.strip()
-        if stripped in ("ERRORS", "FAILURES"):
-            section = stripped
-            continue
-        m = _DENO_FAIL.match(stripped)
-        if m and section == "ERRORS":
-            current = m.group(1)
-            continue
-        if section == "ERRORS" and current and stripped.startswith("error:"):
-            errors.setdefault(current, stripped[len("error:") :].strip())
-            continue
-        if m and section == "FAILURES":
-            name = m.group(1)
-            why = errors.get(name)
-            findings.append(
-                Finding(
-                    f"test failed: {name}" + (f" ({why})" if why else ""),
-                    relpath(m.group(2), root),
-                    int(m.group(3)),
-                )
-            )
-    if not findings:
-        for line in lines:
-            if line.rstrip().endswith("FAILED") or " ... FAILED" in line:
-                findings.append(Finding(f"test failed: {line.split(' ... ')[0].strip()}"))
-    return findings
-
-
-def pytest(text: str, root: Path) -> list[Finding]:
-    """``FAILED tests/test_a.py::test_x - AssertionError: ...`` lines of the short summary."""
-    findings = []
-    for line in strip_ansi(text).splitlines():
-        m = _PYTEST_FAIL.match(line.strip())
-        if m:
-            node = m.group(1) + (f"::{m.group(2)}" if m.group(2) else "")
-            why = m.group(3)
-            findings.append(
-                Finding(
-                    f"test failed: {node}" + (f" ({why})" if why else ""),
-                    relpath(m.group(1), root),
-                )
-            )
-    return findings
-
-
-def node_test(text: str, root: Path) -> list[Finding]:
-    """node:test / TAP (``not ok 2 - name``), jest/vitest (``✕ name``), mocha (``1) name``)."""
-    findings = []
-    seen: set[str] = set()
-    for line in strip_ansi(text).splitlines():
-        m = _TAP_FAIL.match(line) or _JEST_FAIL.match(line)
-        if m:
-            name = m.group(1).strip()
-            if name and name not in seen:
-                seen.add(name)
-                findings.append(Finding(f"test failed: {name}"))
-    if not findings:
-        for line in strip_ansi(text).splitlines():
-            m = _MOCHA_FAIL.match(line)
-            if m and m.group(1).strip() not in seen:
-                seen.add(m.group(1).strip())
-                findings.append(Finding(f"test failed: {m.group(1).strip()}"))
-    return findings
-
-
-# ----------------------------------------------------------------- fallback
-
-_ERRORISH = re.compile(
-    r"(error\b|\bfailed\b|\bfailure\b|\bfail\b|\bnot ok\b|exception|traceback)", re.I
-)
-
-
-def generic(text: str, root: Path, limit: int = 8) -> list[Finding]:
-    """The lines that look like errors (or the last lines), for tools we do not know."""
+def verbatim(text: str, limit: int = VERBATIM_LINES) -> list[Finding]:
+    """The first lines of output nobody recognised, as they are (npm's script banner left out)."""
     lines = [ln.rstrip() for ln in strip_ansi(text).splitlines() if ln.strip()]
-    picked = [ln.strip() for ln in lines if _ERRORISH.search(ln)]
-    if not picked:
-        picked = [ln.strip() for ln in lines[-limit:]]
-    return [Finding(line[:300]) for line in picked[:limit]]
+    lines = [ln for ln in lines if not _NPM_HEADER.match(ln.strip())]
+    return [Finding(line.strip()[:300], kind=Kind.OUTPUT) for line in lines[:limit]]
 
 
-PARSERS: dict[str, Callable[[str, Path], list[Finding]]] = {
-    "deno-check": deno_check,
-    "tsc": tsc,
-    "mypy": mypy,
-    "deno-lint": deno_lint,
-    "ruff": ruff,
-    "deno-test": deno_test,
-    "pytest": pytest,
-    "node-test": node_test,
-    "generic": generic,
-}
-
-
-def parse(parser: str, text: str, root: Path) -> list[Finding]:
-    """Findings from ``text`` by the named parser, falling back to ``generic``."""
-    return parse_detailed(parser, text, root)[0]
-
-
-def parse_detailed(parser: str, text: str, root: Path) -> tuple[list[Finding], bool]:
-    """(findings, structured): ``structured`` is False when only the generic fallback's
-    error-looking or last lines could be picked (they are not a count of problems)."""
-    fn = PARSERS.get(parser, generic)
-    if fn is not generic:
-        found = fn(text, root)
-        if (found and fn is not ruff) or (fn is ruff and _RUFF_OR_ESLINT.search(text)):
-            return found[:MAX_FINDINGS], True
-    return generic(text, root)[:MAX_FINDINGS], False
+def parse(text: str, root: Path, parser: str = "auto") -> Parsed:
+    """Every finding the recognisers see in ``text``, in output order; else verbatim lines."""
+    if parser == "deno-lint-json":
+        found = deno_lint_json(text, root)
+        if found:
+            return Parsed(found[:MAX_FINDINGS], True)
+    lines = strip_ansi(text).splitlines()
+    located: list[Located] = []
+    for recognise in RECOGNISERS:
+        located.extend(recognise(lines, root))
+    located.sort(key=lambda item: item[0])
+    findings: list[Finding] = []
+    seen: set[tuple[str, str | None, int | None]] = set()
+    for _, finding in located:
+        key = (finding.message, finding.file, finding.line)
+        if key not in seen:
+            seen.add(key)
+            findings.append(finding)
+    if findings:
+        return Parsed(findings[:MAX_FINDINGS], True)
+    return Parsed(verbatim(text), False)

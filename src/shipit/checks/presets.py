@@ -1,103 +1,406 @@
-"""The commands each check runs, from detection alone (or the configured command).
+"""What each tool check runs: the project's own commands first, then configured tools only.
 
-Deno: ``deno check`` on deno.json's exports, ``deno lint --json``, ``deno test --coverage``.
-Node: ``tsc --noEmit`` when a tsconfig.json exists, ``npm run lint`` when the script exists,
-``npm test`` when a real test script exists, ``npm audit --json`` when a lockfile exists.
-Python: ``mypy``/``pyright`` when configured or listed in the project's dev dependencies,
-``ruff check`` when ruff is available, ``pytest`` (with ``--cov`` when a coverage bar is set),
-``pip-audit -f json``. A configured ``checks.<name>.command`` replaces the preset.
+For every check (typecheck, lint, test, security) ``plan(ctx, check)`` returns the commands
+to run, each with the reason it was chosen, and the tools left out with the reason and the
+line of configuration that turns them on. The order of preference, per ecosystem:
+
+- Deno: the ``deno.json`` task of the check's name (``check``, ``lint``, ``test``); else
+  ``deno check`` on the exports (what ``deno publish`` type-checks), ``deno lint`` only when
+  deno.json has a ``lint`` section or CI runs it, ``deno fmt --check`` only when deno.json
+  has a ``fmt`` section, a task runs it or CI runs it, ``deno test`` (``-P`` when deno.json
+  grants test permissions).
+- Node: the ``package.json`` script (``typecheck``, ``lint``, ``test``); ``tsc --noEmit``
+  only with a tsconfig.json and typescript among the dependencies.
+- Python: a tox environment or nox session of the check's name (``lint``, ``mypy``, ...),
+  then a hatch script, then the tools the project configures (``[tool.ruff]``,
+  ``[tool.mypy]``, pytest configuration). A tool nobody configured is not run.
+
+``checks.<name>.command`` replaces all of this.
 """
 
 from __future__ import annotations
 
-import json
-import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from shipit.checks.artifacts import deno_config
 from shipit.checks.base import CheckContext
 from shipit.checks.command import Command, find_tool, shell
+from shipit.project import tooling
 
-NPM_DEFAULT_TEST = 'echo "Error: no test specified" && exit 1'
-
-
-def parser_for(command: str) -> str:
-    """Which output parser suits a configured command."""
-    c = f" {command} "
-    for needle, parser in (
-        ("deno check", "deno-check"),
-        ("deno lint", "deno-lint"),
-        ("deno test", "deno-test"),
-        ("tsc", "tsc"),
-        ("mypy", "mypy"),
-        ("pyright", "mypy"),
-        ("ruff", "ruff"),
-        ("eslint", "ruff"),
-        ("pytest", "pytest"),
-        ("npm test", "node-test"),
-        ("node --test", "node-test"),
-        ("vitest", "node-test"),
-        ("jest", "node-test"),
-    ):
-        if needle in c:
-            return parser
-    return "generic"
+TOOL_CHECKS = ("typecheck", "lint", "test", "security")
+TYPECHECK_SCRIPTS = ("typecheck", "type-check", "types", "check-types", "tsc", "check:types")
+TYPECHECK_ENVS = ("typecheck", "type", "types", "typing", "mypy", "pyright")
+LINT_ENVS = ("lint", "linting", "ruff", "flake8", "style")
+FMT_TASKS = ("fmt:check", "check:fmt", "format:check", "check:format")
+LINTERS_IN_TESTS = ("xo", "eslint", "standard", "biome", "oxlint")
 
 
-def _package_json(root: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((root / "package.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+@dataclass(frozen=True)
+class Skipped:
+    """A tool the check could run but does not: why, and the configuration that turns it on."""
+
+    tool: str
+    reason: str
+    enable: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"tool": self.tool, "reason": self.reason, "enable": self.enable}
 
 
-def _pyproject(root: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+@dataclass
+class Plan:
+    """What one check will run (each command with its reason) and what it leaves out."""
+
+    check: str
+    commands: list[Command] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        """Why nothing runs (for a skipped check)."""
+        if self.skipped:
+            s = self.skipped[0]
+            return f"{s.reason}; to run it: {s.enable}"
+        if self.check == "security":
+            return "no vulnerability scanner for this project (set checks.security.command)"
+        return f"nothing to run for this project (set checks.{self.check}.command)"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "commands": [{"command": c.display, "why": c.why} for c in self.commands],
+            "skipped": [s.to_json() for s in self.skipped],
+        }
 
 
-def _dev_deps_text(py: dict[str, Any]) -> str:
-    parts: list[Any] = [
-        py.get("project", {}).get("optional-dependencies", {}),
-        py.get("dependency-groups", {}),
-        py.get("tool", {}).get("poetry", {}).get("group", {}),
-        py.get("tool", {}).get("poetry", {}).get("dev-dependencies", {}),
-    ]
-    return json.dumps(parts).lower()
+def plan(ctx: CheckContext, check: str, coverage_dir: Path | None = None) -> Plan:
+    """The plan of ``check`` for this project (``coverage_dir``: where tests write coverage)."""
+    out = Plan(check)
+    command = getattr(ctx.config.checks, check).command
+    if command:
+        out.commands.append(
+            shell(command, ctx.root, why=f"checks.{check}.command in the configuration")
+        )
+        return out
+    eco = ctx.project.ecosystems
+    if check == "typecheck":
+        for part in (_deno_typecheck, _node_typecheck, _python_typecheck):
+            part(ctx, eco, out)
+    elif check == "lint":
+        for part in (_deno_lint, _node_lint, _python_lint):
+            part(ctx, eco, out)
+    elif check == "test":
+        cov = coverage_dir or ctx.log_dir / "coverage"
+        _deno_test(ctx, eco, out, cov)
+        _node_test(ctx, eco, out)
+        _python_test(ctx, eco, out, cov)
+    elif check == "security":
+        _security(ctx, eco, out)
+    return out
 
 
-def _has_section(root: Path, file: str, section: str) -> bool:
-    path = root / file
-    try:
-        return path.is_file() and f"[{section}]" in path.read_text(encoding="utf-8")
-    except OSError:
-        return False
+def _deno(ctx: CheckContext) -> str:
+    return find_tool("deno", ctx.root, ctx.env) or "deno"
 
 
-def _scripts(root: Path) -> dict[str, str]:
-    scripts = _package_json(root).get("scripts") or {}
-    return {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}
+def _task(ctx: CheckContext, name: str, body: str, config: str | None) -> Command:
+    return Command(
+        (_deno(ctx), "task", name),
+        ctx.root,
+        why=f"the `{name}` task in {config}: {body}",
+        label=f"deno task {name}",
+    )
 
 
-def deno_entries(root: Path) -> list[str]:
-    found = deno_config(root)
-    if found is None:
-        return []
-    exports = found[1].get("exports")
-    if isinstance(exports, str):
-        return [exports]
-    if isinstance(exports, dict):
-        return [str(v) for v in exports.values() if isinstance(v, str)]
-    return []
+def _npm_script(ctx: CheckContext, node: tooling.Node, name: str) -> Command:
+    manager = node.manager
+    argv = (manager, "test") if name == "test" else (manager, "run", name)
+    body = node.scripts.get(name, "")
+    return Command(argv, ctx.root, why=f"the `{name}` script in package.json: {body}")
+
+
+# ------------------------------------------------------------------ typecheck
+
+
+def _deno_typecheck(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
+    if "deno" not in eco:
+        return
+    d = tooling.deno(ctx.root)
+    body = d.tasks.get("check")
+    if body is not None and "deno check" in body:
+        out.commands.append(_task(ctx, "check", body, d.file))
+        return
+    entries = d.exports
+    why = (
+        f"the exports of {d.file} (what `deno publish` type-checks)"
+        if entries
+        else "a Deno project (`deno check` type-checks every module)"
+    )
+    out.commands.append(Command((_deno(ctx), "check", *(entries or ["."])), ctx.root, why=why))
+
+
+def _node_typecheck(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
+    if "node" not in eco:
+        return
+    node = tooling.node(ctx.root)
+    script = next((s for s in TYPECHECK_SCRIPTS if node.script(s)), None)
+    if script:
+        out.commands.append(_npm_script(ctx, node, script))
+        return
+    if not (ctx.root / "tsconfig.json").is_file():
+        out.skipped.append(
+            Skipped(
+                "tsc",
+                "no `typecheck` script in package.json and no tsconfig.json",
+                'add a "typecheck" script to package.json (or set checks.typecheck.command)',
+            )
+        )
+        return
+    if "typescript" not in node.dependencies:
+        out.skipped.append(
+            Skipped(
+                "tsc",
+                "tsconfig.json exists but typescript is not among package.json's dependencies",
+                'add a "typecheck": "tsc --noEmit" script to package.json',
+            )
+        )
+        return
+    tsc = find_tool("tsc", ctx.root, ctx.env) or "tsc"
+    out.commands.append(
+        Command(
+            (tsc, "--noEmit", "--pretty", "false"),
+            ctx.root,
+            why="tsconfig.json and typescript in package.json's dependencies",
+        )
+    )
+
+
+def _tox(ctx: CheckContext, py: tooling.Python, env: str) -> Command:
+    tox = find_tool("tox", ctx.root, ctx.env) or "tox"
+    body = " ".join(py.tox_envs.get(env, "").split())
+    return Command(
+        (tox, "-e", env), ctx.root, why=f"the `{env}` environment in {py.tox_file}: {body}"
+    )
+
+
+def _nox(ctx: CheckContext, session: str) -> Command:
+    nox = find_tool("nox", ctx.root, ctx.env) or "nox"
+    return Command((nox, "-s", session), ctx.root, why=f"the `{session}` session in noxfile.py")
+
+
+def _hatch(ctx: CheckContext, py: tooling.Python, script: str) -> Command:
+    hatch = find_tool("hatch", ctx.root, ctx.env) or "hatch"
+    return Command(
+        (hatch, "run", script),
+        ctx.root,
+        why=f"the hatch script `{script}` in pyproject.toml: {py.hatch_scripts[script]}",
+    )
+
+
+def _project_runner(
+    ctx: CheckContext, py: tooling.Python, names: tuple[str, ...]
+) -> Command | None:
+    """A tox environment, nox session or hatch script the project runs for this check."""
+    env = next((n for n in names if n in py.tox_envs), None)
+    if env:
+        return _tox(ctx, py, env)
+    session = next((n for n in names if n in py.nox_sessions), None)
+    if session:
+        return _nox(ctx, session)
+    scripts = py.hatch_scripts
+    script = next(
+        (s for n in names for s in scripts if s == n or s.endswith(f":{n}") or s == f"{n}:check"),
+        None,
+    )
+    return _hatch(ctx, py, script) if script else None
+
+
+def _python_typecheck(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
+    if "python" not in eco:
+        return
+    py = tooling.python(ctx.root)
+    own = _project_runner(ctx, py, TYPECHECK_ENVS)
+    if own is not None:
+        out.commands.append(own)
+        return
+    mypy_where = py.configures("mypy")
+    if mypy_where:
+        mypy = find_tool("mypy", ctx.root, ctx.env) or "mypy"
+        files = py.tools.get("mypy", {}).get("files")
+        target: tuple[str, ...] = () if files else ("src" if (ctx.root / "src").is_dir() else ".",)
+        out.commands.append(Command((mypy, *target), ctx.root, why=f"{mypy_where}"))
+        return
+    pyright_where = py.configures("pyright")
+    if pyright_where:
+        pyright = find_tool("pyright", ctx.root, ctx.env) or "pyright"
+        out.commands.append(Command((pyright,), ctx.root, why=pyright_where))
+        return
+    out.skipped.append(
+        Skipped(
+            "mypy",
+            "the project configures no type checker (no [tool.mypy] or [tool.pyright], "
+            "no typecheck environment in tox.ini)",
+            "add a [tool.mypy] table to pyproject.toml (or set checks.typecheck.command)",
+        )
+    )
+
+
+# ------------------------------------------------------------------ lint
+
+
+def _deno_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
+    if "deno" not in eco:
+        return
+    d = tooling.deno(ctx.root)
+    runs = tooling.workflow_commands(ctx.root)
+    body = d.tasks.get("lint")
+    covered_fmt = False
+    if body is not None:
+        out.commands.append(_task(ctx, "lint", body, d.file))
+        covered_fmt = "deno fmt" in body
+    elif d.has("lint") or tooling.runs_command(runs, "deno lint"):
+        why = (
+            f'the "lint" section of {d.file}'
+            if d.has("lint")
+            else "the CI workflow runs `deno lint`"
+        )
+        out.commands.append(Command((_deno(ctx), "lint"), ctx.root, why=why))
+    else:
+        out.skipped.append(
+            Skipped(
+                "deno lint",
+                f"{d.file or 'deno.json'} has no `lint` task or section and CI does not run "
+                "`deno lint`",
+                f'add "lint": {{}} to {d.file or "deno.json"} (or a "lint" task)',
+            )
+        )
+    if covered_fmt:
+        return
+    fmt_task = next((t for t in FMT_TASKS if t in d.tasks), None)
+    fmt_task = fmt_task or next(
+        (t for t, b in d.tasks.items() if "deno fmt --check" in b and t != "lint"), None
+    )
+    if fmt_task:
+        out.commands.append(_task(ctx, fmt_task, d.tasks[fmt_task], d.file))
+    elif d.has("fmt") or tooling.runs_command(runs, "deno fmt --check"):
+        why = (
+            f'the "fmt" section of {d.file}'
+            if d.has("fmt")
+            else "the CI workflow runs `deno fmt --check`"
+        )
+        out.commands.append(Command((_deno(ctx), "fmt", "--check"), ctx.root, why=why))
+    else:
+        out.skipped.append(
+            Skipped(
+                "deno fmt --check",
+                f"{d.file or 'deno.json'} has no `fmt` section and neither a task nor CI "
+                "runs `deno fmt --check`",
+                f'add "fmt": {{}} to {d.file or "deno.json"}',
+            )
+        )
+
+
+def _node_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
+    if "node" not in eco:
+        return
+    node = tooling.node(ctx.root)
+    if node.script("lint"):
+        out.commands.append(_npm_script(ctx, node, "lint"))
+        return
+    test = node.script("test") or ""
+    inside = next((t for t in LINTERS_IN_TESTS if t in test.replace("&&", " ").split()), None)
+    if inside:
+        out.skipped.append(
+            Skipped(
+                inside,
+                f"`{node.manager} test` runs {inside} (the test check reports its problems)",
+                'add a "lint" script to package.json to run it as its own check',
+            )
+        )
+        return
+    out.skipped.append(
+        Skipped(
+            "lint",
+            "package.json has no `lint` script",
+            'add a "lint" script to package.json (or set checks.lint.command)',
+        )
+    )
+
+
+def _python_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
+    if "python" not in eco:
+        return
+    py = tooling.python(ctx.root)
+    own = _project_runner(ctx, py, LINT_ENVS)
+    if own is not None:
+        out.commands.append(own)
+        return
+    where = py.configures("ruff")
+    if where:
+        ruff = find_tool("ruff", ctx.root, ctx.env) or "ruff"
+        out.commands.append(
+            Command((ruff, "check", "--output-format=concise", "."), ctx.root, why=where)
+        )
+        return
+    where = py.configures("flake8")
+    if where:
+        flake8 = find_tool("flake8", ctx.root, ctx.env) or "flake8"
+        out.commands.append(Command((flake8,), ctx.root, why=where))
+        return
+    out.skipped.append(
+        Skipped(
+            "ruff",
+            "the project configures no linter (no [tool.ruff], ruff.toml or flake8 "
+            "configuration, no lint environment in tox.ini)",
+            "add a [tool.ruff] table to pyproject.toml (or set checks.lint.command)",
+        )
+    )
+
+
+# ------------------------------------------------------------------ tests
+
+
+def _deno_test(ctx: CheckContext, eco: tuple[str, ...], out: Plan, cov: Path) -> None:
+    if "deno" not in eco:
+        return
+    d = tooling.deno(ctx.root)
+    bar = ctx.config.checks.test.min_coverage
+    coverage = (f"--coverage={cov / 'deno'}",) if bar is not None else ()
+    body = d.tasks.get("test")
+    if body is not None:
+        task = _task(ctx, "test", body, d.file)
+        single = body.strip().startswith("deno test") and not any(
+            op in body for op in ("&&", "||", ";", "|")
+        )
+        if coverage and single:  # deno task passes extra arguments on to the command
+            label = " ".join([task.label, *coverage])
+            task = Command((*task.argv, *coverage), task.cwd, why=task.why, label=label)
+        out.commands.append(task)
+        return
+    flags: tuple[str, ...] = ("-P",) if d.test_permissions else ()
+    why = "a Deno project" + (
+        f" (-P: {d.file} grants the tests permissions)" if d.test_permissions else ""
+    )
+    out.commands.append(Command((_deno(ctx), "test", *flags, *coverage), ctx.root, why=why))
+
+
+def _node_test(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
+    if "node" not in eco:
+        return
+    node = tooling.node(ctx.root)
+    if node.script("test"):
+        out.commands.append(_npm_script(ctx, node, "test"))
+    else:
+        out.skipped.append(
+            Skipped(
+                "npm test",
+                "package.json has no test script (or npm init's placeholder)",
+                'add a "test" script to package.json',
+            )
+        )
 
 
 def _python_source(root: Path, name: str | None) -> str:
-    """What coverage measures: ``src`` (every file in it, imported or not), the package
-    directory of a flat layout, or everything."""
+    """What coverage measures: ``src``, the package directory of a flat layout, or ``.``."""
     if (root / "src").is_dir():
         return "src"
     if name:
@@ -107,126 +410,73 @@ def _python_source(root: Path, name: str | None) -> str:
     return "."
 
 
-def _configured(ctx: CheckContext, check: str) -> list[Command] | None:
-    cfg = getattr(ctx.config.checks, check)
-    if cfg.command:
-        return [shell(cfg.command, ctx.root, parser_for(cfg.command))]
-    return None
-
-
-def typecheck(ctx: CheckContext) -> tuple[list[Command], str]:
-    """(commands, reason when there are none)."""
-    configured = _configured(ctx, "typecheck")
-    if configured is not None:
-        return configured, ""
-    root, eco = ctx.root, ctx.project.ecosystems
-    cmds: list[Command] = []
-    if "deno" in eco:
-        deno = find_tool("deno", root, ctx.env) or "deno"
-        cmds.append(Command((deno, "check", *deno_entries(root)), root, "deno-check"))
-    if "node" in eco and (root / "tsconfig.json").is_file():
-        tsc = find_tool("tsc", root, ctx.env) or "tsc"
-        cmds.append(Command((tsc, "--noEmit", "--pretty", "false"), root, "tsc"))
-    if "python" in eco:
-        py = _pyproject(root)
-        tool = py.get("tool", {})
-        dev = _dev_deps_text(py)
-        mypy_on = (
-            "mypy" in tool
-            or (root / "mypy.ini").is_file()
-            or (root / ".mypy.ini").is_file()
-            or _has_section(root, "setup.cfg", "mypy")
-            or '"mypy' in dev
+def _python_test(ctx: CheckContext, eco: tuple[str, ...], out: Plan, cov: Path) -> None:
+    if "python" not in eco:
+        return
+    py = tooling.python(ctx.root)
+    where = py.configures("pytest") or (
+        "a tests/ directory" if (ctx.root / "tests").is_dir() else None
+    )
+    if where is None:
+        out.skipped.append(
+            Skipped(
+                "pytest",
+                "no pytest configuration and no tests/ directory",
+                "add [tool.pytest.ini_options] to pyproject.toml (or set checks.test.command)",
+            )
         )
-        pyright_on = (
-            "pyright" in tool or (root / "pyrightconfig.json").is_file() or '"pyright' in dev
+        return
+    pytest = find_tool("pytest", ctx.root, ctx.env) or "pytest"
+    argv: tuple[str, ...] = (pytest, "-q", "-rfE", "-p", "no:cacheprovider")
+    if ctx.config.checks.test.min_coverage is not None:
+        argv += (
+            f"--cov={_python_source(ctx.root, ctx.project.name)}",
+            f"--cov-report=json:{cov / 'coverage.json'}",
         )
-        if mypy_on:
-            mypy = find_tool("mypy", root, ctx.env) or "mypy"
-            files = tool.get("mypy", {}).get("files")
-            target: tuple[str, ...] = () if files else ("src" if (root / "src").is_dir() else ".",)
-            cmds.append(Command((mypy, *target), root, "mypy"))
-        elif pyright_on:
-            cmds.append(Command((find_tool("pyright", root, ctx.env) or "pyright",), root, "mypy"))
-    reason = "" if cmds else "no type checker for this project (set checks.typecheck.command)"
-    return cmds, reason
+    out.commands.append(Command(argv, ctx.root, why=where))
 
 
-def lint(ctx: CheckContext) -> tuple[list[Command], str]:
-    configured = _configured(ctx, "lint")
-    if configured is not None:
-        return configured, ""
-    root, eco = ctx.root, ctx.project.ecosystems
-    cmds: list[Command] = []
-    if "deno" in eco:
-        deno = find_tool("deno", root, ctx.env) or "deno"
-        cmds.append(Command((deno, "lint", "--json"), root, "deno-lint"))
-    if "node" in eco and "lint" in _scripts(root):
-        cmds.append(Command(("npm", "run", "lint", "--silent"), root, "ruff"))
-    if "python" in eco:
-        ruff = find_tool("ruff", root, ctx.env)
-        if ruff:
-            cmds.append(Command((ruff, "check", "--output-format=concise", "."), root, "ruff"))
-    reason = "" if cmds else "no linter for this project (set checks.lint.command)"
-    return cmds, reason
+# ------------------------------------------------------------------ security
 
 
-def test(ctx: CheckContext, coverage_dir: Path) -> tuple[list[Command], str]:
-    """Test commands; coverage files go under ``coverage_dir`` (deno: ``deno`` subdir,
-    pytest: ``coverage.json``)."""
-    configured = _configured(ctx, "test")
-    if configured is not None:
-        return configured, ""
-    root, eco = ctx.root, ctx.project.ecosystems
-    bar = ctx.config.checks.test.min_coverage
-    cmds: list[Command] = []
-    if "deno" in eco:
-        deno = find_tool("deno", root, ctx.env) or "deno"
-        cmds.append(
-            Command((deno, "test", f"--coverage={coverage_dir / 'deno'}"), root, "deno-test")
-        )
+def _security(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
+    root = ctx.root
     if "node" in eco:
-        script = _scripts(root).get("test")
-        if script and script.strip() != NPM_DEFAULT_TEST:
-            cmds.append(Command(("npm", "test"), root, "node-test"))
-    if "python" in eco:
-        pytest = find_tool("pytest", root, ctx.env)
-        if pytest:
-            argv: tuple[str, ...] = (pytest, "-q", "-rfE", "-p", "no:cacheprovider")
-            if bar is not None:
-                argv += (
-                    f"--cov={_python_source(root, ctx.project.name)}",
-                    f"--cov-report=json:{coverage_dir / 'coverage.json'}",
+        node = tooling.node(root)
+        if node.lockfile in ("package-lock.json", "npm-shrinkwrap.json"):
+            out.commands.append(
+                Command(
+                    ("npm", "audit", "--json"),
+                    root,
+                    label="npm audit --json",
+                    why=f"{node.lockfile} pins the dependencies",
                 )
-            cmds.append(Command(argv, root, "pytest"))
-    reason = "" if cmds else "no test command for this project (set checks.test.command)"
-    return cmds, reason
-
-
-def security(ctx: CheckContext) -> tuple[list[Command], str]:
-    configured = _configured(ctx, "security")
-    if configured is not None:
-        return configured, ""
-    root, eco = ctx.root, ctx.project.ecosystems
-    cmds: list[Command] = []
-    if "node" in eco and any(
-        (root / f).is_file() for f in ("package-lock.json", "npm-shrinkwrap.json")
-    ):
-        cmds.append(Command(("npm", "audit", "--json"), root, "audit", "npm audit --json"))
+            )
+        elif node.dependencies:
+            out.skipped.append(
+                Skipped(
+                    "npm audit",
+                    "no package-lock.json to audit",
+                    "commit the lockfile (npm install writes package-lock.json)",
+                )
+            )
     if "python" in eco:
         pip_audit = find_tool("pip-audit", root, ctx.env)
         if pip_audit:
-            req = root / "requirements.txt"
-            args = ("-r", "requirements.txt") if req.is_file() else (".",)
-            cmds.append(
+            args = ("-r", "requirements.txt") if (root / "requirements.txt").is_file() else (".",)
+            out.commands.append(
                 Command(
                     (pip_audit, *args, "-f", "json", "--progress-spinner", "off"),
                     root,
-                    "audit",
-                    "pip-audit -f json",
+                    label="pip-audit -f json",
+                    why="pip-audit is installed",
                 )
             )
-    reason = (
-        "" if cmds else "no vulnerability scanner for this project (set checks.security.command)"
-    )
-    return cmds, reason
+        else:
+            out.skipped.append(
+                Skipped(
+                    "pip-audit",
+                    "pip-audit is not installed",
+                    "pip install pip-audit (or set checks.security.command)",
+                )
+            )

@@ -39,9 +39,10 @@ class SecurityCheck:
     heavy = False
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        commands, reason = presets.security(ctx)
+        planned = presets.plan(ctx, NAME)
+        commands = planned.commands
         if not commands:
-            return tooling.no_commands(NAME, reason)
+            return tooling.no_commands(NAME, planned.reason)
         threshold = ctx.config.checks.security.severity
         below: list[Vulnerability] = []
         scanned: list[str] = []

@@ -26,25 +26,31 @@ class TestCheck:
     heavy = True
     __test__ = False  # not a pytest class
 
+    def plan(self, ctx: CheckContext) -> presets.Plan:
+        return presets.plan(ctx, NAME, ctx.log_dir / "coverage")
+
     def run(self, ctx: CheckContext) -> CheckResult:
         cov_dir = ctx.log_dir / "coverage"
         shutil.rmtree(cov_dir, ignore_errors=True)
         cov_dir.mkdir(parents=True, exist_ok=True)
-        commands, reason = presets.test(ctx, cov_dir)
+        planned = presets.plan(ctx, NAME, cov_dir)
+        commands = planned.commands
         if not commands:
-            return tooling.no_commands(NAME, reason)
+            return tooling.no_commands(NAME, planned.reason)
         started = time.time()
         no_tests: list[str] = []
 
         def judge(cmd: Command, result: proc.Result, out: tooling.Outcome) -> bool:
             text = result.output
-            if cmd.parser == "deno-test" and "No test modules found" in text:
+            program = Path(cmd.argv[0]).name if cmd.argv else ""
+            is_pytest = program == "pytest"
+            if "No test modules found" in text:
                 no_tests.append(cmd.display)
                 return True
-            if cmd.parser == "pytest" and result.returncode == 5:
+            if is_pytest and result.returncode == 5:
                 no_tests.append(cmd.display)
                 return True
-            if cmd.parser == "pytest" and result.returncode in (2, 3, 4):
+            if is_pytest and result.returncode in (2, 3, 4):
                 # interrupted, internal error, usage error: pytest itself could not run
                 lines = [ln for ln in result.output.splitlines() if "error" in ln.lower()]
                 out.errors.append(
@@ -116,7 +122,7 @@ class TestCheck:
             path = (ctx.root / configured).resolve()
             return _located(read_report(path), path, ctx.root)
         deno_dir = cov_dir / "deno"
-        if any(c.parser == "deno-test" for c in commands) and deno_dir.is_dir():
+        if deno_dir.is_dir():
             lcov = cov_dir / "deno.lcov"
             deno = find_tool("deno", ctx.root, ctx.env) or "deno"
             cmd = Command((deno, "coverage", "--lcov", f"--output={lcov}", str(deno_dir)), ctx.root)

@@ -168,6 +168,7 @@ def deno_project(git_repo: GitRepo, check_env: dict[str, str], unique_name: str)
             "version": version,
             "exports": "./mod.ts",
             "license": "MIT",
+            "lint": {"rules": {"tags": ["recommended"]}},  # the project lints with deno lint
         }
         files = {
             "deno.json": json.dumps(deno_json, indent=2) + "\n",

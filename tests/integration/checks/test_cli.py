@@ -55,6 +55,7 @@ def test_json_output_of_a_broken_project(deno_project: ExampleFactory) -> None:
         "file": "mod.ts",
         "line": 8,
         "hint": "fix the type error shown, then shipit check --only typecheck",
+        "kind": "type error",
     }
 
 
@@ -91,7 +92,7 @@ def test_disabled_check_is_not_run(deno_project: ExampleFactory) -> None:
             "skipped",
             "disabled in the configuration (checks.typecheck.enabled = false)",
         ),
-        ("lint", "passed", "no lint problems (deno lint --json)"),
+        ("lint", "passed", "no lint problems (deno lint)"),
     ]
 
 

@@ -63,7 +63,7 @@ def test_failing_test_is_named(deno_project: ExampleFactory) -> None:
     assert r.summary.startswith("1 failing test")
     [f] = r.findings
     assert f.message == "test failed: numbers are hard (Error: floating point)"
-    assert (f.file, f.line) == ("more_test.ts", 1)
+    assert (f.file, f.line) == ("more_test.ts", 2)  # where it threw
     assert r.log_path is not None and "numbers are hard" in r.log_path.read_text()
 
 

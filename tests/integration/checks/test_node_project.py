@@ -55,7 +55,9 @@ def test_good_node_project_passes_every_check(node_project: ExampleFactory) -> N
         "secrets": "passed",
         "registry": "passed",
     }, {n: (r.summary, r.findings) for n, r in by.items()}
-    assert by["typecheck"].summary.startswith("no type checker")
+    assert by["typecheck"].summary.startswith(
+        "no `typecheck` script in package.json and no tsconfig.json; to run it: add"
+    )
     assert "npm: token accepted (user " in by["registry"].summary
     assert f"npm: {ex.name} 1.0.0 not published yet" in by["registry"].summary
     # README.md, index.js, package.json, shipit.toml, test/index.test.js; not .shipit/ logs
@@ -72,7 +74,9 @@ def test_failing_node_test_is_named(node_project: ExampleFactory) -> None:
     )
     r = ex.check("test")
     assert r.status is Status.FAILED
-    assert [f.message for f in r.findings] == ["test failed: subtracts"]
+    [f] = r.findings
+    assert f.message == "test failed: subtracts (Expected values to be strictly equal:)"
+    assert (f.file, f.line) == ("test/more.test.js", 3)
     assert r.summary == "1 failing test from `npm test`"
 
 
@@ -213,13 +217,30 @@ def test_bad_and_missing_npm_token(node_project: ExampleFactory) -> None:
     assert r.findings[0].message.startswith("no npm token for http://127.0.0.1:")
 
 
-def test_missing_type_checker_is_an_error_not_a_pass(node_project: ExampleFactory) -> None:
+def test_type_checker_the_project_does_not_install_is_not_run(
+    node_project: ExampleFactory,
+) -> None:
     ex = node_project(files={"tsconfig.json": '{"compilerOptions": {"strict": true}}\n'})
     r = ex.check("typecheck")
-    assert r.status is Status.ERROR
+    assert r.status is Status.SKIPPED
+    assert r.summary == (
+        "tsconfig.json exists but typescript is not among package.json's dependencies; "
+        'to run it: add a "typecheck": "tsc --noEmit" script to package.json'
+    )
+
+
+def test_dependencies_not_installed_is_an_error_naming_the_install_command(
+    node_project: ExampleFactory,
+) -> None:
+    ex = node_project(
+        files={"tsconfig.json": '{"compilerOptions": {"strict": true}}\n'},
+        package={"devDependencies": {"typescript": "5.9.3"}},
+    )
+    r = ex.check("typecheck")
+    assert r.status is Status.ERROR  # never a pass, and tsc is not even started
     [f] = r.findings
-    assert f.message == "`tsc` is not installed or not on PATH"
-    assert f.hint == "install it, or set checks.typecheck.command (or enabled = false)"
+    assert f.message == "the Node dependencies are not installed (no node_modules)"
+    assert f.hint == "run `npm install`"  # no lockfile: npm ci would refuse
 
 
 def test_configured_command_and_its_parser(node_project: ExampleFactory) -> None:
@@ -229,7 +250,7 @@ def test_configured_command_and_its_parser(node_project: ExampleFactory) -> None
     )
     r = ex.check("lint")
     assert r.status is Status.FAILED
-    assert r.summary == "`node --check broken.js` exited with 1"
-    assert [f.message for f in r.findings] == [
-        "SyntaxError: Function statements require a function name"
-    ]
+    assert r.summary == "`node --check broken.js` exited with 1 (its first lines below)"
+    messages = [f.message for f in r.findings]  # not recognised: shown as they are
+    assert "SyntaxError: Function statements require a function name" in messages
+    assert messages[0].endswith("broken.js:1") and messages[1] == "function ("
