@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import click
 import typer
@@ -63,8 +63,51 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
+def _late_json(ctx: TyperClickContext, value: bool) -> None:
+    """``--json`` given after the command: the same switch as before it."""
+    if value and isinstance(ctx.find_root().obj, Globals):
+        ctx.find_root().obj.json = True
+
+
+def _json_parameter() -> typer.core.TyperOption:
+    """The ``--json`` option every command accepts after its name (built the way typer builds
+    options, so it parses and shows in --help like the others)."""
+    holder = typer.Typer(add_completion=False)
+
+    @holder.command()
+    def _holder(
+        json_output: Annotated[
+            bool,
+            typer.Option(
+                "--json",
+                help="Machine-readable output on stdout, nothing else (as shipit --json).",
+                callback=_late_json,
+                is_eager=True,
+                expose_value=False,
+            ),
+        ] = False,
+    ) -> None:
+        pass
+
+    [param] = [p for p in typer.main.get_command(holder).params if "--json" in p.opts]
+    assert isinstance(param, typer.core.TyperOption)
+    return param
+
+
+_JSON_PARAMETER = _json_parameter()
+
+
+def add_json_option(command: Any) -> None:
+    """Accept ``--json`` after ``command`` and after every subcommand under it, once."""
+    if not any("--json" in getattr(p, "opts", ()) for p in command.params):
+        command.params.append(_JSON_PARAMETER)
+    for sub in getattr(command, "commands", {}).values():
+        add_json_option(sub)
+
+
 class LazyCommands(typer.core.TyperGroup):
-    """A typer group that imports a command's module on first use."""
+    """A typer group that imports a command's module on first use; every command accepts the
+    global ``--json`` after its name too (``shipit check --json``)."""
 
     def list_commands(self, ctx: TyperClickContext) -> list[str]:
         return list(COMMAND_MODULES)
@@ -79,6 +122,7 @@ class LazyCommands(typer.core.TyperGroup):
         holder = typer.Typer(rich_markup_mode="rich")
         module.register(holder)
         for name, command in typer.main.get_group(holder).commands.items():
+            add_json_option(command)
             self.commands.setdefault(name, command)
 
 

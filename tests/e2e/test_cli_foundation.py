@@ -328,3 +328,20 @@ def test_the_bundled_example_works_as_shipped(tmp_path: Path) -> None:
     doc = json.loads(r.out)
     assert doc["version"] == "0.1.0" and doc["consistent"] is True
     assert [s["file"] for s in doc["sources"]] == ["deno.json", "package.json", "pyproject.toml"]
+
+
+def test_json_is_accepted_after_the_command_too(project: Path) -> None:
+    """`shipit X --json` is `shipit --json X`, for every command and subcommand."""
+    before = shipit("--json", "version", cwd=project)
+    after = shipit("version", "--json", cwd=project)
+    assert (after.code, json.loads(after.out)) == (before.code, json.loads(before.out))
+    assert json.loads(after.out)["consistent"] is False  # only JSON on stdout
+    synced = shipit("version", "sync", "--json", cwd=project)
+    assert synced.code == 0, synced.err
+    assert isinstance(json.loads(synced.out), dict)
+    status = shipit("status", "--json", cwd=project)
+    assert isinstance(json.loads(status.out), dict), status.err
+    plan = shipit("plan", "--json", cwd=project)
+    assert isinstance(json.loads(plan.out), dict), plan.err
+    check = shipit("check", "--only", "versions", "--json", cwd=project)
+    assert [c["name"] for c in json.loads(check.out)["checks"]] == ["versions"]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from shipit.checks.artifacts import PublishSets
+from shipit.checks import presets
 from shipit.checks.base import Check, CheckContext
 from shipit.checks.git_state import GitCheck
 from shipit.checks.published import PublishedLookup
@@ -20,6 +21,13 @@ from shipit.project.model import Project
 from shipit.workspace import protect
 
 NAMES = ("git", "versions", "typecheck", "lint", "test", "security", "secrets", "registry")
+#: What the checks that run no project command do (``shipit check --explain``).
+BUILT_IN = {
+    "git": "git status and git fetch: clean tree, on the release branch, not behind origin",
+    "versions": "every manifest states the same version, valid for each target, not yet tagged",
+    "secrets": "detect-secrets over exactly the files each target publishes",
+    "registry": "each registry's token works and the version is not published yet",
+}
 LOG_DIR = Path(".shipit") / "checks"
 
 
@@ -81,3 +89,16 @@ def select(
     chosen = [c for c in checks if (not only or c.name in only) and c.name not in skip]
     disabled = [c.name for c in chosen if not getattr(config.checks, c.name).enabled]
     return [c for c in chosen if c.name not in disabled], disabled
+
+
+def explain(check: Check, ctx: CheckContext) -> presets.Plan:
+    """What ``check`` will run and why: the preset's plan, or the built-in description."""
+    planner = getattr(check, "plan", None)
+    if callable(planner):
+        planned = planner(ctx)
+        assert isinstance(planned, presets.Plan)
+        return planned
+    from shipit.checks.command import Command
+
+    what = BUILT_IN.get(check.name, check.name)
+    return presets.Plan(check.name, [Command((), ctx.root, label="(built in)", why=what)])

@@ -38,6 +38,9 @@ class SecurityCheck:
     name = NAME
     heavy = False
 
+    def plan(self, ctx: CheckContext) -> presets.Plan:
+        return presets.plan(ctx, NAME)
+
     def run(self, ctx: CheckContext) -> CheckResult:
         planned = presets.plan(ctx, NAME)
         commands = planned.commands

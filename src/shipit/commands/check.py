@@ -1,7 +1,10 @@
-"""CLI: ``shipit check [--only a,b] [--skip a,b]``: every pre-flight check at once.
+"""CLI: ``shipit check [--only a,b] [--skip a,b] [--explain]``: every pre-flight check at once.
 
 Exit 0 only when nothing failed or errored, 1 otherwise, 2 for bad usage or configuration.
-Under ``--json`` stdout holds only ``{"ok", "duration_s", "checks": [...]}``.
+The report goes to stdout (``shipit check > report.txt`` keeps it), the live progress to
+stderr. Under ``--json`` stdout holds only ``{"ok", "duration_s", "checks": [...], "plan":
+{...}}``. ``--explain`` prints, for every check, the commands it would run and why, and the
+tools it leaves out with the configuration that turns them on; it runs nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--skip", help="Leave these checks out (comma-separated).", metavar="A,B"),
         ] = None,
+        explain: Annotated[
+            bool,
+            typer.Option(
+                "--explain",
+                help="Show what each check would run and why (and what it leaves out); "
+                "run nothing.",
+            ),
+        ] = False,
     ) -> int:
         """Is this project ready to release? Runs every check at once and reports every problem.
 
@@ -39,7 +50,7 @@ def register(app: typer.Typer) -> None:
         from shipit.checks.base import skipped
         from shipit.checks.runner import run_checks
         from shipit.project.detect import detect
-        from shipit.ui.check_view import LiveView, PlainView, render_summary
+        from shipit.ui.check_view import LiveView, PlainView, render_plan, render_summary
 
         g = globals_of(ctx)
         config = g.load_config().config
@@ -55,6 +66,13 @@ def register(app: typer.Typer) -> None:
         project = detect(g.directory, config, g.env)
         settings = g.settings(config)
         run_ctx = catalog.build_context(g.directory, config, settings, project, g.env)
+        plans = {c.name: catalog.explain(c, run_ctx) for c in checks}
+        if explain:
+            if g.json:
+                g.emit_json({name: p.to_json() for name, p in plans.items()})
+            else:
+                render_plan(g.out, list(plans.values()), disabled)
+            return int(ExitCode.OK)
         if g.json:
             report = run_checks(checks, run_ctx)
             order = {name: i for i, name in enumerate(catalog.NAMES)}
@@ -70,6 +88,7 @@ def register(app: typer.Typer) -> None:
                 "ok": report.ok,
                 "duration_s": round(report.duration_s, 3),
                 "checks": [r.to_json() for r in results],
+                "plan": {name: p.to_json() for name, p in plans.items()},
             }
             g.emit_json(data)
         else:
@@ -79,5 +98,12 @@ def register(app: typer.Typer) -> None:
             )
             with view:
                 report = run_checks(checks, run_ctx, view)
-            render_summary(g.err, report.results, report.duration_s, g.directory, disabled)
+            render_summary(
+                g.out,
+                report.results,
+                report.duration_s,
+                g.directory,
+                disabled,
+                each_check=not (live and g.out.is_terminal),  # the live view showed them
+            )
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)

@@ -168,10 +168,10 @@ class Python:
 
     def configures(self, tool: str) -> str | None:
         """Where the project configures ``tool`` (ruff, mypy, pyright, pytest, flake8)."""
-        if tool in self.tools:
-            return f"[tool.{tool}] in pyproject.toml"
         if tool == "pytest" and "ini_options" in self.tools.get("pytest", {}):
             return "[tool.pytest.ini_options] in pyproject.toml"
+        if tool in self.tools:
+            return f"[tool.{tool}] in pyproject.toml"
         own_files = {
             "ruff": ("ruff.toml", ".ruff.toml"),
             "mypy": ("mypy.ini", ".mypy.ini"),

@@ -284,7 +284,7 @@ class Asset:
             f"the release {ctx.tag} already has an asset {asset.get('name')} with other content "
             f"(size {asset.get('size')}, {asset.get('digest') or 'no digest'}; "
             f"ours: size {size}, sha256:{sha})",
-            "check which file is right; `shipit resume --replace-assets` replaces it, "
+            "check which file is right; `shipit github --replace-assets` replaces it, "
             "or delete the asset on GitHub",
         )
 
@@ -309,7 +309,7 @@ class Asset:
                 if uploaded and not ctx.replace_assets:
                     raise PermanentError(
                         f"{ctx.tag} already has an asset {existing.get('name')} with other content",
-                        hint="`shipit resume --replace-assets` replaces it",
+                        hint="`shipit github --replace-assets` replaces it",
                     )
                 progress.status(f"deleting the old {existing.get('name')}")
                 gh.delete_asset(int(existing["id"]))
@@ -340,7 +340,7 @@ class Asset:
                 raise PermanentError(
                     f"GitHub stored {self.name} with other content than sent",
                     why=f"size {asset.get('size')} / {digest}, sent {size} / sha256:{sha}",
-                    hint="run `shipit resume --replace-assets` to upload it again",
+                    hint="run `shipit github --replace-assets` to upload it again",
                 )
             return self._evidence(asset, rid, sha)
 

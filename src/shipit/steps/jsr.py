@@ -208,7 +208,8 @@ def judge(ctx: Context, name: str) -> Probe:
             f"JSR already has {name}@{ctx.version} with other content: "
             f"{', '.join(wrong[:8])} differ{'s' if len(wrong) == 1 else ''} from {directory}",
             hint="nothing was overwritten (JSR versions are immutable): bump the version with "
-            f"`shipit version patch` and release again; see {base}{name}@{ctx.version}",
+            f"`shipit version set X.Y.Z` (a new version) and release again; see "
+            f"{base}{name}@{ctx.version}",
         )
     evidence: Evidence = {
         "package": name,

@@ -210,7 +210,7 @@ def _compare(ctx: Context, name: str, state: RegistryState, integrity: str | Non
     return Probe.conflict(
         f"npm already has {name}@{ctx.version} with other content "
         f"(registry integrity {state.integrity}, ours {integrity})",
-        hint="nothing was overwritten: bump the version (`shipit version patch`) and release "
+        hint="nothing was overwritten: bump the version (`shipit version set X.Y.Z`) and release "
         "again, or check what was published with "
         f"`npm view {name}@{ctx.version} dist --registry {registry}`",
     )

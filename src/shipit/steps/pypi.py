@@ -455,7 +455,7 @@ class PypiPublish:
                 Probe.conflict(
                     f"the index already has {name} {version} with other content: {listing}",
                     hint="nothing was overwritten (PyPI never replaces a file): bump the version "
-                    "with `shipit version patch` and release again",
+                    "with `shipit version set X.Y.Z` (a new version) and release again",
                 ),
                 result,
             )

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shipit.checks.base import CheckResult, Status
+from shipit.checks.presets import Plan
 from shipit.redact import redact
 
 ICONS = {
@@ -151,8 +152,19 @@ def render_summary(
     duration_s: float,
     root: Path,
     disabled: Sequence[str] = (),
+    *,
+    each_check: bool = False,
 ) -> None:
-    """Findings of every check that did not pass, log paths, and the totals line."""
+    """Findings of every check that did not pass, log paths, and the totals line
+    (``each_check``: first one line per check, for a report read without the live view)."""
+    if each_check:
+        for res in results:
+            console.print(
+                f"{res.status.upper():7} {res.name:<10} {_short(res.summary, 200)}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     for res in results:
         if res.status in (Status.PASSED, Status.SKIPPED):
             continue
@@ -191,3 +203,26 @@ def render_summary(
     verdict.stylize("green" if ok else "red")
     verdict.append(f" — {', '.join(parts) or 'no checks ran'} in {duration_s:.1f}s", style="")
     console.print(verdict, soft_wrap=True)
+
+
+def render_plan(console: Console, plans: Sequence[Plan], disabled: Sequence[str] = ()) -> None:
+    """``shipit check --explain``: each check's commands with their reasons, and what it
+    leaves out with the configuration that turns it on."""
+    for plan in plans:
+        console.print(Text(plan.check, style="bold"))
+        for cmd in plan.commands:
+            line = Text("  runs  ")
+            line.append(cmd.display, style="cyan")
+            console.print(line, soft_wrap=True)
+            if cmd.why:
+                console.print(Text(f"        because {cmd.why}", style="dim"), soft_wrap=True)
+        for skip in plan.skipped:
+            console.print(Text(f"  skips {skip.tool}: {skip.reason}"), soft_wrap=True)
+            console.print(Text(f"        to run it: {skip.enable}", style="green"), soft_wrap=True)
+        if not plan.commands and not plan.skipped:
+            console.print(Text(f"  skipped: {plan.reason}", style="dim"), soft_wrap=True)
+    for name in disabled:
+        console.print(Text(name, style="bold"))
+        console.print(
+            Text(f"  disabled (checks.{name}.enabled = false)", style="dim"), soft_wrap=True
+        )

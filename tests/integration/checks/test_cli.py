@@ -63,17 +63,18 @@ def test_plain_output_shows_findings_fixes_and_log_path(deno_project: ExampleFac
     ex = deno_project(mod_DOT_ts=DENO_MOD + 'export const n: number = "x";\n')
     done = ex.shipit("check", "--skip", "registry,security,secrets", env={"CI": "true"})
     assert done.returncode == 1
-    assert done.stdout == ""
-    err = done.stderr
-    assert "FAILED  typecheck" in err
-    assert "PASSED  lint" in err
-    assert "mod.ts:8: TS2322: Type 'string' is not assignable to type 'number'." in err
-    assert "fix: fix the type error shown, then shipit check --only typecheck" in err
-    assert "full output: .shipit/checks/typecheck.log" in err
+    out = done.stdout  # the report: `shipit check > file` keeps it
+    assert "FAILED  typecheck" in out
+    assert "PASSED  lint" in out
+    assert "mod.ts:8: TS2322: Type 'string' is not assignable to type 'number'." in out
+    assert "fix: fix the type error shown, then shipit check --only typecheck" in out
+    assert "full output: .shipit/checks/typecheck.log" in out
     # deno test type-checks too, so the test check fails on the same error
-    assert "FAILED  test" in err
-    assert "not ready to release — 3 passed, 2 failed in" in err
-    assert "registry" not in err
+    assert "FAILED  test" in out
+    assert "not ready to release — 3 passed, 2 failed in" in out
+    assert "registry" not in out
+    # progress (one line per finished check) goes to stderr, the findings do not
+    assert "FAILED  typecheck" in done.stderr and "TS2322" not in done.stderr
 
 
 def test_disabled_check_is_not_run(deno_project: ExampleFactory) -> None:
@@ -83,8 +84,8 @@ def test_disabled_check_is_not_run(deno_project: ExampleFactory) -> None:
     )
     done = ex.shipit("check", "--only", "typecheck,lint", env={"CI": "true"})
     assert done.returncode == 0, done.stderr
-    assert "ready to release — 1 passed, 1 disabled (typecheck)" in done.stderr
-    data = json.loads(ex.shipit("--json", "check", "--only", "typecheck,lint").stdout)
+    assert "ready to release — 1 passed, 1 disabled (typecheck)" in done.stdout
+    data = json.loads(ex.shipit("check", "--only", "typecheck,lint", "--json").stdout)
     assert data["ok"] is True
     assert [(c["name"], c["status"], c["summary"]) for c in data["checks"]] == [
         (
@@ -94,6 +95,41 @@ def test_disabled_check_is_not_run(deno_project: ExampleFactory) -> None:
         ),
         ("lint", "passed", "no lint problems (deno lint)"),
     ]
+    assert data["plan"]["lint"] == {
+        "commands": [{"command": "deno lint", "why": 'the "lint" section of deno.json'}],
+        "skipped": [
+            {
+                "tool": "deno fmt --check",
+                "reason": "deno.json has no `fmt` section and neither a task nor CI runs "
+                "`deno fmt --check`",
+                "enable": 'add "fmt": {} to deno.json',
+            }
+        ],
+    }
+
+
+def test_explain_shows_each_command_and_why_and_runs_nothing(
+    deno_project: ExampleFactory,
+) -> None:
+    ex = deno_project(mod_DOT_ts=DENO_MOD + 'export const n: number = "x";\n')
+    done = ex.shipit("check", "--explain", "--only", "typecheck,lint,test")
+    assert done.returncode == 0, done.stderr  # nothing ran, so the type error is not seen
+    lines = [ln.rstrip() for ln in done.stdout.splitlines()]
+    assert lines == [
+        "typecheck",
+        "  runs  deno check ./mod.ts",
+        "        because the exports of deno.json (what `deno publish` type-checks)",
+        "lint",
+        "  runs  deno lint",
+        '        because the "lint" section of deno.json',
+        "  skips deno fmt --check: deno.json has no `fmt` section and neither a task nor CI "
+        "runs `deno fmt --check`",
+        '        to run it: add "fmt": {} to deno.json',
+        "test",
+        "  runs  deno test",
+        "        because a Deno project",
+    ]
+    assert not (ex.path / ".shipit" / "checks" / "typecheck.log").exists()
 
 
 def test_unknown_check_name_is_a_usage_error(deno_project: ExampleFactory) -> None:
