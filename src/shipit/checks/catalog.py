@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from shipit.checks.artifacts import PublishSets
 from shipit.checks import presets
+from shipit.checks.artifacts import PublishSets
 from shipit.checks.base import Check, CheckContext
 from shipit.checks.git_state import GitCheck
 from shipit.checks.published import PublishedLookup
