@@ -7,18 +7,55 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from shipit import cli
 
 SRC = Path(cli.__file__).resolve().parent
-_COMMAND = re.compile(r"(?<![\w/.-])shipit((?: (?:-[\w-]+|[a-z][\w-]*))+)")
+_COMMAND = re.compile(r"(?<![\w/.-])(`?)shipit((?: (?:-[\w-]+|[a-z][\w-]*))+)")
 _STOP = re.compile(r"[`'\")(\[\],;:!?]|\.(?:\s|$)")
 GLOBAL_FLAGS = {"-v", "--verbose", "--json", "--no-color", "--ci"}
 GLOBAL_WITH_VALUE = {"-C", "--directory", "--config"}
-# options that take a value: one named last had its value cut off by the quoting around it
-VALUE_OPTIONS = {"--only", "--skip", "--version", "--target", "--out", "--parts", "--interval"}
+# announced by DESIGN.md and named by the generated CI workflow, added by the engine's work
+# on `release`: strict, so the test says so the day the option exists
+PENDING = {"release --parts": "`shipit release --parts DIR` is being added to `release`"}
+
+
+def _commands() -> Any:
+    """The real command tree, every lazily loaded module included."""
+    root = cli.typer.main.get_command(cli.app)
+    for name in cli.COMMAND_MODULES:
+        root.get_command(None, name)
+    return root
+
+
+def _value_options(command: Any) -> set[str]:
+    """Every option of the tree that takes a value."""
+    out: set[str] = set()
+    for param in command.params:
+        if getattr(param, "opts", None) and not getattr(param, "is_flag", False):
+            out.update(param.opts)
+    for sub in getattr(command, "commands", {}).values():
+        out |= _value_options(sub)
+    return out
+
+
+def _prose_cut(words: list[str], root: Any) -> list[str]:
+    """Outside backticks, a word after a group that is not one of its subcommands is prose
+    (``shipit version shows why``): the command ends before it."""
+    command = root
+    for i, word in enumerate(words):
+        if word.startswith("-"):
+            continue
+        subs = getattr(command, "commands", None)
+        if not subs:
+            return words
+        if word not in subs:
+            return words[:i]
+        command = subs[word]
+    return words
 
 
 def _texts(tree: ast.AST) -> list[str]:
@@ -40,13 +77,17 @@ def _texts(tree: ast.AST) -> list[str]:
 def named_commands() -> set[str]:
     found: set[str] = set()
     known = set(cli.COMMAND_MODULES)
+    root = _commands()
+    value_options = _value_options(root)
     for path in sorted(SRC.rglob("*.py")):
         for text in _texts(ast.parse(path.read_text(encoding="utf-8"))):
             for m in _COMMAND.finditer(" ".join(text.split())):
-                tail = _STOP.split(m.group(1))[0]
+                tail = _STOP.split(m.group(2))[0]
                 words = tail.split()
-                while words and words[-1] in VALUE_OPTIONS | GLOBAL_WITH_VALUE:
-                    words.pop()
+                if not m.group(1):  # not quoted: stop where the prose starts
+                    words = _prose_cut(words, root)
+                while words and words[-1] in value_options:
+                    words.pop()  # its value was cut off by the quoting around it
                 first = next((w for w in words if not w.startswith("-")), "")
                 if first in known or (words and words[0] in GLOBAL_FLAGS | GLOBAL_WITH_VALUE):
                     found.add("shipit " + " ".join(words))
@@ -57,7 +98,7 @@ def parses(words: list[str]) -> tuple[bool, str]:
     import contextlib
     import io
 
-    command = cli.typer.main.get_command(cli.app)
+    command = _commands()
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         try:
@@ -76,7 +117,16 @@ def test_the_source_names_commands() -> None:
     assert len(names) > 20
 
 
-@pytest.mark.parametrize("named", sorted(named_commands()))
+def _cases() -> list[Any]:
+    cases = []
+    for named in sorted(named_commands()):
+        pending = next((why for key, why in PENDING.items() if key in named), None)
+        marks = [pytest.mark.xfail(reason=pending, strict=True)] if pending else []
+        cases.append(pytest.param(named, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("named", _cases())
 def test_every_named_command_exists(named: str) -> None:
     words = named.split()[1:]
     # placeholders of f-strings and example values stand for an argument
