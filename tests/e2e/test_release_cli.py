@@ -241,6 +241,27 @@ def test_dry_run_changes_nothing_anywhere(project: Project) -> None:
     assert not (project.path / ".shipit").exists()
 
 
+def test_journal_is_written_when_the_release_starts_and_plan_only_reads_it(
+    flaky: Project,
+) -> None:
+    journal_path = flaky.path / ".shipit" / "releases" / "v1.2.3" / "journal.json"
+    refused = flaky.shipit("release", "--skip-checks")  # no --yes and no terminal to ask on
+    assert refused.returncode == 2, refused.stderr
+    assert "without confirmation" in refused.stderr
+    assert not journal_path.exists()  # a plan shown and not confirmed leaves no journal
+    failed = flaky.shipit("release", "--yes", "--skip-checks")
+    assert failed.returncode == 3, failed.stderr
+    written = journal_path.read_bytes()
+    planned = flaky.shipit("--json", "plan")
+    assert planned.returncode == 0, planned.stderr
+    states = {s["id"]: s["state"] for s in json.loads(planned.stdout)["steps"]}
+    assert states["git:tag"] == "already-done" and states["command:post"] == "todo"
+    dry = flaky.shipit("release", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert journal_path.read_bytes() == written
+    assert sorted(p.name for p in journal_path.parent.glob("journal*.json")) == ["journal.json"]
+
+
 def test_tag_command_only_tags_and_pushes(project: Project) -> None:
     result = project.shipit("tag", "--yes")
     assert result.returncode == 0, result.stderr

@@ -1,8 +1,11 @@
 """CLI: `shipit plan`, `release`, `resume`, `rollback` and the step-by-step `shipit tag`.
 
-Each command loads config and project, builds the plan (``engine.plan``), takes the release
-lock, opens the journal and lets the orchestrator walk it; output is one line per transition
-(or the live view on a terminal) and a final report. Exit codes: 0 released, 1 a step failed
+Each command does these once, in this order: load the config, detect the project, (take the
+release lock and) open or create the journal, build the ``Context`` reading that journal's
+evidence, build the plan (``engine.plan``), let the orchestrator walk it, report its outcome.
+A new journal is written only when the release starts (after the confirmation); `plan` and
+``--dry-run`` only read a stored one. Output is one line per transition (or the live view on a
+terminal) and a final report. Exit codes: 0 released, 1 a step failed
 or conflicted with nothing done, 2 usage/config, 3 release left incomplete (resumable),
 130 interrupted. ``run_steps`` is the entry other step-by-step commands reuse.
 """
@@ -13,7 +16,7 @@ import contextlib
 import logging
 import signal
 import sys
-import time
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +25,14 @@ from typing import Annotated, Any
 
 import typer
 
-from shipit import git, proc
+from shipit import git
 from shipit.ci import ci_listeners
 from shipit.commands.common import Globals, globals_of
 from shipit.config import Config
 from shipit.engine import journal as journal_mod
 from shipit.engine.events import Listener
-from shipit.engine.journal import Journal, ReleaseLock
+from shipit.engine.journal import Journal, locked
 from shipit.engine.orchestrator import (
-    EvidenceBoard,
     Orchestrator,
     RollbackOutcome,
     RunOutcome,
@@ -43,16 +45,20 @@ from shipit.engine.step import Context, Probe
 from shipit.errors import (
     ChecksFailed,
     ExitCode,
+    JournalUnreadable,
     ResumeInputsChanged,
-    ShipitError,
     StepFailure,
     UsageError,
     VersionError,
 )
 from shipit.logfile import release_log
+from shipit.project.detect import detect
 from shipit.project.model import Project
+from shipit.project.versions import same_version, to_semver
 from shipit.redact import redact
+from shipit.steps.git_tag import commit_message
 from shipit.steps.notify import Notifier, make_notifier, report_warnings
+from shipit.ui.live import release_view
 from shipit.ui.plain import PlainReporter, render_plan, render_report
 
 log = logging.getLogger("shipit.release")
@@ -60,25 +66,26 @@ log = logging.getLogger("shipit.release")
 # ---------------------------------------------------------------- preparing
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
-    """Everything a command needs to show or run a plan."""
+    """One release as a command sees it: config, project, its journal, and the plan whose
+    context reads that journal's evidence."""
 
     g: Globals
     config: Config
     project: Project
+    journal: Journal
     plan: Plan
-    board: EvidenceBoard
 
     @property
     def ctx(self) -> Context:
         return self.plan.ctx
 
 
-def _detect(root: Path, config: Config, env: dict[str, str]) -> Project:
-    from shipit.project.detect import detect
-
-    return detect(root, config, env)
+def _load(g: Globals) -> tuple[Config, Project]:
+    """The configuration and the project detected with it."""
+    config = g.load_config().config
+    return config, detect(g.directory, config, g.env)
 
 
 def _release_version(project: Project, explicit: str | None) -> str:
@@ -89,66 +96,91 @@ def _release_version(project: Project, explicit: str | None) -> str:
             why="no manifest states a version and no --version was given",
             hint="pass the version: shipit release --version 1.2.3",
         )
-    try:
-        from shipit.project.versions import to_semver
-
-        return to_semver(version)
-    except ShipitError:
-        raise
-    except Exception:
-        return version
+    return to_semver(version)
 
 
-def prepare(
-    g: Globals,
-    *,
-    version: str | None = None,
-    commit: str | None = None,
-    journal: Journal | None = None,
-    dry_run: bool = False,
-    only: Sequence[str] | None = None,
-) -> Prepared:
-    """Config, project, context and plan (with ``journal``'s evidence when resuming)."""
-    loaded = g.load_config()
-    config = loaded.config
-    root = g.directory
-    project = _detect(root, config, g.env)
-    release_version = journal.version if journal is not None else _release_version(project, version)
-    head = commit or git.require_head(root)
-    board = EvidenceBoard()
-    tag = tag_for(config, release_version)
-    if journal is None and not dry_run:
-        existing = _journal_for(root, tag)
-        if existing is not None and existing.state in RESUMABLE:
-            board.journal = existing
-    else:
-        board.journal = journal
-    if dry_run and board.journal is None:
-        board.journal = _journal_for(root, tag)
-    ctx = make_context(
-        root=root,
-        config=config,
-        project=project,
-        version=release_version,
-        commit=head,
-        env=g.env,
-        dry_run=dry_run,
-        ci=g.ci,
-        interactive=g.interactive,
-        evidence_of=board.get,
-    )
-    plan = build_plan(ctx, only=only)
-    return Prepared(g, config, project, plan, board)
-
-
-def _journal_for(root: Path, tag: str) -> Journal | None:
+def _stored_journal(root: Path, tag: str) -> Journal | None:
+    """The journal of ``tag`` on disk; None when there is none or it cannot be read (a new
+    release then starts over it, and its probes find what is already done)."""
     directory = release_dir_for(root, tag)
     if not (directory / "journal.json").exists():
         return None
     try:
         return journal_mod.load(directory)
-    except ShipitError:
+    except JournalUnreadable as exc:
+        log.warning("ignoring the journal of %s: %s", tag, exc.what)
         return None
+
+
+def _open_journal(
+    root: Path,
+    config: Config,
+    project: Project,
+    version: str,
+    commit: str,
+    *,
+    reuse: frozenset[ReleaseState],
+) -> Journal:
+    """The stored journal of this release when its state is in ``reuse``, else a new one in
+    memory (``Journal.begin`` writes it when the release starts)."""
+    tag = tag_for(config, version)
+    stored = _stored_journal(root, tag)
+    if stored is not None and stored.state in reuse:
+        return stored
+    return Journal.new(
+        release_dir_for(root, tag),
+        version=version,
+        tag=tag,
+        commit=commit,
+        config_digest=config.digest(),
+        extra={"source_version": project.version},
+    )
+
+
+def _planned(
+    g: Globals,
+    config: Config,
+    project: Project,
+    journal: Journal,
+    *,
+    version: str,
+    commit: str,
+    dry_run: bool = False,
+    only: Sequence[str] | None = None,
+) -> Prepared:
+    """The Context of the release (reading ``journal``'s evidence), then its plan."""
+    ctx = make_context(
+        root=g.directory,
+        config=config,
+        project=project,
+        version=version,
+        commit=commit,
+        env=g.env,
+        dry_run=dry_run,
+        ci=g.ci,
+        interactive=g.interactive,
+        evidence_of=journal.evidence_of,
+    )
+    return Prepared(g, config, project, journal, build_plan(ctx, only=only))
+
+
+def preview(
+    g: Globals,
+    config: Config,
+    project: Project,
+    *,
+    version: str | None = None,
+    only: Sequence[str] | None = None,
+) -> Prepared:
+    """The release as `plan` and `--dry-run` show it: any stored journal is only read."""
+    release_version = _release_version(project, version)
+    head = git.require_head(g.directory)
+    journal = _open_journal(
+        g.directory, config, project, release_version, head, reuse=frozenset(ReleaseState)
+    )
+    return _planned(
+        g, config, project, journal, version=release_version, commit=head, dry_run=True, only=only
+    )
 
 
 # ---------------------------------------------------------------- plan output
@@ -189,8 +221,6 @@ def _print_plan(g: Globals, doc: dict[str, Any]) -> None:
 @contextlib.contextmanager
 def stop_on_signals(stop: Callable[[], None], force: Callable[[], None]) -> Iterator[None]:
     """SIGINT/SIGTERM ask the orchestrator to stop cleanly; a second one leaves at once."""
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -217,24 +247,21 @@ def stop_on_signals(stop: Callable[[], None], force: Callable[[], None]) -> Iter
 
 def _view(g: Globals, step_ids: Sequence[str]) -> Any:
     if not g.json and not g.ci and sys.stderr.isatty():
-        try:
-            from shipit.ui.live import release_view
-
-            return release_view(g.err, step_ids, ci=g.ci)
-        except ImportError:
-            pass
+        return release_view(g.err, step_ids, ci=g.ci)
     return PlainReporter(sys.stderr)
 
 
-def _listeners(
-    prepared: Prepared, evidence_of: Callable[[str], dict[str, Any]] | None = None
-) -> tuple[list[Listener], Notifier | None]:
+def _listeners(prepared: Prepared) -> tuple[list[Listener], Notifier | None]:
     """Notifications (when configured) and the GitHub Actions reporter (when running there)."""
     out: list[Listener] = []
     notifier = make_notifier(prepared.config, prepared.g.env, prepared.project.name)
     if notifier.active:
         out.append(notifier)
-    out.extend(ci_listeners(prepared.g.env, step_ids=prepared.plan.ids, evidence_of=evidence_of))
+    out.extend(
+        ci_listeners(
+            prepared.g.env, step_ids=prepared.plan.ids, evidence_of=prepared.journal.evidence_of
+        )
+    )
     return out, notifier if notifier.active else None
 
 
@@ -263,17 +290,12 @@ def _confirm(g: Globals, yes: bool, config: Config, question: str) -> None:
         raise typer.Exit(int(ExitCode.FAILED))
 
 
-def execute(
-    prepared: Prepared,
-    journal: Journal,
-    *,
-    resume: bool = False,
-) -> int:
-    """Run the plan under the journal; print the report; return the exit code."""
+def execute(prepared: Prepared, *, resume: bool = False) -> int:
+    """Run the plan under its journal; print the report; return the exit code."""
     g = prepared.g
-    prepared.board.journal = journal
+    journal = prepared.journal
     plan = prepared.plan
-    listeners, notifier = _listeners(prepared, journal.evidence_of)
+    listeners, notifier = _listeners(prepared)
     view = _view(g, plan.ids)
     with release_log(journal.release_dir) as log_path:
         log.info(
@@ -333,24 +355,6 @@ def _report_run(g: Globals, journal: Journal, outcome: RunOutcome, log_path: Pat
     sys.stderr.flush()
 
 
-def _new_journal(prepared: Prepared) -> Journal:
-    ctx = prepared.plan.ctx
-    directory = ctx.release_dir
-    old = directory / "journal.json"
-    if old.exists():  # keep the history of an earlier, finished release of this tag
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        old.rename(directory / f"journal.{stamp}.json")
-    return Journal.create(
-        directory,
-        version=ctx.version,
-        tag=ctx.tag,
-        commit=ctx.commit,
-        config_digest=prepared.config.digest(),
-        steps=[(p.id, bool(p.step.reversible)) for p in prepared.plan.steps],
-        extra={"source_version": prepared.project.version},
-    )
-
-
 def run_steps(
     g: Globals,
     *,
@@ -358,11 +362,14 @@ def run_steps(
     only: Sequence[str] | None = None,
     yes: bool = False,
     dry_run: bool = False,
+    checks: bool = False,
     command: str = "release",
 ) -> int:
-    """Plan, confirm and run (all steps, or those whose id starts with ``only``)."""
+    """Plan, confirm and run (all steps, or those whose id starts with ``only``); ``checks``
+    runs `shipit check` first."""
+    config, project = _load(g)
     if dry_run:
-        prepared = prepare(g, version=version, dry_run=True, only=only)
+        prepared = preview(g, config, project, version=version, only=only)
         doc = probed_plan(prepared)
         doc["dry_run"] = True
         if g.json:
@@ -372,39 +379,44 @@ def run_steps(
             sys.stderr.write("dry run: nothing was changed\n")
         conflicts = [s["id"] for s in doc["steps"] if s["state"] == StepState.CONFLICT]
         return int(ExitCode.FAILED if conflicts else ExitCode.OK)
-    lock = ReleaseLock(g.directory, command)
-    lock.acquire()
-    try:
-        prepared = prepare(g, version=version, only=only)
-        existing = prepared.board.journal
-        resume = existing is not None and existing.state in RESUMABLE
-        if existing is not None and resume:
-            _check_same_inputs(prepared, existing)
+    if checks:
+        _run_checks(g, config, project, version)
+    with locked(g.directory, command):
+        release_version = _release_version(project, version)
+        head = git.require_head(g.directory)
+        journal = _open_journal(
+            g.directory, config, project, release_version, head, reuse=RESUMABLE
+        )
+        prepared = _planned(
+            g, config, project, journal, version=release_version, commit=head, only=only
+        )
+        resume = journal.written
+        if resume:
+            _check_same_inputs(prepared)
             sys.stderr.write(
-                f"continuing the {existing.state} release {existing.tag} from its journal\n"
+                f"continuing the {journal.state} release {journal.tag} from its journal\n"
             )
         if not g.json:
-            states = journal_states(existing) if existing is not None and resume else None
-            _print_plan(g, prepared.plan.to_json(states))
-        _confirm(g, yes, prepared.config, f"release {prepared.plan.ctx.tag} now?")
-        journal = existing if existing is not None and resume else _new_journal(prepared)
-        return execute(prepared, journal, resume=resume)
-    finally:
-        lock.release()
+            _print_plan(g, prepared.plan.to_json(journal_states(journal) if resume else None))
+        _confirm(g, yes, config, f"release {prepared.ctx.tag} now?")
+        if not resume:
+            journal.begin([(p.id, bool(p.step.reversible)) for p in prepared.plan.steps])
+        return execute(prepared, resume=resume)
 
 
 def journal_states(journal: Journal) -> dict[str, str]:
     return {k: str(v["state"]) for k, v in journal.steps().items()}
 
 
-def _check_same_inputs(prepared: Prepared, journal: Journal) -> None:
+def _check_same_inputs(prepared: Prepared) -> None:
+    journal = prepared.journal
     inputs = journal.inputs
     ctx = prepared.plan.ctx
     current = prepared.project.version
     allowed_versions = [journal.version, inputs.get("source_version")]
     if ctx.version != journal.version or (
         current is not None
-        and not any(_same_version(current, v) for v in allowed_versions if isinstance(v, str))
+        and not any(same_version(current, v) for v in allowed_versions if isinstance(v, str))
     ):
         raise ResumeInputsChanged(
             f"cannot resume {journal.tag}: the version changed",
@@ -430,26 +442,12 @@ def _check_same_inputs(prepared: Prepared, journal: Journal) -> None:
         sys.stderr.write("note: the configuration changed since the release started\n")
 
 
-def _same_version(a: str, b: str) -> bool:
-    try:
-        from shipit.project.versions import same_version
-
-        return same_version(a, b)
-    except Exception:
-        return a == b
-
-
 def _is_release_commit_of(prepared: Prepared, head: str, base: str) -> bool:
     """HEAD is the release commit made on ``base`` (journal lost the evidence: killed)."""
-    from shipit.steps.git_tag import commit_message
-
-    parent = git.rev_parse(prepared.plan.ctx.root, f"{head}~1")
-    if parent != base:
+    root = prepared.ctx.root
+    if git.rev_parse(root, f"{head}~1") != base:
         return False
-    result = proc.run(
-        ["git", "log", "-1", "--format=%B", head], cwd=prepared.plan.ctx.root, log_output=False
-    )
-    return result.stdout.strip() == commit_message(prepared.plan.ctx)
+    return git.commit_message(root, head) == commit_message(prepared.ctx)
 
 
 # ---------------------------------------------------------------- resume / rollback
@@ -474,54 +472,33 @@ def _last_release(root: Path, *, allowed: frozenset[ReleaseState], verb: str) ->
 
 
 def resume_release(g: Globals, *, yes: bool = False) -> int:
-    lock = ReleaseLock(g.directory, "resume")
-    lock.acquire()
-    try:
+    config, project = _load(g)
+    with locked(g.directory, "resume"):
         journal = _last_release(g.directory, allowed=RESUMABLE, verb="resume")
-        prepared = prepare(g, journal=journal, commit=str(journal.inputs["commit"]))
-        _check_same_inputs(prepared, journal)
+        commit = str(journal.inputs["commit"])
+        prepared = _planned(g, config, project, journal, version=journal.version, commit=commit)
+        _check_same_inputs(prepared)
         if not g.json:
             _print_plan(g, prepared.plan.to_json(journal_states(journal)))
-        _confirm(g, yes, prepared.config, f"resume release {journal.tag}?")
-        return execute(prepared, journal, resume=True)
-    finally:
-        lock.release()
+        _confirm(g, yes, config, f"resume release {journal.tag}?")
+        return execute(prepared, resume=True)
 
 
 def rollback_release(g: Globals, *, yes: bool = False) -> int:
-    lock = ReleaseLock(g.directory, "rollback")
-    lock.acquire()
-    try:
-        journal = _last_release(
-            g.directory,
-            allowed=ROLLBACKABLE,
-            verb="rollback",
-        )
-        prepared = prepare(g, journal=journal, commit=str(journal.inputs["commit"]))
-        prepared.board.journal = journal
+    config, project = _load(g)
+    with locked(g.directory, "rollback"):
+        journal = _last_release(g.directory, allowed=ROLLBACKABLE, verb="rollback")
+        commit = str(journal.inputs["commit"])
+        prepared = _planned(g, config, project, journal, version=journal.version, commit=commit)
         completed = [i for i, s in journal.steps().items() if s["state"] in COMPLETED]
         if not completed:
-            left = {
-                i: s for i, s in journal.steps().items() if s["state"] == StepState.IRREVERSIBLE
-            }
-            if not left:
-                journal.set_state(ReleaseState.ROLLED_BACK)
-            lines = [f"nothing (more) to roll back in {journal.tag}"]
-            for step_id, record in left.items():
-                error = record.get("error") or {}
-                lines.append(f"  {step_id}: cannot be undone by shipit: {record.get('note')}")
-                if error.get("hint"):
-                    lines.append(f"    what to do: {error['hint']}")
-            sys.stderr.write(redact("\n".join(lines)) + "\n")
-            if g.json:
-                g.emit_json({"ok": not left, "state": journal.state, "irreversible": sorted(left)})
-            return int(ExitCode.FAILED if left else ExitCode.OK)
+            return _nothing_to_roll_back(g, journal)
         sys.stderr.write(
             f"rolling back {journal.tag}: {', '.join(reversed(completed))} (in this order)\n"
         )
-        _confirm(g, yes, prepared.config, f"undo these steps of {journal.tag}?")
+        _confirm(g, yes, config, f"undo these steps of {journal.tag}?")
         view = PlainReporter(sys.stderr)
-        listeners, notifier = _listeners(prepared, journal.evidence_of)
+        listeners, notifier = _listeners(prepared)
         with release_log(journal.release_dir):
             orchestrator = Orchestrator(prepared.plan, journal, listeners=[view, *listeners])
             outcome = orchestrator.rollback()
@@ -529,8 +506,22 @@ def rollback_release(g: Globals, *, yes: bool = False) -> int:
         _report_rollback(g, journal, outcome)
         _warn_notify({}, notifier)
         return outcome.exit_code()
-    finally:
-        lock.release()
+
+
+def _nothing_to_roll_back(g: Globals, journal: Journal) -> int:
+    left = {i: s for i, s in journal.steps().items() if s["state"] == StepState.IRREVERSIBLE}
+    if not left:
+        journal.set_state(ReleaseState.ROLLED_BACK)
+    lines = [f"nothing (more) to roll back in {journal.tag}"]
+    for step_id, record in left.items():
+        error = record.get("error") or {}
+        lines.append(f"  {step_id}: cannot be undone by shipit: {record.get('note')}")
+        if error.get("hint"):
+            lines.append(f"    what to do: {error['hint']}")
+    sys.stderr.write(redact("\n".join(lines)) + "\n")
+    if g.json:
+        g.emit_json({"ok": not left, "state": journal.state, "irreversible": sorted(left)})
+    return int(ExitCode.FAILED if left else ExitCode.OK)
 
 
 def _report_rollback(g: Globals, journal: Journal, outcome: RollbackOutcome) -> None:
@@ -565,18 +556,13 @@ VersionOpt = Annotated[
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before side effects.")]
 
 
-def _run_checks(g: Globals, version: str | None = None) -> None:
+def _run_checks(g: Globals, config: Config, project: Project, version: str | None) -> None:
     """`shipit check` before a release, in this process (``shipit.checks.runner``)."""
-    try:
-        from shipit.checks import catalog
-        from shipit.checks.runner import run_checks
-        from shipit.ui.check_view import PlainView, render_summary
-    except ImportError:
-        sys.stderr.write("note: checks are not available in this build; skipped\n")
-        return
-    config = g.load_config().config
+    from shipit.checks import catalog
+    from shipit.checks.runner import run_checks
+    from shipit.ui.check_view import PlainView, render_summary
+
     checks, disabled = catalog.select(catalog.all_checks(), config, [], [])
-    project = _detect(g.directory, config, g.env)
     run_ctx = catalog.build_context(
         g.directory, config, g.settings(config), project, g.env, release_version=version
     )
@@ -602,8 +588,8 @@ def register(app: typer.Typer) -> None:
     def plan_cmd(ctx: typer.Context, version: VersionOpt = None) -> None:
         """Show every step of the release, whether it is done (live probe), and what it runs."""
         g = globals_of(ctx)
-        prepared = prepare(g, version=version, dry_run=True)
-        doc = probed_plan(prepared)
+        config, project = _load(g)
+        doc = probed_plan(preview(g, config, project, version=version))
         if g.json:
             g.emit_json(doc)
         else:
@@ -624,9 +610,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the release: checks, plan, then every step, resumable at any point."""
         g = globals_of(ctx)
-        if not skip_checks and not dry_run:
-            _run_checks(g, version)
-        raise typer.Exit(run_steps(g, version=version, yes=yes, dry_run=dry_run))
+        raise typer.Exit(
+            run_steps(g, version=version, yes=yes, dry_run=dry_run, checks=not skip_checks)
+        )
 
     @app.command("resume")
     def resume_cmd(ctx: typer.Context, yes: YesOpt = False) -> None:

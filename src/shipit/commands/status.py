@@ -10,8 +10,6 @@ journal (writes are atomic) and never takes the release lock.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -74,18 +72,6 @@ def git_info(root: Path, config: Config) -> GitInfo:
     return GitInfo(st.branch, st.head, st.clean, st.last_tag, redact(st.remote_url or "") or None)
 
 
-def _alive(info: journal_mod.LockInfo) -> bool:
-    if info.host != socket.gethostname():
-        return True  # cannot tell from here: trust the lock file
-    try:
-        os.kill(info.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _urls(value: Any) -> list[str]:
     found: list[str] = []
 
@@ -112,8 +98,8 @@ def release_info(root: Path) -> ReleaseInfo | None:
         return None
     if journal is None:
         return None
-    holder = journal_mod.ReleaseLock(root).holder()
-    running = holder is not None and _alive(holder)
+    holder = journal_mod.running_holder(root)
+    running = holder is not None
     steps: list[StepInfo] = []
     for step_id, entry in journal.steps().items():
         error = entry.get("error") or None

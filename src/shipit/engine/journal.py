@@ -88,9 +88,10 @@ def _redact_value(value: Any) -> Any:
 class Journal:
     """The journal of one release. Thread-safe: the orchestrator updates it from workers."""
 
-    def __init__(self, release_dir: Path, data: dict[str, Any]) -> None:
+    def __init__(self, release_dir: Path, data: dict[str, Any], *, written: bool = True) -> None:
         self.release_dir = release_dir
         self.data = data
+        self.written = written  # False for a new journal until ``begin`` writes it
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------ files
@@ -103,7 +104,7 @@ class Journal:
         return self.release_dir / "events.jsonl"
 
     @classmethod
-    def create(
+    def new(
         cls,
         release_dir: Path,
         *,
@@ -111,10 +112,10 @@ class Journal:
         tag: str,
         commit: str,
         config_digest: str,
-        steps: Sequence[tuple[str, bool]],
         extra: Mapping[str, Any] | None = None,
     ) -> Journal:
-        """A fresh journal (state ``planned``) for the steps ``[(id, reversible), ...]``."""
+        """A new journal in memory (state ``planned``, no steps): nothing is written until
+        ``begin``, so a plan that is shown and not confirmed leaves no trace."""
         data: dict[str, Any] = {
             "format": FORMAT,
             "inputs": {
@@ -130,11 +131,44 @@ class Journal:
             "history": [{"state": str(ReleaseState.PLANNED), "at": now_iso()}],
             "steps": {},
         }
-        journal = cls(release_dir, data)
-        for step_id, reversible in steps:
-            journal.data["steps"][step_id] = journal._new_step(reversible)
-        journal.save()
-        journal.event({"event": "planned", "steps": [s for s, _ in steps]})
+        return cls(release_dir, data, written=False)
+
+    def begin(self, steps: Sequence[tuple[str, bool]]) -> None:
+        """Write this new journal with the plan's steps ``[(id, reversible), ...]``; an earlier
+        journal of the same tag (a finished release) is kept as ``journal.<time>.json``."""
+        with self._lock:
+            if self.written:
+                raise ValueError(f"{self.path} was already written")
+            if self.path.exists():
+                stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+                self.path.rename(self.release_dir / f"journal.{stamp}.json")
+            for step_id, reversible in steps:
+                self.data["steps"][step_id] = self._new_step(reversible)
+            self.save()
+        self.event({"event": "planned", "steps": [s for s, _ in steps]})
+
+    @classmethod
+    def create(
+        cls,
+        release_dir: Path,
+        *,
+        version: str,
+        tag: str,
+        commit: str,
+        config_digest: str,
+        steps: Sequence[tuple[str, bool]],
+        extra: Mapping[str, Any] | None = None,
+    ) -> Journal:
+        """A new journal (state ``planned``) for the steps ``[(id, reversible), ...]``, written."""
+        journal = cls.new(
+            release_dir,
+            version=version,
+            tag=tag,
+            commit=commit,
+            config_digest=config_digest,
+            extra=extra,
+        )
+        journal.begin(steps)
         return journal
 
     @staticmethod
@@ -156,6 +190,7 @@ class Journal:
             self.data["updated_at"] = now_iso()
             text = json.dumps(self.data, indent=2, sort_keys=False, default=str)
             write_atomic(self.path, text + "\n")
+            self.written = True
 
     def event(self, record: Mapping[str, Any]) -> None:
         """Append one line to events.jsonl and fsync it."""
@@ -407,24 +442,26 @@ class ReleaseLock:
         self.release()
 
 
-def running_pid(root: Path) -> int | None:
-    """The PID of the shipit process holding the release lock, or None (no locking needed)."""
+def running_holder(root: Path) -> LockInfo | None:
+    """Who holds the release lock, when that process still runs; None when nobody does (or
+    the holder was killed). A holder on another host, or on Windows (where signal 0 would be
+    Ctrl-C), cannot be checked from here: the lock file is trusted."""
     info = ReleaseLock(root).holder()
     if info is None or info.host != socket.gethostname() or os.name == "nt":
-        return None if info is None else info.pid  # (signal 0 would be Ctrl-C on Windows)
+        return info
     try:
         os.kill(info.pid, 0)
     except ProcessLookupError:
         return None
     except PermissionError:
-        return info.pid
-    return info.pid
+        return info
+    return info
 
 
 def effective_state(journal: Journal, root: Path) -> ReleaseState:
     """The journal's state, except that a release left ``releasing``/``rolling-back`` by a
     process that no longer runs (killed) reads as ``interrupted``."""
-    if journal.state in ACTIVE and running_pid(root) is None:
+    if journal.state in ACTIVE and running_holder(root) is None:
         return ReleaseState.INTERRUPTED
     return journal.state
 

@@ -118,16 +118,6 @@ class RollbackOutcome:
         return int(ExitCode.OK if self.state == ReleaseState.ROLLED_BACK else ExitCode.FAILED)
 
 
-class EvidenceBoard:
-    """``Context.evidence_of`` before the journal exists: empty until ``journal`` is set."""
-
-    def __init__(self) -> None:
-        self.journal: Journal | None = None
-
-    def get(self, step_id: str) -> Evidence:
-        return self.journal.evidence_of(step_id) if self.journal is not None else {}
-
-
 class _StepProgress:
     """Progress of one running step: to the listeners and to the release log."""
 

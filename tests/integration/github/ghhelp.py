@@ -9,7 +9,7 @@ from typing import Any
 
 from shipit.config import Config, Settings
 from shipit.engine.journal import Journal
-from shipit.engine.orchestrator import EvidenceBoard, Orchestrator, RunOutcome
+from shipit.engine.orchestrator import Orchestrator, RunOutcome
 from shipit.engine.plan import plan_from_steps
 from shipit.engine.step import Context, Step
 from shipit.github_api import GitHub
@@ -33,8 +33,7 @@ CHANGELOG = """# Changelog
 @dataclass
 class Release:
     ctx: Context
-    board: EvidenceBoard
-    journal: Journal | None = None
+    journal: Journal
 
     def plan_steps(self) -> list[tuple[str, Step]]:
         steps: list[tuple[str, Step]] = []
@@ -46,21 +45,12 @@ class Release:
 
     def run(self) -> RunOutcome:
         plan = plan_from_steps(self.ctx, self.plan_steps())
-        if self.journal is None:
-            self.journal = Journal.create(
-                self.ctx.release_dir,
-                version=self.ctx.version,
-                tag=self.ctx.tag,
-                commit=self.ctx.commit,
-                config_digest="test",
-                steps=[(p.id, p.step.reversible) for p in plan.steps],
-            )
-            self.board.journal = self.journal
+        if not self.journal.written:
+            self.journal.begin([(p.id, p.step.reversible) for p in plan.steps])
         return Orchestrator(plan, self.journal).run()
 
     def rollback(self) -> Any:
         plan = plan_from_steps(self.ctx, self.plan_steps())
-        assert self.journal is not None
         return Orchestrator(plan, self.journal).rollback()
 
 
@@ -88,7 +78,10 @@ def make_release(
         "GITHUB_TOKEN": token if token is not None else server.token,
         "GITHUB_REPOSITORY": server.repo or "",
     }
-    board = EvidenceBoard()
+    release_dir = root / ".shipit" / "releases" / f"v{version}"
+    journal = Journal.new(
+        release_dir, version=version, tag=f"v{version}", commit="0" * 40, config_digest="test"
+    )
     ctx = Context(
         root=root,
         config=config,
@@ -97,12 +90,12 @@ def make_release(
         version=version,
         tag=f"v{version}",
         commit="0" * 40,
-        release_dir=root / ".shipit" / "releases" / f"v{version}",
+        release_dir=release_dir,
         env=env,
         replace_assets=replace_assets,
-        evidence_of=board.get,
+        evidence_of=journal.evidence_of,
     )
-    return Release(ctx, board)
+    return Release(ctx, journal)
 
 
 def api(server: TestServer) -> GitHub:

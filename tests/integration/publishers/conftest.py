@@ -17,8 +17,8 @@ import pytest
 from shipit.config import RetryConfig, load
 from shipit.engine.events import Event, StepEvent
 from shipit.engine.journal import Journal
-from shipit.engine.orchestrator import EvidenceBoard, Orchestrator, RunOutcome
-from shipit.engine.plan import build_plan, make_context
+from shipit.engine.orchestrator import Orchestrator, RunOutcome
+from shipit.engine.plan import build_plan, make_context, release_dir_for, tag_for
 from shipit.engine.step import Context
 from shipit.project.detect import detect
 from shipit.project.versions import to_semver
@@ -89,33 +89,31 @@ class Project:
         config = load(self.root).config
         project = detect(self.root, config, environment)
         assert project.version, "the test project states no version"
-        board = EvidenceBoard()
+        version = to_semver(project.version)
+        tag = tag_for(config, version)
+        if fresh:
+            for old in release_dir_for(self.root, tag).glob("journal*.json"):
+                old.unlink()
+        journal = resume or Journal.new(
+            release_dir_for(self.root, tag),
+            version=version,
+            tag=tag,
+            commit=self.repo.head(),
+            config_digest=config.digest(),
+        )
         ctx = make_context(
             root=self.root,
             config=config,
             project=project,
-            version=to_semver(project.version),
+            version=version,
             commit=self.repo.head(),
             env=environment,
-            evidence_of=board.get,
+            evidence_of=journal.evidence_of,
         )
         plan = build_plan(ctx, only=list(only))
         assert plan.ids, f"no steps for {only}: targets {project.targets}"
-        if resume is not None:
-            journal = resume
-        else:
-            if fresh:
-                for old in ctx.release_dir.glob("journal*.json"):
-                    old.unlink()
-            journal = Journal.create(
-                ctx.release_dir,
-                version=ctx.version,
-                tag=ctx.tag,
-                commit=ctx.commit,
-                config_digest=config.digest(),
-                steps=[(p.id, bool(p.step.reversible)) for p in plan.steps],
-            )
-        board.journal = journal
+        if resume is None:
+            journal.begin([(p.id, bool(p.step.reversible)) for p in plan.steps])
         events: list[Event] = []
         orchestrator = Orchestrator(plan, journal, retry=self.retry, listeners=[events.append])
         start = time.monotonic()

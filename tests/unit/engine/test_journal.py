@@ -42,6 +42,28 @@ def test_create_records_inputs_and_pending_steps(tmp_path: Path) -> None:
     assert data["steps"]["npm:publish"]["reversible"] is False
 
 
+def test_a_new_journal_is_written_only_by_begin_which_keeps_the_earlier_one(
+    tmp_path: Path,
+) -> None:
+    earlier = new(tmp_path)
+    earlier.set_state("releasing")
+    earlier.set_state("released")
+    fresh = Journal.new(
+        earlier.release_dir, version="1.2.3", tag="v1.2.3", commit="b" * 40, config_digest="d2"
+    )
+    assert not fresh.written and fresh.evidence_of("git:tag") == {}
+    assert load(earlier.release_dir).state == "released"  # nothing written yet
+    fresh.begin([("git:tag", True)])
+    assert fresh.written
+    stored = load(earlier.release_dir)
+    assert stored.state == "planned" and stored.inputs["commit"] == "b" * 40
+    assert list(stored.steps()) == ["git:tag"]
+    kept = list(earlier.release_dir.glob("journal.*.json"))
+    assert len(kept) == 1 and json.loads(kept[0].read_text())["state"] == "released"
+    with pytest.raises(ValueError, match="already written"):
+        fresh.begin([("git:tag", True)])
+
+
 def test_step_transitions_attempts_timings_and_events(tmp_path: Path) -> None:
     j = new(tmp_path)
     j.update_step("git:tag", state="running")
@@ -238,7 +260,7 @@ def test_a_release_left_running_by_a_dead_process_reads_as_interrupted(tmp_path:
     j.set_state("releasing")
     assert jmod.effective_state(j, tmp_path) == "interrupted"  # nobody holds the lock
     with ReleaseLock(tmp_path):
-        assert jmod.running_pid(tmp_path) == os.getpid()
+        assert (holder := jmod.running_holder(tmp_path)) is not None and holder.pid == os.getpid()
         assert jmod.effective_state(j, tmp_path) == "releasing"
     j.set_state("failed")
     assert jmod.effective_state(j, tmp_path) == "failed"
