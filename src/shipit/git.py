@@ -141,9 +141,11 @@ def head_commit(root: Path) -> str | None:
 
 
 def require_head(root: Path) -> str:
-    """HEAD's commit, or NoCommitsError."""
+    """HEAD's commit; NotARepoError outside a repository, NoCommitsError before the first
+    commit."""
     head = head_commit(root)
     if head is None:
+        repo_root(root)  # outside a repository that is the problem to report
         raise NoCommitsError(
             "the repository has no commits yet",
             why="a release tags a commit, and HEAD does not point at one",
@@ -174,9 +176,10 @@ def current_branch(root: Path) -> str | None:
 
 
 def require_branch(root: Path) -> str:
-    """The checked-out branch, or DetachedHeadError."""
+    """The checked-out branch; NotARepoError outside a repository, else DetachedHeadError."""
     branch = current_branch(root)
     if branch is None:
+        repo_root(root)
         head = head_commit(root)
         at = f" at {head[:12]}" if head else ""
         raise DetachedHeadError(

@@ -38,6 +38,11 @@ def test_not_a_repo_is_a_precise_error(tmp_path: Path) -> None:
     assert err.hint is not None and "git init" in err.hint
     with pytest.raises(NotARepoError):
         git.state(plain)
+    # outside a repository that is the error, not "no commits" or "detached HEAD"
+    with pytest.raises(NotARepoError):
+        git.require_head(plain)
+    with pytest.raises(NotARepoError):
+        git.require_branch(plain)
 
 
 def test_repo_root_from_a_subdirectory(repo) -> None:
