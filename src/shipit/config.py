@@ -446,10 +446,11 @@ def _format_errors(
 ) -> ConfigError:
     messages: list[str] = []
     hints: list[str] = []
-    for err in exc.errors():
+    located = [(_line_of(text, tuple(e["loc"]), table_prefix), e) for e in exc.errors()]
+    located.sort(key=lambda pair: (pair[0] is None, pair[0] or 0))  # in file order
+    for line, err in located:
         loc = tuple(err["loc"])
         key_path = _key_path((*table_prefix, *loc))
-        line = _line_of(text, loc, table_prefix)
         where = f"{path.name}:{line}" if line else path.name
         if err["type"] == "extra_forbidden":
             parent = _model_at(loc[:-1])

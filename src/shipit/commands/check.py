@@ -9,6 +9,8 @@ tools it leaves out with the configuration that turns them on; it runs nothing.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -19,6 +21,21 @@ from shipit.errors import ExitCode, UsageError
 
 def _names(value: str | None) -> list[str]:
     return [n.strip() for n in (value or "").split(",") if n.strip()]
+
+
+def _unknown_checks(unknown: Sequence[str], known: Sequence[str]) -> UsageError:
+    """The error for check names that do not exist, with the nearest real name for each."""
+    reasons = []
+    for name in unknown:
+        guess = difflib.get_close_matches(name, known, n=1)
+        reasons.append(
+            f"`{name}` is not a check" + (f" (did you mean `{guess[0]}`?)" if guess else "")
+        )
+    return UsageError(
+        f"unknown check name{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+        why="; ".join(reasons),
+        hint=f"check names are: {', '.join(known)}",
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -54,15 +71,11 @@ def register(app: typer.Typer) -> None:
 
         g = globals_of(ctx)
         config = g.load_config().config
-        try:
-            checks, disabled = catalog.select(
-                catalog.all_checks(), config, _names(only), _names(skip)
-            )
-        except ValueError as exc:
-            raise UsageError(
-                f"unknown check name: {exc}",
-                hint=f"check names are: {', '.join(catalog.NAMES)}",
-            ) from None
+        only_names, skip_names = _names(only), _names(skip)
+        unknown = [n for n in (*only_names, *skip_names) if n not in catalog.NAMES]
+        if unknown:
+            raise _unknown_checks(unknown, catalog.NAMES)
+        checks, disabled = catalog.select(catalog.all_checks(), config, only_names, skip_names)
         project = detect(g.directory, config, g.env)
         settings = g.settings(config)
         run_ctx = catalog.build_context(g.directory, config, settings, project, g.env)
