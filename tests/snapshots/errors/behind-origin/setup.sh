@@ -1,0 +1,9 @@
+git init -q -b main
+git add -A
+git commit -q -m "Initial commit"
+git init -q --bare -b main ../origin.git
+git remote add origin ../origin.git
+git push -q -u origin main
+# a colleague pushes a fix to main
+git clone -q ../origin.git ../colleague
+(cd ../colleague && echo 'fix' >> README.md && git commit -q -am 'Fix the README' && git push -q)

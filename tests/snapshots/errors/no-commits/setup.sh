@@ -1,0 +1,2 @@
+git init -q -b main
+git add -A

@@ -1,0 +1,3 @@
+"""Widgets for the Acme toolkit."""
+
+__version__ = "1.4.0"
