@@ -272,13 +272,22 @@ class StepFailure(ShipitError):
 
 
 class TransientError(StepFailure):
-    """Worth retrying. ``retry_after`` (seconds) is honoured when the server sent one."""
+    """Worth retrying. ``retry_after`` (seconds) is honoured when the server sent one;
+    ``status`` is the HTTP status that caused it (None: no answer came)."""
 
     code = ErrorCode.TRANSIENT
 
-    def __init__(self, what: str, *, retry_after: float | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        what: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(what, **kw)
         self.retry_after = retry_after
+        self.status = status
 
 
 class OutcomeUnknown(TransientError):
@@ -319,13 +328,15 @@ class Interrupted(ShipitError):
     exit_code = ExitCode.INTERRUPTED
 
 
-# ---------------------------------------------------------------- GitHub
+# ---------------------------------------------------------------- registries and GitHub
 
 
-class GitHubError(PermanentError):
-    """GitHub answered with an error; ``status``, ``message`` and ``errors`` are GitHub's."""
+class RegistryError(PermanentError):
+    """A registry, index or forge refused a request (a 4xx that retrying cannot change):
+    ``status`` is the HTTP status, ``message`` the server's own words, ``errors`` its list of
+    validation errors when it sends one."""
 
-    code = ErrorCode.GITHUB
+    server = "the server"  # who answered, for the default ``why``
 
     def __init__(
         self,
@@ -338,16 +349,23 @@ class GitHubError(PermanentError):
         hint: str | None = None,
         code: ErrorCode | None = None,
     ) -> None:
-        super().__init__(
-            what, why=why or f"GitHub answered {status}: {message}", hint=hint, code=code
-        )
+        why = why or f"{self.server} answered {status}: {message}"
+        super().__init__(what, why=why, hint=hint, code=code)
         self.status = status
         self.message = message
         self.errors = errors or []
 
     def has_code(self, code: str) -> bool:
-        """True when one of GitHub's validation errors carries ``code`` (e.g. already_exists)."""
+        """True when one of the server's validation errors carries ``code``
+        (GitHub's ``already_exists``)."""
         return any(isinstance(e, dict) and e.get("code") == code for e in self.errors)
+
+
+class GitHubError(RegistryError):
+    """GitHub answered with an error; ``status``, ``message`` and ``errors`` are GitHub's."""
+
+    code = ErrorCode.GITHUB
+    server = "GitHub"
 
 
 # ---------------------------------------------------------------- releases across machines (CI)

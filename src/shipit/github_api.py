@@ -25,7 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from shipit import http
-from shipit.engine.retry import parse_retry_after
+from shipit.http import parse_retry_after
 from shipit.errors import ErrorCode, GitHubError, OutcomeUnknown, PermanentError, TransientError
 from shipit.redact import register
 

@@ -8,11 +8,8 @@ lost): the orchestrator probes before it retries.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
@@ -20,135 +17,21 @@ import stamina
 
 from shipit.config import RetryConfig
 from shipit.errors import (
-    OutcomeUnknown,
     PermanentError,
     ShipitError,
     StepFailure,
     TransientError,
 )
+from shipit.http import classify_transport
 from shipit.redact import redact
 
 T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- classification
-# Every failure is classified here, in one place: steps call these helpers and raise what they
-# return; the orchestrator retries TransientError (probing first after OutcomeUnknown).
-
-TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-_PERMANENT_HINTS: dict[int, str] = {
-    400: "the request was rejected as invalid; fix what the message names and run `shipit resume`",
-    401: "the token is missing, wrong or expired: set a valid token and run `shipit resume`",
-    403: "the token may not do this (rights, scope, 2FA): use a token with publish rights "
-    "and run `shipit resume`",
-    404: "the package, repository or URL does not exist or the token cannot see it: check "
-    "the name and URL, then run `shipit resume`",
-    409: "the server holds something else under this name: run `shipit plan` to see it",
-    422: "the server refused the content: fix what the message names, then `shipit resume`",
-}
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta seconds or an HTTP date)."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    if not headers:
-        return None
-    lower = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lower:
-            return value
-    return None
-
-
-def retry_after_of(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
-    """``Retry-After``, or the wait until ``x-ratelimit-reset`` when the limit is exhausted."""
-    after = parse_retry_after(_header(headers, "retry-after"), now=now)
-    if after is not None:
-        return after
-    if _header(headers, "x-ratelimit-remaining") == "0":
-        reset = _header(headers, "x-ratelimit-reset")
-        if reset is not None:
-            try:
-                current = time.time() if now is None else now
-                return max(0.0, float(reset) - current)
-            except ValueError:
-                return None
-    return None
-
-
-def classify_http(
-    response_or_status: httpx.Response | int,
-    headers: Mapping[str, str] | None = None,
-    *,
-    what: str | None = None,
-) -> StepFailure | None:
-    """The failure an HTTP answer means, or None for success (1xx-3xx).
-
-    408/425/429/5xx and rate limits (403/429 with ``x-ratelimit-remaining: 0`` or
-    ``Retry-After``) are transient, with ``retry_after`` from the headers; other 4xx are
-    permanent, with a hint for the common ones.
-    """
-    if isinstance(response_or_status, httpx.Response):
-        status = response_or_status.status_code
-        if headers is None:
-            headers = dict(response_or_status.headers)
-        body = _short_body(response_or_status)
-        url = (
-            redact(str(response_or_status.request.url)) if _has_request(response_or_status) else ""
-        )
-    else:
-        status = int(response_or_status)
-        body = ""
-        url = ""
-    if status < 400:
-        return None
-    where = f" from {url}" if url else ""
-    message = what or f"the server answered HTTP {status}{where}"
-    why = f"HTTP {status}" + (f": {body}" if body else "")
-    retry_after = retry_after_of(headers)
-    rate_limited = status in (403, 429) and (
-        _header(headers, "x-ratelimit-remaining") == "0" or _header(headers, "retry-after")
-    )
-    if status in TRANSIENT_STATUS or rate_limited:
-        return TransientError(message, why=why, retry_after=retry_after)
-    hint = _PERMANENT_HINTS.get(status, "see the message above, fix it, then `shipit resume`")
-    return PermanentError(message, why=why, hint=hint)
-
-
-def _has_request(response: httpx.Response) -> bool:
-    try:
-        response.request  # noqa: B018
-    except RuntimeError:
-        return False
-    return True
-
-
-def _short_body(response: httpx.Response) -> str:
-    try:
-        text = response.text
-    except (httpx.ResponseNotRead, UnicodeDecodeError):
-        return ""
-    text = " ".join(text.split())
-    return redact(text[:300])
+# Every failure is classified in one place: HTTP answers and connection failures by
+# ``shipit.http``, everything else here; the orchestrator retries TransientError (probing
+# first after OutcomeUnknown).
 
 
 def classify_exception(exc: BaseException) -> StepFailure:
@@ -161,19 +44,8 @@ def classify_exception(exc: BaseException) -> StepFailure:
     """
     if isinstance(exc, StepFailure):
         return exc
-    if isinstance(exc, httpx.HTTPStatusError):
-        failure = classify_http(exc.response)
-        return failure or PermanentError(redact(str(exc)))
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return TransientError(
-            "could not connect to the server",
-            why=redact(f"{type(exc).__name__}: {exc}"),
-        )
-    if isinstance(exc, httpx.TransportError | httpx.TimeoutException):
-        return OutcomeUnknown(
-            "the connection failed after the request was sent",
-            why=redact(f"{type(exc).__name__}: {exc}"),
-        )
+    if isinstance(exc, httpx.HTTPStatusError | httpx.TransportError):
+        return classify_transport(exc)
     if isinstance(exc, ConnectionError | TimeoutError):
         return TransientError("a network connection failed", why=redact(str(exc)))
     if isinstance(exc, ShipitError):

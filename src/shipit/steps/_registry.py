@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from shipit.engine.retry import classify_exception, classify_http
+from shipit.engine.retry import classify_exception
+from shipit.http import classify_http
 from shipit.errors import OutcomeUnknown, PermanentError, ShipitError, TransientError
 from shipit.redact import redact
 

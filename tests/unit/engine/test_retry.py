@@ -12,12 +12,17 @@ from shipit.config import RetryConfig
 from shipit.engine.retry import (
     backoff_for,
     classify_exception,
-    classify_http,
     classify_npm_output,
-    parse_retry_after,
     retrying,
 )
-from shipit.errors import OutcomeUnknown, PermanentError, ShipitError, TransientError
+from shipit.errors import (
+    OutcomeUnknown,
+    PermanentError,
+    RegistryError,
+    ShipitError,
+    TransientError,
+)
+from shipit.http import classify_http, parse_retry_after
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
@@ -56,8 +61,14 @@ def test_response_body_goes_into_why() -> None:
     request = httpx.Request("PUT", "http://127.0.0.1:1/pkg")
     response = httpx.Response(401, json={"error": "bad token"}, request=request)
     failure = classify_http(response)
-    assert isinstance(failure, PermanentError)
+    assert isinstance(failure, RegistryError)
     assert "bad token" in (failure.why or "")
+    assert (failure.status, failure.message) == (401, "bad token")
+
+
+def test_transient_answers_keep_their_status() -> None:
+    failure = classify_http(503, {"Retry-After": "2"})
+    assert isinstance(failure, TransientError) and failure.status == 503
 
 
 def test_exceptions() -> None:
