@@ -1,0 +1,250 @@
+"""PyPI and every index that speaks its simple API (TestPyPI, pypiserver, devpi, mirrors).
+
+Uploads go through twine (``shipit.steps.pypi``); this adapter reads. ``index_url`` is the one
+place that derives the read URL from the upload URL. ``PyPI.read(name, version)`` reads the
+project's simple page (``{index}{normalized-name}/``, PEP 503; links may carry
+``#sha256=<hex>`` and ``data-yanked``) into one ``PypiRelease``: every file the index lists,
+with the version each filename names. ``sha256_of`` downloads a file whose link has no hash,
+streaming. The simple API is public: no token is sent.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from shipit import http
+from shipit.config import Config, Settings
+from shipit.hashing import sha256_stream
+from shipit.registries._http import get, status_error, transport_error
+
+PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
+_KNOWN_INDEXES = {
+    "upload.pypi.org": "https://pypi.org/simple/",
+    "test.pypi.org": "https://test.pypi.org/simple/",
+}
+_MANAGE_HOSTS = {"upload.pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
+
+
+def _slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalised project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def index_url(upload_url: str, configured: str | None = None) -> str:
+    """Where to read what an upload URL holds: ``[pypi] index-url`` when set; PyPI's and
+    TestPyPI's simple index for their upload URLs; otherwise ``simple/`` beside the upload
+    path, whose last segment ``legacy/`` is dropped (pypiserver and devpi serve both on one
+    root: ``http://host:P/`` and ``http://host:P/legacy/`` both read ``http://host:P/simple/``).
+    """
+    if configured:
+        return _slash(configured)
+    parts = urlsplit(upload_url)
+    known = _KNOWN_INDEXES.get(parts.hostname or "")
+    if known is not None:
+        return known
+    path = _slash(parts.path or "/")
+    if path.endswith("/legacy/"):
+        path = path[: -len("legacy/")]
+    return f"{parts.scheme}://{parts.netloc}{path}simple/"
+
+
+def file_version(filename: str) -> str | None:
+    """The version a wheel or sdist filename names (PEP 440 normal form), else None."""
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        if filename.endswith((".tar.gz", ".zip")):
+            return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return None
+
+
+def _canonical(version: str) -> str:
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        return version
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One link of a simple page."""
+
+    filename: str
+    url: str
+    sha256: str | None  # from ``#sha256=``; None when the link has none
+    version: str | None  # what the filename names (None: not a wheel or sdist)
+    yanked: bool = False
+
+
+@dataclass(frozen=True)
+class PypiRelease:
+    """What the index holds for ``name``: every file, and those of ``version``."""
+
+    name: str
+    version: str  # as asked (PEP 440)
+    index: str
+    project_exists: bool
+    files: tuple[IndexFile, ...] = ()  # every file of the project
+
+    @property
+    def url(self) -> str:
+        return f"{self.index}{normalize(self.name)}/"
+
+    def file(self, filename: str) -> IndexFile | None:
+        return next((f for f in self.files if f.filename == filename), None)
+
+    @property
+    def release_files(self) -> tuple[IndexFile, ...]:
+        """The files of ``version``."""
+        want = _canonical(self.version)
+        return tuple(f for f in self.files if f.version is not None and f.version == want)
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.release_files)
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Every version with a file, lowest first."""
+        found = {Version(f.version) for f in self.files if f.version is not None}
+        return tuple(str(v) for v in sorted(found))
+
+    @property
+    def latest(self) -> str | None:
+        """The highest stable version, else the highest of all."""
+        found = [Version(v) for v in self.versions]
+        stable = [v for v in found if not v.is_prerelease]
+        return str(max(stable or found)) if found else None
+
+
+class _Links(html.parser.HTMLParser):
+    """The anchors of a simple page: (href, text, yanked)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str, bool]] = []
+        self._open: tuple[str, bool] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            found = dict(attrs)
+            self._open = (found.get("href") or "", "data-yanked" in found)
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open is not None:
+            href, yanked = self._open
+            self.links.append((href, "".join(self._text).strip(), yanked))
+            self._open = None
+
+
+def parse_simple(page: str, base_url: str) -> tuple[IndexFile, ...]:
+    """A PEP 503 project page as its files (filename from the link's path, else its text)."""
+    parser = _Links()
+    parser.feed(page)
+    parser.close()
+    files: dict[str, IndexFile] = {}
+    for href, text, yanked in parser.links:
+        target, _, fragment = href.partition("#")
+        filename = unquote(target.rsplit("/", 1)[-1]) or text
+        if not filename:
+            continue
+        digest = None
+        if fragment.startswith("sha256="):
+            digest = fragment[len("sha256=") :].lower() or None
+        files[filename] = IndexFile(
+            filename=filename,
+            url=urljoin(base_url, target),
+            sha256=digest,
+            version=file_version(filename),
+            yanked=yanked,
+        )
+    return tuple(files.values())
+
+
+class PyPI:
+    """One package index: where twine uploads and where the simple API reads."""
+
+    def __init__(
+        self, upload_url: str, index: str | None = None, *, timeout: float | None = None
+    ) -> None:
+        self.upload_url = _slash(upload_url)
+        self.index = index_url(self.upload_url, index)
+        self.timeout = timeout
+
+    @classmethod
+    def from_config(
+        cls, config: Config, settings: Settings, *, timeout: float | None = None
+    ) -> PyPI:
+        return cls(settings.pypi_upload_url, config.pypi.index_url, timeout=timeout)
+
+    def project_url(self, name: str) -> str:
+        return f"{self.index}{normalize(name)}/"
+
+    def manage_page(self, name: str, version: str) -> str:
+        """A page a person opens to yank the release (PyPI's web UI; the index page
+        elsewhere)."""
+        host = _MANAGE_HOSTS.get(urlsplit(self.upload_url).hostname or "")
+        if host is not None:
+            return f"https://{host}/manage/project/{normalize(name)}/release/{version}/"
+        return self.project_url(name)
+
+    def read(self, name: str, version: str) -> PypiRelease:
+        """The project's simple page; a 404 is "the index does not know the project"."""
+        url = self.project_url(name)
+        what = f"cannot read {name} from the package index {self.index}"
+        with http.client(headers={"Accept": "text/html"}, timeout=self.timeout) as c:
+            response = get(c, url, what)
+        if response.status_code == 404:
+            return PypiRelease(name, version, self.index, project_exists=False)
+        if response.status_code != 200:
+            raise status_error(response, what)
+        files = parse_simple(response.text, str(response.url))
+        return PypiRelease(name, version, self.index, project_exists=True, files=files)
+
+    def sha256_of(self, file: IndexFile) -> str | None:
+        """The file's sha256: from its link, else by downloading it (streamed); None when
+        the download is refused."""
+        if file.sha256:
+            return file.sha256
+        what = f"cannot download {file.filename} to compare it"
+        with http.client(timeout=self.timeout) as c:
+            try:
+                with c.stream("GET", file.url) as response:
+                    if response.status_code != 200:
+                        return None
+                    return sha256_stream(response.iter_bytes())
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, what) from exc
+
+    def ping(self, name: str) -> None:
+        """The index answers for this project: any answer below 500 will do (a 404 or a 401
+        of a private index is an answer); no answer or a 5xx raises ``TransientError``."""
+        what = f"the package index {self.index} does not answer"
+        with http.client(headers={"Accept": "text/html"}, timeout=self.timeout) as c:
+            response = get(c, self.project_url(name), what)
+        if response.status_code >= 500:
+            raise status_error(response, what)
