@@ -1,10 +1,11 @@
 """Benchmark: stream a 1 GiB asset to the sandbox GitHub server with shipit, next to curl.
 
 Starts the GitHub test server, creates a draft release, then alternates uploads of the same
-generated 1 GiB file (random bytes, in a temp dir) by shipit's client (``shipit.github_api``, in
-a child process so its peak RSS is its own) and by ``curl -T file -X POST`` (streaming; never
-``--data-binary @file``, which reads the whole file into memory). Each asset is deleted after its
-upload. Prints medians of throughput, the ratio shipit/curl and shipit's peak RSS.
+generated 1 GiB file (random bytes, in a temp dir) by shipit's client
+(``shipit.registries.github``, in a child process so its peak RSS is its own) and by
+``curl -T file -X POST`` (streaming; never ``--data-binary @file``, which reads the whole file
+into memory). Each asset is deleted after its upload. Prints medians of throughput, the
+ratio shipit/curl and shipit's peak RSS.
 
     .venv/bin/python bench/upload.py [--size-mib 1024] [--runs 3]
 Targets: shipit >= 80% of curl's throughput, peak RSS < 100 MB.
@@ -22,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from shipit.github_api import GitHub, strip_template
+from shipit.registries.github import GitHub, strip_template
 from shipit.sandbox import process
 from shipit.sandbox.servers import new_github_token, start_github
 
@@ -31,7 +32,7 @@ REPO = "bench/upload"
 CHILD = r"""
 import json, os, resource, sys, time
 from pathlib import Path
-from shipit.github_api import GitHub
+from shipit.registries.github import GitHub
 url, repo, release_json, path = sys.argv[1:5]
 token = os.environ["SHIPIT_BENCH_TOKEN"]
 release = json.loads(release_json)

@@ -38,11 +38,3 @@ def sha1_file(path: Path) -> str:
 def sha512_integrity(path: Path) -> str:
     """The Subresource Integrity string npm records for a tarball (``sha512-<base64>``)."""
     return "sha512-" + base64.b64encode(file_digest(path, "sha512")).decode()
-
-
-def sha256_stream(chunks: Iterable[bytes]) -> str:
-    """Hex SHA-256 of a stream of chunks (a download), without holding it in memory."""
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()

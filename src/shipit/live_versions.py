@@ -1,33 +1,28 @@
 """Which version is live where: small read-only lookups of npm, JSR, PyPI and GitHub.
 
-For ``shipit status``: each enabled target is asked, in parallel and with a timeout each, for
-its newest published version (npm ``dist-tags.latest``, JSR ``meta.json`` ``latest``, the
-highest version in PyPI's simple index, GitHub's latest release) and whether the project's
-current version is there. Lookups never raise: an unreachable registry is an ``error`` line.
+For ``shipit status`` and the rehearsal's report: each enabled target is asked, in parallel
+and with a timeout each, through its adapter in ``shipit.registries``, for its newest
+published version (npm's ``latest`` dist-tag, JSR's ``latest``, the highest version on the
+PyPI index, GitHub's latest release) and whether the project's current version is there.
+Lookups never raise: an unreachable registry is an ``error`` line.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import functools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
-from urllib.parse import quote, urlsplit
 
-import httpx
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
-
-from shipit import http
 from shipit.config import Config, Settings
+from shipit.errors import RegistryError, ShipitError, VersionError
+from shipit.project.versions import to_pep440
 from shipit.redact import redact
+from shipit.registries._http import short_reason
+from shipit.registries.github import GitHub
+from shipit.registries.jsr import Jsr
+from shipit.registries.npm import Npm
+from shipit.registries.pypi import PyPI
 
 
 @dataclass(frozen=True)
@@ -55,199 +50,117 @@ def _fail(target: str, package: str, where: str, current: str | None, why: str) 
     return LiveVersion(target, package, where, current=current, error=redact(why))
 
 
-def _http_error(exc: Exception, where: str) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{where} did not answer in time"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect to {where}"
-    return f"{where}: {type(exc).__name__}: {exc}"
+def _unpublished(target: str, package: str, where: str, current: str | None) -> LiveVersion:
+    return LiveVersion(
+        target,
+        package,
+        where,
+        current=current,
+        has_current=False,
+        versions=0,
+        detail="not published yet",
+    )
 
 
-# ---------------------------------------------------------------- npm
+# ---------------------------------------------------------------- the registries
 
 
 def npm(settings: Settings, package: str, current: str | None, timeout: float) -> LiveVersion:
-    where = settings.npm_registry
-    url = where + quote(package, safe="@").replace("/", "%2f")
+    registry = Npm.from_settings(settings, timeout=timeout)
+    where = registry.registry
     try:
-        with http.client(token=settings.npm_token, timeout=timeout) as c:
-            r = c.get(url, headers={"Accept": "application/vnd.npm.install-v1+json"})
-    except httpx.HTTPError as exc:
-        return _fail("npm", package, where, current, _http_error(exc, where))
-    if r.status_code == 404:
-        return LiveVersion(
-            "npm", package, where, current=current, has_current=False, versions=0,
-            detail="not published yet",
-        )  # fmt: skip
-    if r.status_code >= 400:
-        return _fail("npm", package, where, current, f"{where} answered {r.status_code}")
-    doc = r.json()
-    versions = doc.get("versions") or {}
-    latest = (doc.get("dist-tags") or {}).get("latest")
-    tags = {str(k): str(v) for k, v in (doc.get("dist-tags") or {}).items() if k != "latest"}
+        there = registry.read(package, current or "")
+    except ShipitError as exc:
+        return _fail("npm", package, where, current, short_reason(exc, where))
+    if not there.package_exists:
+        return _unpublished("npm", package, where, current)
     return LiveVersion(
         "npm",
         package,
         where,
-        latest=latest,
+        latest=there.latest,
         current=current,
-        has_current=None if current is None else current in versions,
-        versions=len(versions),
-        url=url,
-        extra=tags,
+        has_current=None if current is None else there.exists,
+        versions=len(there.versions),
+        url=there.url,
+        extra={k: v for k, v in there.dist_tags.items() if k != "latest"},
     )
 
 
-# ---------------------------------------------------------------- JSR
-
-
 def jsr(settings: Settings, package: str, current: str | None, timeout: float) -> LiveVersion:
-    where = settings.jsr_url
-    url = f"{where}{package}/meta.json"
+    registry = Jsr.from_settings(settings, timeout=timeout)
+    where = registry.url
     try:
-        with http.client(timeout=timeout, headers={"Accept": "application/json"}) as c:
-            r = c.get(url)
-    except httpx.HTTPError as exc:
-        return _fail("jsr", package, where, current, _http_error(exc, where))
-    if r.status_code == 404:
-        return LiveVersion(
-            "jsr", package, where, current=current, has_current=False, versions=0,
-            detail="not published yet",
-        )  # fmt: skip
-    if r.status_code >= 400:
-        return _fail("jsr", package, where, current, f"{where} answered {r.status_code}")
-    doc = r.json()
-    versions = doc.get("versions") or {}
-    yanked = [v for v, meta in versions.items() if isinstance(meta, dict) and meta.get("yanked")]
+        there = registry.read(package, current or "", files=False)
+    except ShipitError as exc:
+        return _fail("jsr", package, where, current, short_reason(exc, where))
+    if not there.package_exists:
+        return _unpublished("jsr", package, where, current)
+    yanked = there.yanked_versions
     return LiveVersion(
         "jsr",
         package,
         where,
-        latest=doc.get("latest"),
+        latest=there.latest,
         current=current,
-        has_current=None if current is None else current in versions,
-        versions=len(versions),
+        has_current=None if current is None else there.exists,
+        versions=len(there.versions),
         url=f"{where}{package}",
         detail=f"yanked: {', '.join(yanked)}" if yanked else "",
     )
 
 
-# ---------------------------------------------------------------- PyPI
-
-
-class _Files(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-        self._in_a = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._in_a = tag == "a"
-
-    def handle_data(self, data: str) -> None:
-        if self._in_a and data.strip():
-            self.names.append(data.strip())
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._in_a = False
-
-
-def _file_version(filename: str) -> Version | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        if filename.endswith((".tar.gz", ".zip")):
-            return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-    return None
-
-
-def pypi_index(config: Config, settings: Settings) -> str:
-    """The simple index that goes with the upload URL (PyPI's, or pypiserver's own)."""
-    if config.pypi.index_url:
-        url = config.pypi.index_url
-        return url if url.endswith("/") else url + "/"
-    up = settings.pypi_upload_url
-    host = urlsplit(up).hostname
-    if host == "upload.pypi.org":
-        return "https://pypi.org/simple/"
-    if host == "test.pypi.org":
-        return "https://test.pypi.org/simple/"
-    base = re.sub(r"legacy/?$", "", up)
-    return (base if base.endswith("/") else base + "/") + "simple/"
-
-
 def pypi(
     config: Config, settings: Settings, package: str, current: str | None, timeout: float
 ) -> LiveVersion:
-    index = pypi_index(config, settings)
-    name = re.sub(r"[-_.]+", "-", package).lower()
-    url = f"{index}{name}/"
-    want: Version | None = None
+    index = PyPI.from_config(config, settings, timeout=timeout)
+    where = index.index
+    want: str | None = None
     if current is not None:
         try:
-            from shipit.project.versions import to_pep440
-
-            want = Version(str(to_pep440(current)))
-        except Exception:
-            try:
-                want = Version(current)
-            except InvalidVersion:
-                want = None
+            want = to_pep440(current)
+        except VersionError:
+            want = None
     try:
-        with http.client(timeout=timeout) as c:
-            r = c.get(url)
-    except httpx.HTTPError as exc:
-        return _fail("pypi", package, index, current, _http_error(exc, index))
-    if r.status_code == 404:
-        return LiveVersion(
-            "pypi", package, index, current=current, has_current=False, versions=0,
-            detail="not published yet",
-        )  # fmt: skip
-    if r.status_code >= 400:
-        return _fail("pypi", package, index, current, f"{index} answered {r.status_code}")
-    parser = _Files()
-    parser.feed(r.text)
-    found = {v for v in (_file_version(n) for n in parser.names) if v is not None}
-    stable = [v for v in found if not v.is_prerelease]
-    latest = max(stable or found) if found else None
+        there = index.read(package, want or "")
+    except ShipitError as exc:
+        return _fail("pypi", package, where, current, short_reason(exc, where))
+    if not there.project_exists:
+        return _unpublished("pypi", package, where, current)
     return LiveVersion(
         "pypi",
         package,
-        index,
-        latest=str(latest) if latest else None,
-        current=str(want) if want else current,
-        has_current=None if want is None else want in found,
-        versions=len(found),
-        url=url,
+        where,
+        latest=there.latest,
+        current=want or current,
+        has_current=None if want is None else there.exists,
+        versions=len(there.versions),
+        url=there.url,
     )
 
 
-# ---------------------------------------------------------------- GitHub
-
-
 def github(
-    settings: Settings, repository: str, tag: str | None, timeout: float, api_version: str
+    config: Config, settings: Settings, repository: str, tag: str | None, timeout: float
 ) -> LiveVersion:
     where = settings.github_api_url
-    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": api_version}
     try:
-        with http.client(
-            base_url=where, headers=headers, token=settings.github_token, timeout=timeout
-        ) as c:
-            latest = c.get(f"/repos/{repository}/releases/latest")
-            listing = c.get(f"/repos/{repository}/releases", params={"per_page": 30})
-    except httpx.HTTPError as exc:
-        return _fail("github", repository, where, tag, _http_error(exc, where))
-    if latest.status_code in (401, 403):
-        return _fail("github", repository, where, tag, f"{where} refused the token")
-    if latest.status_code >= 400 and latest.status_code != 404:
-        return _fail("github", repository, where, tag, f"{where} answered {latest.status_code}")
-    latest_doc = latest.json() if latest.status_code == 200 else {}
-    releases = listing.json() if listing.status_code == 200 else []
-    mine = [r for r in releases if isinstance(r, dict) and r.get("tag_name") == tag]
+        with GitHub.from_settings(
+            config,
+            settings,
+            repository=repository,
+            timeout=timeout,
+            max_rate_limit_wait=0,
+            require_token=False,
+        ) as gh:
+            latest = gh.latest_release() or {}
+            releases = gh.recent_releases(30)
+    except RegistryError as exc:
+        if exc.status in (401, 403):
+            return _fail("github", repository, where, tag, f"{where} refused the token")
+        return _fail("github", repository, where, tag, short_reason(exc, where))
+    except ShipitError as exc:
+        return _fail("github", repository, where, tag, short_reason(exc, where))
+    mine = [r for r in releases if r.get("tag_name") == tag]
     has_current: bool | None = None
     detail = ""
     if tag is not None:
@@ -259,12 +172,12 @@ def github(
         "github",
         repository,
         where,
-        latest=latest_doc.get("tag_name"),
+        latest=latest.get("tag_name"),
         current=tag,
         has_current=has_current,
-        versions=len([r for r in releases if isinstance(r, dict) and not r.get("draft")]),
-        url=(mine[0].get("html_url") if mine else None) or latest_doc.get("html_url"),
-        detail=detail if detail else ("no release yet" if not latest_doc else ""),
+        versions=len([r for r in releases if not r.get("draft")]),
+        url=(mine[0].get("html_url") if mine else None) or latest.get("html_url"),
+        detail=detail if detail else ("no release yet" if not latest else ""),
     )
 
 
@@ -297,8 +210,7 @@ def lookups(
         elif target == "pypi":
             run = functools.partial(pypi, config, settings, package, version, timeout)
         elif target == "github":
-            api = config.github.api_version
-            run = functools.partial(github, settings, package, tag, timeout, api)
+            run = functools.partial(github, config, settings, package, tag, timeout)
         if run is not None:
             out.append(Lookup(target, package, run))
     return out

@@ -1,28 +1,28 @@
 """Is version X already on registry Y, and with the same content? One cached lookup per run.
 
-Shared by the ``versions`` and ``registry`` checks so each registry is asked once. The answer
-says whether the version is there and, when shipit can tell without building for real,
-whether it holds exactly what this release would publish (npm: the dry-run tarball integrity;
-JSR: the files' sha256 against ``{version}_meta.json``; PyPI: built files in the dist
-directory against the simple index's ``#sha256=`` links) -- then the release can be resumed.
+Shared by the ``versions`` and ``registry`` checks so each registry is asked once per run (the
+adapters in ``shipit.registries`` read; this module compares). The answer says whether the
+version is there and, when shipit can tell without building for real, whether it holds exactly
+what this release would publish (npm: the dry-run tarball's integrity; JSR: the publish set's
+sha256 against the published files' checksums; PyPI: files built in the release's dist
+directory against the index's ``#sha256=`` links) -- then the release can be resumed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import threading
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlsplit
 
-import httpx
-
-from shipit import http
 from shipit.checks.artifacts import PublishSets
 from shipit.config import Config, Settings
+from shipit.errors import ShipitError, VersionError
+from shipit.hashing import sha256_file
+from shipit.project.versions import to_pep440
+from shipit.registries._http import short_reason
+from shipit.registries.jsr import Jsr, checksum
+from shipit.registries.npm import Npm
+from shipit.registries.pypi import PyPI
 
 
 @dataclass(frozen=True)
@@ -41,79 +41,18 @@ class PublishedState:
 
 
 def pep440(version: str) -> str:
-    """The PyPI form of a SemVer version (1.0.0-rc.1 -> 1.0.0rc1)."""
+    """The PyPI form of a SemVer version (1.0.0-rc.1 -> 1.0.0rc1); as given when it is
+    neither SemVer nor PEP 440 (the index then simply does not list it)."""
     try:
-        from shipit.project.versions import to_pep440
-
-        return str(to_pep440(version))
-    except Exception:  # Foundation's helper missing or refusing: packaging normalises too
-        from packaging.version import InvalidVersion, Version
-
-        try:
-            return str(Version(version))
-        except InvalidVersion:
-            return version
+        return to_pep440(version)
+    except VersionError:
+        return version
 
 
-def pypi_index_url(config: Config, settings: Settings) -> str:
-    """The simple index that belongs to the upload URL (pypiserver serves both)."""
-    if config.pypi.index_url:
-        url = config.pypi.index_url
-        return url if url.endswith("/") else url + "/"
-    up = settings.pypi_upload_url
-    parts = urlsplit(up)
-    if parts.hostname == "upload.pypi.org":
-        return "https://pypi.org/simple/"
-    if parts.hostname == "test.pypi.org":
-        return "https://test.pypi.org/simple/"
-    base = re.sub(r"legacy/?$", "", up)
-    base = base if base.endswith("/") else base + "/"
-    return base + "simple/"
-
-
-def normalize_pypi(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[tuple[str, str]] = []  # (filename, href)
-        self._href: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href = dict(attrs).get("href") or ""
-
-    def handle_data(self, data: str) -> None:
-        if self._href is not None and data.strip():
-            self.links.append((data.strip(), self._href))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._href = None
-
-
-def _pypi_file_version(filename: str) -> str | None:
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
-
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        if filename.endswith((".tar.gz", ".zip")):
-            return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return None
-
-
-def _unreachable(exc: Exception, url: str) -> str:
-    return f"{url} does not answer ({type(exc).__name__}: {exc})"
+def _content(identical: bool | None) -> str:
+    if identical is None:
+        return ""
+    return " (same content)" if identical else " (other content)"
 
 
 @dataclass
@@ -137,9 +76,9 @@ class PublishedLookup:
             if key not in self._cache:
                 try:
                     self._cache[key] = self._lookup(target, package, version, directory)
-                except httpx.HTTPError as exc:
+                except ShipitError as exc:
                     self._cache[key] = PublishedState(
-                        target, package, version, False, error=_unreachable(exc, self._url(target))
+                        target, package, version, False, error=short_reason(exc, self._url(target))
                     )
             return self._cache[key]
 
@@ -148,7 +87,7 @@ class PublishedLookup:
             return self.settings.npm_registry
         if target == "jsr":
             return self.settings.jsr_url
-        return pypi_index_url(self.config, self.settings)
+        return PyPI.from_config(self.config, self.settings).index
 
     def _lookup(self, target: str, package: str, version: str, directory: Path) -> PublishedState:
         if target == "npm":
@@ -159,113 +98,64 @@ class PublishedLookup:
             return self._pypi(package, version)
         return PublishedState(target, package, version, False, detail="not a package registry")
 
-    # -- npm
     def _npm(self, package: str, version: str, directory: Path) -> PublishedState:
-        registry = self.settings.npm_registry
-        url = registry + quote(package, safe="@").replace("/", "%2f")
-        with http.client(token=self.settings.npm_token, timeout=self.timeout) as c:
-            r = c.get(url, headers={"Accept": "application/json"})
-        if r.status_code == 404:
+        there = Npm.from_settings(self.settings, timeout=self.timeout).read(package, version)
+        if not there.exists:
             return PublishedState("npm", package, version, False, detail="not on npm")
-        if r.status_code >= 400:
-            return PublishedState(
-                "npm",
-                package,
-                version,
-                False,
-                error=f"{registry} answered {r.status_code} for {package}",
-            )
-        doc: dict[str, Any] = r.json()
-        entry = (doc.get("versions") or {}).get(version)
-        if entry is None:
-            return PublishedState("npm", package, version, False, detail="not on npm")
-        remote = (entry.get("dist") or {}).get("integrity")
         local = self.sets.get("npm", directory).integrity
-        identical = None if not remote or not local else remote == local
+        identical = None if not there.integrity or not local else there.integrity == local
         return PublishedState(
             "npm",
             package,
             version,
             True,
             identical,
-            detail=f"npm has {package}@{version}"
-            + ("" if identical is None else " (same content)" if identical else " (other content)"),
+            detail=f"npm has {package}@{version}{_content(identical)}",
         )
 
-    # -- JSR
     def _jsr(self, package: str, version: str, directory: Path) -> PublishedState:
-        base = self.settings.jsr_url
-        with http.client(timeout=self.timeout, headers={"Accept": "application/json"}) as c:
-            r = c.get(f"{base}{package}/meta.json")
-            if r.status_code == 404:
-                return PublishedState("jsr", package, version, False, detail="not on JSR")
-            if r.status_code >= 400:
-                return PublishedState(
-                    "jsr",
-                    package,
-                    version,
-                    False,
-                    error=f"{base} answered {r.status_code} for {package}/meta.json",
-                )
-            versions = r.json().get("versions") or {}
-            if version not in versions:
-                return PublishedState("jsr", package, version, False, detail="not on JSR")
-            m = c.get(f"{base}{package}/{version}_meta.json")
+        there = Jsr.from_settings(self.settings, timeout=self.timeout).read(package, version)
+        if not there.exists:
+            return PublishedState("jsr", package, version, False, detail="not on JSR")
         identical: bool | None = None
-        if m.status_code == 200:
-            manifest = m.json().get("manifest") or {}
-            pset = self.sets.get("jsr", directory)
-            if pset.error is None and manifest:
-                local: dict[str, str] = {}
-                for _, path in pset.files:
-                    if path is None:
-                        continue
+        pset = self.sets.get("jsr", directory)
+        if pset.error is None and there.files:
+            local: dict[str, str] = {}
+            for _, path in pset.files:
+                if path is not None:
                     rel = "/" + str(path.resolve().relative_to(directory.resolve()))
-                    local[rel] = "sha256-" + hashlib.sha256(path.read_bytes()).hexdigest()
-                remote = {k: str(v.get("checksum")) for k, v in manifest.items()}
-                identical = local == remote
+                    local[rel] = checksum(path)
+            identical = local == dict(there.files)
         return PublishedState(
             "jsr",
             package,
             version,
             True,
             identical,
-            detail=f"JSR has {package}@{version}"
-            + ("" if identical is None else " (same content)" if identical else " (other content)"),
+            detail=f"JSR has {package}@{version}{_content(identical)}",
         )
 
-    # -- PyPI
+    def _built(self) -> dict[str, Path]:
+        """Files built for PyPI: in the release's dist directory or its ``pypi/`` (where the
+        build step writes them)."""
+        found: dict[str, Path] = {}
+        if self.dist_dir is None:
+            return found
+        for directory in (self.dist_dir, self.dist_dir / "pypi"):
+            if directory.is_dir():
+                found.update({p.name: p for p in directory.iterdir() if p.is_file()})
+        return found
+
     def _pypi(self, package: str, version: str) -> PublishedState:
-        index = pypi_index_url(self.config, self.settings)
         want = pep440(version)
-        url = f"{index}{normalize_pypi(package)}/"
-        with http.client(timeout=self.timeout) as c:
-            r = c.get(url)
-        if r.status_code == 404:
-            return PublishedState("pypi", package, want, False, detail="not on the index")
-        if r.status_code >= 400:
-            return PublishedState(
-                "pypi", package, want, False, error=f"{index} answered {r.status_code}"
-            )
-        parser = _Links()
-        parser.feed(r.text)
-        remote: dict[str, str | None] = {}
-        for filename, href in parser.links:
-            v = _pypi_file_version(filename)
-            if v is not None and v == want:
-                frag = href.split("#sha256=", 1)
-                remote[filename] = frag[1] if len(frag) == 2 else None
+        index = PyPI.from_config(self.config, self.settings, timeout=self.timeout)
+        remote = {f.filename: f.sha256 for f in index.read(package, want).release_files}
         if not remote:
             return PublishedState("pypi", package, want, False, detail="not on the index")
         identical: bool | None = None
-        if self.dist_dir is not None and self.dist_dir.is_dir():
-            local = {
-                p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in self.dist_dir.iterdir()
-                if p.name in remote
-            }
-            if local:
-                identical = all(remote[n] in (None, h) for n, h in local.items())
+        local = {name: sha256_file(path) for name, path in self._built().items() if name in remote}
+        if local:
+            identical = all(remote[n] in (None, h) for n, h in local.items())
         return PublishedState(
             "pypi",
             package,

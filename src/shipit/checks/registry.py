@@ -1,26 +1,32 @@
 """The ``registry`` check: every enabled target's registry answers and accepts our token,
 and the version is not there yet (or is there with identical content: resumable).
 
-npm: ``GET /-/whoami`` with the bearer token. GitHub: ``GET /repos/{o}/{r}`` and
-``permissions.push``. JSR: the authenticated read ``GET /api/scopes/{s}/packages/{p}``.
-PyPI: the token has the ``pypi-`` shape and the index answers. Lookups run in parallel;
-tokens are sent, never shown.
+Through the adapters of ``shipit.registries``: npm ``whoami`` with the token; JSR's
+authenticated package read (what deno asks before publishing); PyPI: the token has the
+``pypi-`` shape and the index answers; GitHub: the repository's ``permissions.push`` and no
+published release for the tag. Lookups run in parallel; tokens are sent, never shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote, urlsplit
 
-import httpx
-
-from shipit import http
 from shipit.checks.base import CheckContext, CheckResult, Finding, Status, skipped
-from shipit.checks.published import pypi_index_url
 from shipit.checks.versions import next_patch
+from shipit.errors import (
+    PermanentError,
+    RegistryError,
+    ShipitError,
+    TransientError,
+    VersionError,
+)
 from shipit.project import versions as v
 from shipit.project.model import Target
+from shipit.registries.github import GitHub
+from shipit.registries.jsr import Jsr
+from shipit.registries.npm import Npm
+from shipit.registries.pypi import PyPI
 
 NAME = "registry"
 TIMEOUT = 15.0
@@ -28,20 +34,13 @@ TIMEOUT = 15.0
 Outcome = tuple[list[Finding], list[str]]  # (problems, notes)
 
 
-def _unreachable(what: str, url: str, exc: Exception, hint: str) -> Finding:
-    return Finding(f"{what} at {url} does not answer ({type(exc).__name__})", hint=hint)
-
-
-def _error_text(r: httpx.Response) -> str:
-    try:
-        data = r.json()
-    except ValueError:
-        return r.reason_phrase or ""
-    if isinstance(data, dict):
-        for key in ("message", "error", "reason"):
-            if isinstance(data.get(key), str):
-                return str(data[key])
-    return ""
+def _unreachable(what: str, url: str, exc: ShipitError, hint: str) -> Finding:
+    """A registry that did not answer (or answered 5xx) as a finding."""
+    status = exc.status if isinstance(exc, TransientError) else None
+    if status is not None:
+        return Finding(f"{what} at {url} answered {status}", hint=hint)
+    cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "no answer"
+    return Finding(f"{what} at {url} does not answer ({cause})", hint=hint)
 
 
 class RegistryCheck:
@@ -71,7 +70,7 @@ def _version_state(ctx: CheckContext, target: Target) -> Outcome:
         return [], []
     try:
         version = v.to_semver(version)
-    except Exception:
+    except VersionError:
         return [], []
     st = ctx.published.state(target.name, target.package, version, target.directory or ctx.root)
     if st.error:
@@ -101,6 +100,7 @@ def _version_state(ctx: CheckContext, target: Target) -> Outcome:
 def check_npm(ctx: CheckContext, target: Target) -> Outcome:
     registry = ctx.settings.npm_registry
     token = ctx.settings.npm_token
+    new_token = "create a new token (npm token create) and export NPM_TOKEN=<token>"
     if not token:
         return [
             Finding(
@@ -110,38 +110,33 @@ def check_npm(ctx: CheckContext, target: Target) -> Outcome:
             )
         ], []
     try:
-        with http.client(token=token, timeout=TIMEOUT) as c:
-            r = c.get(registry + "-/whoami", headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
+        user = Npm.from_settings(ctx.settings, timeout=TIMEOUT).whoami()
+    except TransientError as exc:
         return [
             _unreachable(
                 "the npm registry", registry, exc, "check NPM_CONFIG_REGISTRY and the network"
             )
         ], []
-    if r.status_code in (401, 403):
+    except RegistryError as exc:
+        if exc.status in (401, 403):
+            return [
+                Finding(
+                    f"the npm registry {registry} rejected NPM_TOKEN ({exc.status} "
+                    f"{exc.message})".replace(" )", ")"),
+                    hint=new_token,
+                )
+            ], []
         return [
             Finding(
-                f"the npm registry {registry} rejected NPM_TOKEN ({r.status_code} "
-                f"{_error_text(r)})".rstrip(),
-                hint="create a new token (npm token create) and export NPM_TOKEN=<token>",
-            )
-        ], []
-    if r.status_code >= 400:
-        return [
-            Finding(
-                f"the npm registry {registry} answered {r.status_code} to whoami",
+                f"the npm registry {registry} answered {exc.status} to whoami",
                 hint="check NPM_CONFIG_REGISTRY, then shipit check --only registry",
             )
         ], []
-    try:
-        user = r.json().get("username") if r.content else None
-    except ValueError:
-        user = None
     if not user:  # verdaccio answers an unknown token as an anonymous user: 200 {}
         return [
             Finding(
                 f"the npm registry {registry} did not accept NPM_TOKEN (whoami names no user)",
-                hint="create a new token (npm token create) and export NPM_TOKEN=<token>",
+                hint=new_token,
             )
         ], []
     problems, notes = _version_state(ctx, target)
@@ -149,8 +144,7 @@ def check_npm(ctx: CheckContext, target: Target) -> Outcome:
 
 
 def check_jsr(ctx: CheckContext, target: Target) -> Outcome:
-    base = ctx.settings.jsr_url
-    token = ctx.settings.jsr_token
+    jsr = Jsr.from_settings(ctx.settings, timeout=TIMEOUT)
     package = target.package or ""
     if not package.startswith("@") or "/" not in package:
         return [
@@ -160,44 +154,41 @@ def check_jsr(ctx: CheckContext, target: Target) -> Outcome:
                 hint='set "name": "@scope/name" in deno.json',
             )
         ], []
-    if not token:
+    if not jsr.token:
         return [
             Finding(
                 "no JSR token (JSR_TOKEN is not set)",
-                hint=f"create a token at {base}account/tokens and export JSR_TOKEN=<token> "
+                hint=f"create a token at {jsr.url}account/tokens and export JSR_TOKEN=<token> "
                 "(or publish from GitHub Actions with OIDC)",
             )
         ], []
-    scope, name = package[1:].split("/", 1)
-    parts = urlsplit(base)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    url = f"{origin}/api/scopes/{quote(scope)}/packages/{quote(name)}"
     try:
-        with http.client(token=token, timeout=TIMEOUT) as c:
-            r = c.get(url, headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
-        return [_unreachable("JSR", origin, exc, "check JSR_URL and the network")], []
-    if r.status_code == 401:
+        exists = jsr.package_exists(package)
+    except TransientError as exc:
+        return [_unreachable("JSR", jsr.origin, exc, "check JSR_URL and the network")], []
+    except RegistryError as exc:
+        if exc.status == 401:
+            return [
+                Finding(
+                    f"JSR at {jsr.origin} rejected JSR_TOKEN ({exc.message})",
+                    hint="create a new token on JSR (account settings, tokens) and export "
+                    "JSR_TOKEN=<token>",
+                )
+            ], []
         return [
             Finding(
-                f"JSR at {origin} rejected JSR_TOKEN ({_error_text(r)})",
-                hint="create a new token on JSR (account settings, tokens) and export "
-                "JSR_TOKEN=<token>",
+                f"JSR answered {exc.status} for {package}: {exc.message}",
+                hint="check the scope membership of the token's user",
             )
         ], []
-    if r.status_code == 404:
-        link = f"{base}new?scope={quote(scope)}&package={quote(name)}&from=cli"
+    except PermanentError as exc:  # not a JSR name
+        return [Finding(exc.what, file="deno.json", hint=exc.hint)], []
+    if not exists:
         return [
             Finding(
                 f"the JSR package {package} does not exist yet",
-                hint=f"create it at {link}, then shipit check --only registry",
-            )
-        ], []
-    if r.status_code >= 400:
-        return [
-            Finding(
-                f"JSR answered {r.status_code} for {package}: {_error_text(r)}",
-                hint="check the scope membership of the token's user",
+                hint=f"create it at {jsr.new_package_url(package)}, "
+                "then shipit check --only registry",
             )
         ], []
     problems, notes = _version_state(ctx, target)
@@ -223,22 +214,14 @@ def check_pypi(ctx: CheckContext, target: Target) -> Outcome:
                 hint="copy the whole token, including the `pypi-` prefix, into PYPI_TOKEN",
             )
         )
-    index = pypi_index_url(ctx.config, ctx.settings)
+    pypi = PyPI.from_config(ctx.config, ctx.settings, timeout=TIMEOUT)
     try:
-        with http.client(timeout=TIMEOUT) as c:
-            r = c.get(index)
-        if r.status_code >= 500:
-            findings.append(
-                Finding(
-                    f"the package index {index} answered {r.status_code}",
-                    hint="try again later, or check pypi.index-url",
-                )
-            )
-    except httpx.HTTPError as exc:
+        pypi.ping(target.package or "pip")
+    except TransientError as exc:
         findings.append(
             _unreachable(
                 "the package index",
-                index,
+                pypi.index,
                 exc,
                 "check TWINE_REPOSITORY_URL / pypi.index-url and the network",
             )
@@ -252,7 +235,6 @@ def check_pypi(ctx: CheckContext, target: Target) -> Outcome:
 def check_github(ctx: CheckContext, target: Target) -> Outcome:
     repo = ctx.settings.github_repository or target.package
     api = ctx.settings.github_api_url
-    token = ctx.settings.github_token
     if not repo:
         return [
             Finding(
@@ -260,71 +242,64 @@ def check_github(ctx: CheckContext, target: Target) -> Outcome:
                 hint="set GITHUB_REPOSITORY=owner/name or github.repository in shipit.toml",
             )
         ], []
-    if not token:
+    if not ctx.settings.github_token:
         return [
             Finding(
                 "no GitHub token (GITHUB_TOKEN / GH_TOKEN is not set)",
                 hint="export GITHUB_TOKEN=$(gh auth token)  (needs contents: write)",
             )
         ], []
-    headers = {
-        "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": ctx.config.github.api_version,
-    }
+    tag = ctx.config.release.tag_format.format(version=ctx.version or "")
     try:
-        with http.client(token=token, timeout=TIMEOUT, headers=headers) as c:
-            r = c.get(f"{api}/repos/{repo}")
-            if r.status_code == 200:
-                tag = ctx.config.release.tag_format.format(version=ctx.version or "")
-                rel = c.get(f"{api}/repos/{repo}/releases/tags/{quote(tag, safe='')}")
-            else:
-                rel = None
-    except httpx.HTTPError as exc:
+        with GitHub.from_settings(
+            ctx.config, ctx.settings, repository=repo, timeout=TIMEOUT, max_rate_limit_wait=0
+        ) as gh:
+            permissions = gh.repo().get("permissions") or {}
+            published = gh.release_for_tag(tag) if permissions.get("push") else None
+    except TransientError as exc:
         return [
             _unreachable("the GitHub API", api, exc, "check GITHUB_API_URL and the network")
         ], []
-    if r.status_code == 401:
+    except RegistryError as exc:
+        if exc.status == 401:
+            return [
+                Finding(
+                    f"GitHub rejected GITHUB_TOKEN ({exc.message or 'Bad credentials'})",
+                    hint="export GITHUB_TOKEN=$(gh auth token), or create a new token with "
+                    "contents: write",
+                )
+            ], []
+        if exc.status == 404:
+            return [
+                Finding(
+                    f"the repository {repo} does not exist or the token cannot see it",
+                    hint="check GITHUB_REPOSITORY / github.repository and the token's "
+                    "repository access",
+                )
+            ], []
         return [
             Finding(
-                f"GitHub rejected GITHUB_TOKEN ({_error_text(r) or 'Bad credentials'})",
-                hint="export GITHUB_TOKEN=$(gh auth token), or create a new token with "
-                "contents: write",
+                f"GitHub answered {exc.status} for {repo}: {exc.message}", hint="try again later"
             )
         ], []
-    if r.status_code == 404:
-        return [
-            Finding(
-                f"the repository {repo} does not exist or the token cannot see it",
-                hint="check GITHUB_REPOSITORY / github.repository and the token's repository "
-                "access",
-            )
-        ], []
-    if r.status_code >= 400:
-        return [
-            Finding(
-                f"GitHub answered {r.status_code} for {repo}: {_error_text(r)}",
-                hint="try again later",
-            )
-        ], []
-    perms = r.json().get("permissions") or {}
-    if not perms.get("push"):
+    except PermanentError as exc:  # not owner/name, or the rate limit is used up
+        return [Finding(exc.what, hint=exc.hint)], []
+    if not permissions.get("push"):
         return [
             Finding(
                 f"the token may not push to {repo} (permissions.push is false)",
                 hint="use a token with contents: write on the repository",
             )
         ], []
-    notes = ["token may push"]
-    if rel is not None and rel.status_code == 200:
-        body = rel.json()
+    if published is not None:
         return [
             Finding(
-                f"a published GitHub release for {body.get('tag_name')} already exists "
-                f"({body.get('html_url', '')})".replace(" ()", ""),
+                f"a published GitHub release for {published.get('tag_name')} already exists "
+                f"({published.get('html_url', '')})".replace(" ()", ""),
                 hint="choose a new version: shipit version set <next version>",
             )
         ], []
-    return [], notes
+    return [], ["token may push"]
 
 
 CHECKERS: dict[str, Callable[[CheckContext, Target], Outcome]] = {

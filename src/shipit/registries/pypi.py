@@ -26,7 +26,7 @@ from packaging.version import InvalidVersion, Version
 
 from shipit import http
 from shipit.config import Config, Settings
-from shipit.hashing import sha256_stream
+from shipit.hashing import sha256_chunks
 from shipit.registries._http import get, status_error, transport_error
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
@@ -236,7 +236,7 @@ class PyPI:
                 with c.stream("GET", file.url) as response:
                     if response.status_code != 200:
                         return None
-                    return sha256_stream(response.iter_bytes())
+                    return sha256_chunks(response.iter_bytes())
             except httpx.HTTPError as exc:
                 raise transport_error(exc, what) from exc
 

@@ -22,7 +22,7 @@ import semver
 
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.errors import GitHubError, PermanentError
-from shipit.github_api import GitHub
+from shipit.registries.github import GitHub, releases_url
 from shipit.steps import binaries, checksums
 
 log = logging.getLogger("shipit.steps.github")
@@ -60,13 +60,7 @@ def repository(ctx: Context) -> str:
 
 
 def client(ctx: Context) -> GitHub:
-    return GitHub(
-        api_url=ctx.settings.github_api_url,
-        token=ctx.settings.github_token,
-        repository=repository(ctx),
-        api_version=ctx.config.github.api_version,
-        max_rate_limit_wait=ctx.config.github.max_rate_limit_wait,
-    )
+    return GitHub.from_settings(ctx.config, ctx.settings, repository=repository(ctx))
 
 
 def is_prerelease(ctx: Context) -> bool:
@@ -153,7 +147,7 @@ class Draft:
         repo = ctx.settings.github_repository or "(repository)"
         return (
             f"create a draft GitHub release {ctx.tag} on {repo} ({notes})\n"
-            f"POST {ctx.settings.github_api_url}/repos/{repo}/releases draft=true"
+            f"POST {releases_url(ctx.settings.github_api_url, repo)} draft=true"
         )
 
     def probe(self, ctx: Context) -> Probe:

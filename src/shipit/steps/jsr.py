@@ -1,12 +1,12 @@
 """JSR step: ``jsr:publish`` runs the real ``deno publish --token`` in the package directory,
 once.
 
-The probe reads JSR's public metadata (``{JSR_URL}@scope/pkg/meta.json`` for the versions,
-``{version}_meta.json`` for each file's ``sha256-`` checksum) and compares the published files
-with the local ones: equal means done, different is a conflict. deno skips a version that
-exists ("Skipping, already published") with exit 0, so every success is verified by that
-probe. A publish whose answer was lost waits, visibly, for JSR to finish processing, and
-otherwise raises ``OutcomeUnknown`` so the orchestrator probes before it retries.
+The probe reads JSR's public metadata through ``shipit.registries.jsr`` (the versions, and each
+published file's ``sha256-`` checksum) and compares the published files with the local ones:
+equal means done, different is a conflict. deno skips a version that exists ("Skipping,
+already published") with exit 0, so every success is verified by that probe. A publish whose
+answer was lost waits, visibly, for JSR to finish processing, and otherwise raises
+``OutcomeUnknown`` so the orchestrator probes before it retries.
 
 deno takes the token only as ``--token`` on its command line (deno 2.9 has no environment
 variable or file for it): the token is registered with the redactor, so logs and messages
@@ -15,45 +15,33 @@ show ``***``, but it is visible in the process list while deno runs.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
-
-from shipit import git, http, proc
+from shipit import git, proc
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
 from shipit.errors import (
     ConfigError,
     NotARepoError,
     OutcomeUnknown,
     PermanentError,
+    RegistryError,
     ShipitError,
     TransientError,
 )
 from shipit.project.manifests import loads_jsonc
 from shipit.redact import register
-from shipit.steps._registry import (
-    get,
-    json_of,
-    relevant_lines,
-    status_error,
-    transport_error,
-)
+from shipit.registries.jsr import TOKEN_HINT, Jsr, JsrVersion, checksum, error_code, split_name
+from shipit.steps._output import relevant_lines
 from shipit.workspace import protect
 
 PUBLISH_ID = "jsr:publish"
 TIMEOUT_S = 900.0
 SETTLE_S = 30.0  # how long a run waits for JSR to finish processing an upload it lost sight of
 DENO_HINT = "install deno (`pip install deno` or https://docs.deno.com/runtime/getting_started/)"
-TOKEN_HINT = (
-    "create a JSR access token with publish rights (https://jsr.io/account/tokens/create) and "
-    "set JSR_TOKEN, then run `shipit resume`"
-)
 _MANIFESTS = ("deno.json", "deno.jsonc", "jsr.json")
 _PERMANENT_CODES = {
     "invalidBearerToken": "JSR rejected the token",
@@ -114,27 +102,12 @@ def package_name(ctx: Context) -> str:
     )
 
 
-def split_name(name: str) -> tuple[str, str]:
-    m = re.fullmatch(r"@([a-z0-9-]+)/([a-z0-9-]+)", name)
-    if not m:
-        raise PermanentError(
-            f"{name!r} is not a JSR package name",
-            hint='JSR names look like "@scope/package" (lower case, digits, dashes)',
-        )
-    return m.group(1), m.group(2)
+def registry(ctx: Context) -> Jsr:
+    return Jsr.from_settings(ctx.settings)
 
 
 def jsr_url(ctx: Context) -> str:
-    url = ctx.settings.jsr_url
-    return url if url.endswith("/") else url + "/"
-
-
-def api_url(ctx: Context) -> str:
-    """deno's rule: the API lives at ``<origin>/api/`` (``api.jsr.io`` for jsr.io)."""
-    parts = urlsplit(jsr_url(ctx))
-    if parts.netloc == "jsr.io":
-        return "https://api.jsr.io/"
-    return f"{parts.scheme}://{parts.netloc}/api/"
+    return registry(ctx).url
 
 
 def _oidc(ctx: Context) -> bool:
@@ -146,59 +119,25 @@ def _oidc(ctx: Context) -> bool:
 # ------------------------------------------------------------------ registry reads
 
 
-@dataclass(frozen=True)
-class Published:
-    exists: bool
-    yanked: bool = False
-    files: dict[str, str] | None = None  # "/mod.ts" -> "sha256-<hex>"
+def read_published(ctx: Context, name: str, version: str) -> JsrVersion:
+    return registry(ctx).read(name, version)
 
 
-def read_published(ctx: Context, name: str, version: str) -> Published:
-    scope, pkg = split_name(name)
-    base = jsr_url(ctx)
-    what = f"cannot read {name} from JSR at {base}"
-    headers = {"Accept": "application/json"}
-    with http.client(headers=headers) as c:
-        meta_r = get(c, f"{base}@{scope}/{pkg}/meta.json", what)
-        if meta_r.status_code == 404:
-            return Published(False)
-        if meta_r.status_code != 200:
-            raise status_error(meta_r, what)
-        meta = json_of(meta_r, what)
-        versions = meta.get("versions") if isinstance(meta, dict) else None
-        entry = versions.get(version) if isinstance(versions, dict) else None
-        if not isinstance(entry, dict):
-            return Published(False)
-        files_r = get(c, f"{base}@{scope}/{pkg}/{version}_meta.json", what)
-        if files_r.status_code != 200:
-            raise status_error(files_r, what)
-        data = json_of(files_r, what)
-    manifest = data.get("manifest") if isinstance(data, dict) else None
-    files: dict[str, str] = {}
-    if isinstance(manifest, dict):
-        for path, info in manifest.items():
-            if isinstance(info, dict) and isinstance(info.get("checksum"), str):
-                files[str(path)] = info["checksum"]
-    return Published(True, bool(entry.get("yanked")), files)
-
-
-def differing_files(directory: Path, files: dict[str, str]) -> list[str]:
+def differing_files(directory: Path, files: Mapping[str, str]) -> list[str]:
     """Published paths whose local file is missing or has another sha256."""
     wrong: list[str] = []
-    for path, checksum in sorted(files.items()):
+    for path, published in sorted(files.items()):
         local = directory / path.lstrip("/")
         if not local.is_file():
             wrong.append(f"{path} (not here)")
-            continue
-        digest = "sha256-" + hashlib.sha256(local.read_bytes()).hexdigest()
-        if digest != checksum:
+        elif checksum(local) != published:
             wrong.append(path)
     return wrong
 
 
 def judge(ctx: Context, name: str) -> Probe:
     published = read_published(ctx, name, ctx.version)
-    base = jsr_url(ctx)
+    base = published.registry
     if not published.exists:
         return Probe.todo(f"{name}@{ctx.version} is not on {base} yet")
     directory = package_dir(ctx)
@@ -208,14 +147,14 @@ def judge(ctx: Context, name: str) -> Probe:
             f"JSR already has {name}@{ctx.version} with other content: "
             f"{', '.join(wrong[:8])} differ{'s' if len(wrong) == 1 else ''} from {directory}",
             hint="nothing was overwritten (JSR versions are immutable): bump the version with "
-            f"`shipit version set X.Y.Z` (a new version) and release again; see "
-            f"{base}{name}@{ctx.version}",
+            "`shipit version set X.Y.Z` (a new version) and release again; see "
+            f"{published.url}",
         )
     evidence: Evidence = {
         "package": name,
         "version": ctx.version,
-        "url": f"{base}{name}@{ctx.version}",
-        "files": published.files or {},
+        "url": published.url,
+        "files": dict(published.files or {}),
     }
     if published.yanked:
         evidence["yanked"] = True
@@ -372,11 +311,12 @@ class JsrPublish:
             raise OutcomeUnknown(what, why=f"deno publish timed out after {TIMEOUT_S:.0f}s")
         if "don't exist" in out or "does not exist" in out:
             link = re.search(r"(https?://\S+/new\?\S+)", out)
+            jsr = registry(ctx)
             raise PermanentError(
                 f"the JSR package {name} does not exist yet",
                 why=lines,
-                hint=f"create it at {link.group(1) if link else jsr_url(ctx) + 'new'} "
-                "(or with `POST /api/scopes/<scope>/packages`), then `shipit resume`",
+                hint=f"create it at {link.group(1) if link else jsr.new_package_url(name)} "
+                f"(or with {jsr.create_package_hint(name)}), then `shipit resume`",
             )
         if "uncommitted changes" in out:
             raise PermanentError(
@@ -433,11 +373,11 @@ class JsrPublish:
 
     def undo(self, ctx: Context) -> Undo:
         name = package_name(ctx)
-        scope, pkg = split_name(name)
-        published = read_published(ctx, name, ctx.version)
-        manage = f"{jsr_url(ctx)}{name}/versions"
+        jsr = registry(ctx)
+        published = jsr.read(name, ctx.version)
+        manage = jsr.versions_page(name)
         if not published.exists:
-            return Undo.nothing(f"{name}@{ctx.version} is not on {jsr_url(ctx)}")
+            return Undo.nothing(f"{name}@{ctx.version} is not on {jsr.url}")
         if published.yanked:
             return Undo.undone(f"{name}@{ctx.version} is already yanked")
         if differing_files(package_dir(ctx), published.files or {}):
@@ -445,40 +385,26 @@ class JsrPublish:
                 f"JSR holds {name}@{ctx.version} with content shipit did not publish; left alone",
                 hint=f"look at it on {manage}",
             )
-        token = ctx.settings.jsr_token
         hint = f"yank it on {manage} (scope admins only); JSR versions cannot be deleted"
-        if not token:
+        if not jsr.token:
             return Undo.irreversible(f"no JSR_TOKEN to yank {name}@{ctx.version}", hint=hint)
-        register(token)
-        url = f"{api_url(ctx)}scopes/{scope}/packages/{pkg}/versions/{ctx.version}"
-        with http.client(token=token) as c:
-            try:
-                response = c.patch(url, json={"yanked": True})
-            except httpx.HTTPError as exc:
-                raise transport_error(exc, f"cannot yank {name}@{ctx.version}") from None
-        if response.status_code in (200, 204):
-            return Undo.undone(f"yanked {name}@{ctx.version} on {jsr_url(ctx)}")
-        if response.status_code in (401, 403):
-            return Undo.irreversible(
-                f"JSR refused to yank {name}@{ctx.version} with this token "
-                f"({response.status_code} {_code_of(response)})",
-                hint=hint,
-            )
-        raise status_error(response, f"cannot yank {name}@{ctx.version}")
+        try:
+            jsr.yank(name, ctx.version)
+        except RegistryError as exc:
+            if exc.status in (401, 403):
+                return Undo.irreversible(
+                    f"JSR refused to yank {name}@{ctx.version} with this token "
+                    f"({exc.status} {error_code(exc)})".replace(" )", ")"),
+                    hint=hint,
+                )
+            raise
+        return Undo.undone(f"yanked {name}@{ctx.version} on {jsr.url}")
 
 
 def _caused_by(output: str) -> str:
     """The first line after deno's ``Caused by:`` (without a ``0:`` prefix)."""
     m = re.search(r"Caused by:\s*\n\s*(?:0:\s*)?(.+)", output)
     return m.group(1).strip() if m else ""
-
-
-def _code_of(response: httpx.Response) -> str:
-    try:
-        data: Any = response.json()
-    except ValueError:
-        return ""
-    return str(data.get("code", "")) if isinstance(data, dict) else ""
 
 
 def publish_steps(ctx: Context) -> list[Step]:

@@ -1,8 +1,9 @@
 """npm steps: ``npm:pack`` (the tarball, built once into the release's dist/) and ``npm:publish``
 (exactly that tarball, once).
 
-The probe reads the registry's package document and compares ``dist.integrity`` of the version
-with the packed tarball's: equal means done, different is a conflict that is never overwritten.
+The probe reads the registry's package document (``shipit.registries.npm``) and compares
+``dist.integrity`` of the version with the packed tarball's: equal means done, different is a
+conflict that is never overwritten.
 A publish whose answer was lost (connection dropped, 5xx after the upload) raises
 ``OutcomeUnknown``, so the orchestrator probes before it tries again. The token goes to npm
 through a private ``.npmrc`` (``NPM_CONFIG_USERCONFIG``), never on the command line.
@@ -14,25 +15,19 @@ import getpass
 import json
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import semver
 
-from shipit import http, proc
+from shipit import proc
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
 from shipit.errors import OutcomeUnknown, PermanentError, ShipitError, TransientError
 from shipit.hashing import sha1_file, sha512_integrity
 from shipit.redact import register
+from shipit.registries.npm import TOKEN_HINT, Npm, NpmVersion
 from shipit.steps import _npmrc
-from shipit.steps._registry import (
-    get,
-    json_of,
-    relevant_lines,
-    status_error,
-)
+from shipit.steps._output import relevant_lines
 from shipit.workspace import protect
 
 log = logging.getLogger("shipit.steps.npm")
@@ -40,7 +35,6 @@ log = logging.getLogger("shipit.steps.npm")
 PACK_ID = "npm:pack"
 PUBLISH_ID = "npm:publish"
 NPM_INSTALL_HINT = "install Node.js, which brings npm: https://nodejs.org/en/download"
-TOKEN_HINT = "Create a granular access token with publish rights and set NPM_TOKEN"
 TIMEOUT_S = 600.0
 
 # npm's error codes (PROTOCOLS.md): what retrying can fix and what it cannot.
@@ -93,11 +87,6 @@ def tarball_filename(name: str, version: str) -> str:
     return f"{base}-{version}.tgz"
 
 
-def document_url(registry: str, name: str) -> str:
-    """The package document's URL (a scoped name's ``/`` encoded as ``%2f``)."""
-    return registry.rstrip("/") + "/" + quote(name, safe="@/").replace("/", "%2f")
-
-
 def choose_dist_tag(version: str, configured: str | None, latest: str | None) -> tuple[str, str]:
     """The dist-tag for ``version`` and why: configured, pre-release id, latest, or backport."""
     if configured:
@@ -127,48 +116,9 @@ def choose_dist_tag(version: str, configured: str | None, latest: str | None) ->
 # ------------------------------------------------------------------ registry reads
 
 
-@dataclass(frozen=True)
-class RegistryState:
-    exists: bool  # the version is on the registry
-    integrity: str | None
-    latest: str | None
-    versions: tuple[str, ...]
-
-
-def read_registry(ctx: Context, name: str, version: str) -> RegistryState:
-    """Read the package document; TransientError/PermanentError on failures."""
-    registry = ctx.settings.npm_registry
-    what = f"cannot read {name} from the npm registry {registry}"
-    url = document_url(registry, name)
-    if ctx.settings.npm_token:
-        register(ctx.settings.npm_token)
-    with http.client(token=ctx.settings.npm_token, headers={"Accept": "application/json"}) as c:
-        response = get(c, url, what)
-    if response.status_code == 404:
-        return RegistryState(False, None, None, ())
-    if response.status_code in (401, 403):
-        raise status_error(
-            response, f"npm rejected the token for {registry}", hint=f"{TOKEN_HINT}."
-        )
-    if response.status_code != 200:
-        raise status_error(response, what)
-    doc = json_of(response, what)
-    versions = doc.get("versions") if isinstance(doc, dict) else None
-    versions = versions if isinstance(versions, dict) else {}
-    tags = doc.get("dist-tags") if isinstance(doc, dict) else None
-    latest = tags.get("latest") if isinstance(tags, dict) else None
-    entry = versions.get(version)
-    integrity = None
-    if isinstance(entry, dict):
-        dist = entry.get("dist")
-        if isinstance(dist, dict) and isinstance(dist.get("integrity"), str):
-            integrity = dist["integrity"]
-    return RegistryState(
-        exists=isinstance(entry, dict),
-        integrity=integrity,
-        latest=latest if isinstance(latest, str) else None,
-        versions=tuple(versions),
-    )
+def read_registry(ctx: Context, name: str, version: str) -> NpmVersion:
+    """What the configured registry holds for ``name`` and ``version``."""
+    return Npm.from_settings(ctx.settings).read(name, version)
 
 
 def local_tarball(ctx: Context) -> tuple[Path | None, str | None]:
@@ -188,7 +138,7 @@ def local_tarball(ctx: Context) -> tuple[Path | None, str | None]:
     return None, None
 
 
-def _compare(ctx: Context, name: str, state: RegistryState, integrity: str | None) -> Probe:
+def _compare(ctx: Context, name: str, state: NpmVersion, integrity: str | None) -> Probe:
     registry = ctx.settings.npm_registry
     if not state.exists:
         return Probe.todo(f"{name}@{ctx.version} is not on {registry} yet")

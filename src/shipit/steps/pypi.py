@@ -1,8 +1,8 @@
 """PyPI steps: ``pypi:build`` (sdist and wheel into the release's dist/pypi, each file hashed)
 and ``pypi:publish`` (twine uploads exactly those files, each once).
 
-The probe reads the simple index (``{index}/{normalized-name}/``, whose links carry
-``#sha256=``), which PyPI and pypiserver both serve, and compares every local file's sha256:
+The probe reads the simple index through ``shipit.registries.pypi`` (links carry ``#sha256=``;
+PyPI and pypiserver both serve it) and compares every local file's sha256:
 all there and equal means done; some missing means only those are uploaded (a partial upload
 is finished, never repeated); a file there with another hash is a conflict. The token reaches
 twine through ``TWINE_PASSWORD`` in its environment, never through argv.
@@ -10,7 +10,6 @@ twine through ``TWINE_PASSWORD`` in its environment, never through argv.
 
 from __future__ import annotations
 
-import html.parser
 import json
 import re
 import shutil
@@ -19,11 +18,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
 
-import httpx
-
-from shipit import git, http, proc
+from shipit import git, proc
 from shipit.engine.step import (
     Context,
     Evidence,
@@ -41,22 +37,16 @@ from shipit.errors import (
     ToolMissingError,
     TransientError,
 )
-from shipit.hashing import sha256_chunks, sha256_file
+from shipit.hashing import sha256_file
 from shipit.project.versions import to_pep440
 from shipit.redact import register
-from shipit.steps._registry import (
-    get,
-    relevant_lines,
-    status_error,
-    transport_error,
-)
+from shipit.registries.pypi import PyPI, PypiRelease
+from shipit.steps._output import relevant_lines
 from shipit.workspace import protect
 
 BUILD_ID = "pypi:build"
 PUBLISH_ID = "pypi:publish"
 TIMEOUT_S = 900.0
-PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
-PYPI_INDEX = "https://pypi.org/simple/"
 TOKEN_HINT = (
     "create an API token with upload rights for this project (https://pypi.org/manage/account/"
     "token/) and set PYPI_TOKEN, then run `shipit resume`"
@@ -95,11 +85,6 @@ def package_name(ctx: Context) -> str:
     return name
 
 
-def normalize(name: str) -> str:
-    """PEP 503 normalised project name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def pep440(ctx: Context) -> str:
     return to_pep440(ctx.version)
 
@@ -108,35 +93,17 @@ def out_dir(ctx: Context) -> Path:
     return ctx.dist_dir / "pypi"
 
 
+def index(ctx: Context) -> PyPI:
+    """The configured index: twine uploads to ``upload_url``, probes read ``index``."""
+    return PyPI.from_config(ctx.config, ctx.settings)
+
+
 def upload_url(ctx: Context) -> str:
-    url = ctx.settings.pypi_upload_url
-    return url if url.endswith("/") else url + "/"
+    return index(ctx).upload_url
 
 
 def index_url(ctx: Context) -> str:
-    """Where probes read: [pypi] index-url, PyPI's simple index, or ``simple/`` beside the
-    upload URL (pypiserver serves both on one root; ``/legacy/`` becomes ``/simple/``)."""
-    configured = ctx.config.pypi.index_url
-    if configured:
-        return configured if configured.endswith("/") else configured + "/"
-    up = upload_url(ctx)
-    parts = urlsplit(up)
-    if parts.netloc == "upload.pypi.org":
-        return PYPI_INDEX
-    if parts.netloc == "test.pypi.org":
-        return "https://test.pypi.org/simple/"
-    path = parts.path
-    if path.endswith("/legacy/"):
-        path = path[: -len("legacy/")]
-    return f"{parts.scheme}://{parts.netloc}{path}simple/"
-
-
-def project_page(ctx: Context, name: str) -> str:
-    """A human page for the hint of an irreversible undo."""
-    if urlsplit(upload_url(ctx)).netloc in ("upload.pypi.org", "test.pypi.org"):
-        host = "pypi.org" if "upload.pypi.org" in upload_url(ctx) else "test.pypi.org"
-        return f"https://{host}/manage/project/{normalize(name)}/release/{pep440(ctx)}/"
-    return index_url(ctx) + normalize(name) + "/"
+    return index(ctx).index
 
 
 # ------------------------------------------------------------------ local files
@@ -188,63 +155,6 @@ def local_files(ctx: Context) -> list[DistFile]:
 # ------------------------------------------------------------------ the index
 
 
-class _Links(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            for key, value in attrs:
-                if key == "href" and value:
-                    self.hrefs.append(value)
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    name: str
-    url: str
-    sha256: str | None
-
-
-def read_index(ctx: Context, name: str) -> dict[str, RemoteFile]:
-    """The files the index lists for the project ({} when it does not know the project)."""
-    base = index_url(ctx)
-    url = base + normalize(name) + "/"
-    what = f"cannot read {name} from the package index {base}"
-    with http.client(headers={"Accept": "text/html"}) as c:
-        response = get(c, url, what)
-    if response.status_code == 404:
-        return {}
-    if response.status_code != 200:
-        raise status_error(response, what)
-    parser = _Links()
-    parser.feed(response.text)
-    found: dict[str, RemoteFile] = {}
-    for href in parser.hrefs:
-        target, _, fragment = href.partition("#")
-        filename = unquote(target.rsplit("/", 1)[-1])
-        digest = None
-        if fragment.startswith("sha256="):
-            digest = fragment[len("sha256=") :].lower()
-        found[filename] = RemoteFile(filename, urljoin(str(response.url), target), digest)
-    return found
-
-
-def _remote_sha256(ctx: Context, remote: RemoteFile) -> str | None:
-    """The file's sha256: from the link, else by downloading it."""
-    if remote.sha256:
-        return remote.sha256
-    with http.client() as c:
-        try:
-            with c.stream("GET", remote.url) as response:
-                if response.status_code != 200:
-                    return None
-                return sha256_chunks(response.iter_bytes())
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, f"cannot download {remote.name} to compare it") from None
-
-
 @dataclass(frozen=True)
 class Comparison:
     present: list[DistFile]
@@ -253,16 +163,18 @@ class Comparison:
 
 
 def compare(ctx: Context, name: str, files: list[DistFile]) -> Comparison:
-    remote = read_index(ctx, name)
+    """Each local file against the index: there with our sha256, missing, or other content."""
+    pypi = index(ctx)
+    remote = pypi.read(name, pep440(ctx))
     present: list[DistFile] = []
     missing: list[DistFile] = []
     conflicting: list[tuple[DistFile, str | None]] = []
     for f in files:
-        there = remote.get(f.name)
+        there = remote.file(f.name)
         if there is None:
             missing.append(f)
             continue
-        digest = _remote_sha256(ctx, there)
+        digest = pypi.sha256_of(there)
         if digest == f.sha256:
             present.append(f)
         else:
@@ -271,7 +183,8 @@ def compare(ctx: Context, name: str, files: list[DistFile]) -> Comparison:
 
 
 def _version_on_index(ctx: Context, name: str) -> list[str]:
-    return [n for n in read_index(ctx, name) if _matches_version(n, pep440(ctx))]
+    release: PypiRelease = index(ctx).read(name, pep440(ctx))
+    return [f.filename for f in release.release_files]
 
 
 # ------------------------------------------------------------------ steps
@@ -625,7 +538,8 @@ class PypiPublish:
         return Undo.irreversible(
             f"{name} {pep440(ctx)} stays on the index: files on PyPI cannot be deleted or "
             "replaced, only the release can be yanked",
-            hint=f"yank the release in the web interface: {project_page(ctx, name)}",
+            hint="yank the release in the web interface: "
+            + index(ctx).manage_page(name, pep440(ctx)),
         )
 
 

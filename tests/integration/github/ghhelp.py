@@ -12,8 +12,8 @@ from shipit.engine.journal import Journal
 from shipit.engine.orchestrator import Orchestrator, RunOutcome
 from shipit.engine.plan import plan_from_steps
 from shipit.engine.step import Context, Step
-from shipit.github_api import GitHub
 from shipit.project.detect import detect
+from shipit.registries.github import GitHub
 from shipit.sandbox.servers import TestServer
 from shipit.steps import checksums, github
 

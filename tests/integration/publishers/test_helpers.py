@@ -10,8 +10,8 @@ from shipit.errors import OutcomeUnknown, PermanentError, TransientError
 from shipit.project.model import Project
 from shipit.steps import jsr, pypi
 from shipit.steps._npmrc import nerf_dart, userconfig
-from shipit.steps._registry import relevant_lines
-from shipit.steps.npm import classify, document_url, tarball_filename
+from shipit.steps._output import relevant_lines
+from shipit.steps.npm import classify, tarball_filename
 
 
 def _ctx(env: dict[str, str], config: Config | None = None) -> Context:
@@ -33,7 +33,6 @@ def _ctx(env: dict[str, str], config: Config | None = None) -> Context:
 def test_npm_names_and_keys() -> None:
     assert nerf_dart("http://127.0.0.1:4873/") == "//127.0.0.1:4873/"
     assert nerf_dart("https://npm.example.com/api/npm/registry") == "//npm.example.com/api/npm/"
-    assert document_url("http://r/", "@scope/pkg") == "http://r/@scope%2fpkg"
     assert tarball_filename("@scope/pkg", "1.0.0") == "scope-pkg-1.0.0.tgz"
 
 
@@ -59,25 +58,19 @@ def test_npm_error_codes_are_classified() -> None:
     assert isinstance(c("EBADPLATFORM"), PermanentError)
 
 
-def test_pypi_index_is_derived_from_the_upload_url() -> None:
-    assert pypi.index_url(_ctx({})) == "https://pypi.org/simple/"
-    test_pypi = {"TWINE_REPOSITORY_URL": "https://test.pypi.org/legacy/"}
-    assert pypi.index_url(_ctx(test_pypi)) == "https://test.pypi.org/simple/"
+def test_the_pypi_step_reads_and_uploads_where_the_settings_say() -> None:
+    # the derivation itself is tested in tests/unit/registries/test_pypi.py
     local = {"TWINE_REPOSITORY_URL": "http://127.0.0.1:8080"}
     assert pypi.upload_url(_ctx(local)) == "http://127.0.0.1:8080/"
     assert pypi.index_url(_ctx(local)) == "http://127.0.0.1:8080/simple/"
-    devpi = {"TWINE_REPOSITORY_URL": "https://pkgs.example.com/root/legacy/"}
-    assert pypi.index_url(_ctx(devpi)) == "https://pkgs.example.com/root/simple/"
     configured = Config(pypi=PypiConfig(index_url="https://mirror.example.com/simple"))
-    assert pypi.index_url(_ctx({}, configured)) == "https://mirror.example.com/simple/"
+    assert pypi.index_url(_ctx(local, configured)) == "https://mirror.example.com/simple/"
     assert pypi.pep440(_ctx({})) == "1.2.0rc1"
 
 
-def test_jsr_api_url_follows_deno() -> None:
-    assert jsr.api_url(_ctx({})) == "https://api.jsr.io/"
-    assert (
-        jsr.api_url(_ctx({"JSR_URL": "http://127.0.0.1:9000/x/"})) == "http://127.0.0.1:9000/api/"
-    )
+def test_the_jsr_step_publishes_where_jsr_url_says() -> None:
+    assert jsr.jsr_url(_ctx({})) == "https://jsr.io/"
+    assert jsr.jsr_url(_ctx({"JSR_URL": "http://127.0.0.1:9000"})) == "http://127.0.0.1:9000/"
 
 
 def test_relevant_lines_pick_the_errors_and_drop_markup() -> None:

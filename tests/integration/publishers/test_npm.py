@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from shipit.registries.npm import document_url
 from shipit.sandbox.faults import FaultProxy, add_faults
-from shipit.steps.npm import choose_dist_tag, document_url
+from shipit.steps.npm import choose_dist_tag
 
 from .conftest import Project, npm_files, release_log_texts, secrets_absent
 

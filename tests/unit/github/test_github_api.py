@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from shipit.errors import PermanentError
-from shipit.github_api import GitHub, strip_template
+from shipit.registries.github import GitHub, strip_template
 from shipit.steps.github import changelog_section
 
 SEEN: list[dict[str, Any]] = []

@@ -1,4 +1,6 @@
-"""A small GitHub REST client (httpx via ``shipit.http.client``) for releases and their assets.
+"""GitHub (and GitHub Enterprise, and the sandbox's server): a small REST client for the
+repository, its releases and their assets; the reads ``check`` and ``status`` make and the
+writes the release steps make.
 
 Base URL from ``GITHUB_API_URL`` (Enterprise: ``https://HOST/api/v3``), uploads to the URL in the
 release's ``upload_url`` template, token from ``GITHUB_TOKEN``/``GH_TOKEN`` as a Bearer token,
@@ -25,9 +27,11 @@ from urllib.parse import quote
 import httpx
 
 from shipit import http
-from shipit.http import parse_retry_after
+from shipit.config import Config, Settings
 from shipit.errors import ErrorCode, GitHubError, OutcomeUnknown, PermanentError, TransientError
+from shipit.http import parse_retry_after
 from shipit.redact import register
+from shipit.registries._http import IDEMPOTENT
 
 log = logging.getLogger("shipit.github")
 
@@ -36,7 +40,6 @@ TOKEN_HINT = (
     "set GITHUB_TOKEN (or GH_TOKEN) to a token with `contents: write` on the repository "
     "(fine-grained token, or the workflow's token with `permissions: contents: write`)"
 )
-_IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"}
 
 ProgressFn = Callable[[int, int], None]
 
@@ -61,6 +64,11 @@ def _message_of(response: httpx.Response) -> tuple[str, list[dict[str, Any]]]:
                         parts.append(str(detail))
         return "; ".join(parts), [e for e in errors or [] if isinstance(e, dict)]
     return str(data)[:300], []
+
+
+def releases_url(api_url: str, repository: str) -> str:
+    """Where ``POST`` creates a release (for the plan's description)."""
+    return f"{api_url.rstrip('/')}/repos/{repository}/releases"
 
 
 def strip_template(upload_url: str) -> str:
@@ -95,8 +103,9 @@ class GitHub:
         timeout: float = 30.0,
         upload_timeout: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
+        require_token: bool = True,
     ) -> None:
-        if not token:
+        if not token and require_token:
             raise PermanentError(
                 "no GitHub token",
                 why="neither GITHUB_TOKEN nor GH_TOKEN is set",
@@ -107,7 +116,8 @@ class GitHub:
                 f"not a GitHub repository name: {repository!r}",
                 hint="set GITHUB_REPOSITORY=owner/name or `repository` in [github]",
             )
-        register(token)
+        if token:
+            register(token)
         self.api_url = api_url.rstrip("/")
         self.repository = repository
         self.max_rate_limit_wait = max_rate_limit_wait
@@ -124,6 +134,33 @@ class GitHub:
         )
         self._upload_timeout = httpx.Timeout(upload_timeout, connect=10.0)
         self.rate_remaining: int | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        config: Config,
+        settings: Settings,
+        *,
+        repository: str | None = None,
+        timeout: float = 30.0,
+        max_rate_limit_wait: float | None = None,
+        require_token: bool = True,
+    ) -> GitHub:
+        """The client for ``repository`` (default: GITHUB_REPOSITORY / [github] repository)
+        with the URL, token, API version and rate-limit patience of the configuration."""
+        return cls(
+            api_url=settings.github_api_url,
+            token=settings.github_token,
+            repository=repository or settings.github_repository or "",
+            api_version=config.github.api_version,
+            max_rate_limit_wait=(
+                config.github.max_rate_limit_wait
+                if max_rate_limit_wait is None
+                else max_rate_limit_wait
+            ),
+            timeout=timeout,
+            require_token=require_token,
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -154,7 +191,7 @@ class GitHub:
         """Send one request; wait out a primary rate limit within the allowed time; raise
         classified errors for every non-2xx answer."""
         what = what or f"{method} {url}"
-        may_have_happened = method not in _IDEMPOTENT
+        may_have_happened = method not in IDEMPOTENT
         while True:
             try:
                 kwargs: dict[str, Any] = {"params": params, "headers": headers}
@@ -170,14 +207,14 @@ class GitHub:
                     f"cannot reach GitHub at {self.api_url} ({what})",
                     why=str(exc) or type(exc).__name__,
                     hint="check GITHUB_API_URL and the network, then `shipit resume`",
-                ) from None
+                ) from exc
             except httpx.TransportError as exc:
                 cls = OutcomeUnknown if may_have_happened else TransientError
                 raise cls(
                     f"the connection to GitHub broke during {what}",
                     why=str(exc) or type(exc).__name__,
                     hint="shipit checks what GitHub holds before trying again",
-                ) from None
+                ) from exc
             self._note_rate(response)
             if response.is_success:
                 return response
@@ -241,6 +278,7 @@ class GitHub:
                 f"GitHub asked shipit to slow down ({what})",
                 why=f"secondary rate limit, {status}: {message}",
                 retry_after=seconds,
+                status=status,
             )
         if status == 403:
             return GitHubError(
@@ -264,6 +302,7 @@ class GitHub:
                 f"GitHub failed to answer {what}",
                 why=f"{status}: {message}",
                 retry_after=after,
+                status=status,
             )
         return GitHubError(f"GitHub refused {what}", status=status, message=message, errors=errors)
 
@@ -288,7 +327,38 @@ class GitHub:
         return data if isinstance(data, dict) else {}
 
     def list_releases(self) -> list[dict[str, Any]]:
+        """Every release, drafts included (listed for tokens with push access)."""
         return self._paged(self._repo_path("/releases"), "listing releases")
+
+    def recent_releases(self, count: int = 30) -> list[dict[str, Any]]:
+        """The newest ``count`` releases (one page), drafts included."""
+        data = self.request(
+            "GET",
+            self._repo_path("/releases"),
+            params={"per_page": count},
+            what="listing releases",
+        ).json()
+        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+
+    def latest_release(self) -> dict[str, Any] | None:
+        """GitHub's "latest" release; None when the repository has none."""
+        return self._optional(self._repo_path("/releases/latest"), "reading the latest release")
+
+    def release_for_tag(self, tag: str) -> dict[str, Any] | None:
+        """The *published* release for ``tag`` (GitHub never answers a draft here)."""
+        return self._optional(
+            self._repo_path(f"/releases/tags/{quote(tag, safe='')}"),
+            f"reading the release for {tag}",
+        )
+
+    def _optional(self, path: str, what: str) -> dict[str, Any] | None:
+        try:
+            data = self.request("GET", path, what=what).json()
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else None
 
     def get_release(self, release_id: int) -> dict[str, Any] | None:
         try:
@@ -307,18 +377,9 @@ class GitHub:
         Drafts are not tied to their tag and ``/releases/tags/{tag}`` never returns one, so
         this lists every release and matches ``tag_name``.
         """
-        try:
-            published = self.request(
-                "GET",
-                self._repo_path(f"/releases/tags/{quote(tag, safe='')}"),
-                what=f"reading the release for {tag}",
-            ).json()
-        except GitHubError as exc:
-            if exc.status != 404:
-                raise
-        else:
-            if isinstance(published, dict) and not published.get("draft"):
-                return dict(published)
+        published = self.release_for_tag(tag)
+        if published is not None and not published.get("draft"):
+            return published
         if prefer_id is not None:
             rel = self.get_release(prefer_id)
             if rel is not None and rel.get("tag_name") == tag:
