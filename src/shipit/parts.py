@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shipit import hashing
 from shipit.errors import PartInvalid, PartsRejected
+from shipit.files import write_text_atomic
 
 if TYPE_CHECKING:
     from shipit.engine.step import Context
@@ -97,24 +98,11 @@ def manifest_name(target: str) -> str:
     return safe(target) + SUFFIX
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # a manifest is public: it goes on the release's workflow run
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def write(manifest: PartManifest, directory: Path) -> Path:
     """Write ``<directory>/<target>.part.json`` atomically; return its path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / manifest_name(manifest.target)
-    _write_atomic(path, manifest.model_dump_json(indent=2) + "\n")
+    write_text_atomic(path, manifest.model_dump_json(indent=2) + "\n", mode=0o644)  # public
     return path
 
 

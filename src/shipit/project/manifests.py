@@ -10,9 +10,7 @@ Every parse error is a ConfigError naming the file and the line.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import tomlkit.exceptions
 from tomlkit.items import Table
 
 from shipit.errors import ConfigError, VersionError
+from shipit.files import write_text_atomic
 
 # ---------------------------------------------------------------- files
 
@@ -35,22 +34,6 @@ def read_text(path: Path) -> str:
         raise ConfigError(f"cannot read {path}", why=str(exc)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text", why=str(exc)) from None
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path``'s content atomically (temp file in the same directory, then rename)."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def line_of(text: str, offset: int) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipit.errors import VersionError, VersionInconsistent
+from shipit.files import write_text_atomic
 from shipit.project import manifests
 from shipit.project.model import Project, VersionSource
 from shipit.project.versions import same_version, to_pep440, validate_for
@@ -84,7 +85,7 @@ def set_version(project: Project, version: str) -> tuple[str, list[Change]]:
                 done.append(change)
     except BaseException:  # all files or none: put back what was already written
         for change in done:
-            manifests.write_text_atomic(project.root / change.file, originals[change.file])
+            write_text_atomic(project.root / change.file, originals[change.file])
         raise
     return canonical, done
 

@@ -18,7 +18,6 @@ registry token (``token_env()`` still gives the token way).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ import httpx
 from filelock import FileLock
 
 from shipit.errors import SandboxError, ShipitError
+from shipit.files import write_text_atomic
 from shipit.http import client
 from shipit.redact import register
 from shipit.sandbox import git_remote, process, pypiserver, servers, verdaccio
@@ -108,18 +108,7 @@ def default_dir(project_root: Path) -> Path:
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` atomically to ``path``, readable by the owner only (0600)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    write_text_atomic(path, text, mode=0o600)
 
 
 def _service_url(service: Service) -> str:

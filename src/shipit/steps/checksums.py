@@ -24,6 +24,7 @@ from pathlib import Path
 from shipit import proc
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.errors import PermanentError, ToolMissingError
+from shipit.files import write_text_atomic
 from shipit.redact import register
 from shipit.steps import binaries
 
@@ -90,19 +91,6 @@ def render(ctx: Context) -> tuple[str, dict[str, str]]:
     return "".join(lines), hashes
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 class Checksums:
     """Write dist/SHA256SUMS for every release file."""
 
@@ -137,7 +125,7 @@ class Checksums:
         progress.status(f"hashing {len(payload(ctx))} files")
         text, hashes = render(ctx)
         path = sums_path(ctx)
-        _write_atomic(path, text)
+        write_text_atomic(path, text)
         return self._evidence(path, hashes)
 
     def undo(self, ctx: Context) -> Undo:
