@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 import tarfile
 import threading
 import zipfile
@@ -25,6 +24,8 @@ from typing import Any
 
 from shipit import git, proc
 from shipit.checks.command import command_env
+from shipit.errors import ConfigError
+from shipit.project.manifests import read_json
 
 
 @dataclass(frozen=True)
@@ -39,46 +40,11 @@ class PublishSet:
     error: str | None = None
 
 
-def read_jsonc(path: Path) -> dict[str, Any]:
-    """deno.json / deno.jsonc: JSON with comments and trailing commas."""
-    text = path.read_text(encoding="utf-8")
-    out: list[str] = []
-    i, n = 0, len(text)
-    in_str = False
-    while i < n:
-        c = text[i]
-        if in_str:
-            out.append(c)
-            if c == "\\" and i + 1 < n:
-                out.append(text[i + 1])
-                i += 2
-                continue
-            if c == '"':
-                in_str = False
-        elif c == '"':
-            in_str = True
-            out.append(c)
-        elif text.startswith("//", i):
-            while i < n and text[i] != "\n":
-                i += 1
-            continue
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-            continue
-        else:
-            out.append(c)
-        i += 1
-    cleaned = re.sub(r",(\s*[}\]])", r"\1", "".join(out))
-    data = json.loads(cleaned)
-    return data if isinstance(data, dict) else {}
-
-
 def deno_config(directory: Path) -> tuple[Path, dict[str, Any]] | None:
     for name in ("deno.json", "deno.jsonc", "jsr.json"):
         path = directory / name
         if path.is_file():
-            return path, read_jsonc(path)
+            return path, read_json(path)
     return None
 
 
@@ -173,6 +139,10 @@ class PublishSets:
                 return self._pypi(directory)
             if target == "binaries":
                 return self._binaries()
+        except ConfigError as exc:  # a manifest that cannot be read (deno.json's syntax)
+            return PublishSet(
+                target, target, error=f"{exc.what}: {exc.why}" if exc.why else exc.what
+            )
         except (OSError, ValueError) as exc:
             return PublishSet(target, target, error=str(exc))
         return PublishSet(target, target, error=f"unknown target {target}")

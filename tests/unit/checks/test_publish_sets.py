@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shipit.checks.artifacts import glob_match, jsr_files, read_jsonc
+from shipit.checks.artifacts import deno_config, glob_match, jsr_files
 from shipit.checks.secrets import is_env_file
 
 FILES = ["deno.json", "mod.ts", "mod_test.ts", "src/a.ts", "src/b_test.ts", "docs/x.md", ".env"]
@@ -37,10 +37,11 @@ def test_glob_forms() -> None:
     assert not glob_match("mod.ts", "src/")
 
 
-def test_jsonc(tmp_path: Path) -> None:
+def test_deno_config_reads_jsonc(tmp_path: Path) -> None:
     p = tmp_path / "deno.jsonc"
-    p.write_text('{\n  // comment\n  "name": "@a/b", /* block */\n  "url": "http://x//y",\n}\n')
-    assert read_jsonc(p) == {"name": "@a/b", "url": "http://x//y"}
+    text = '{\n  // comment\n  "name": "@a/b", /* block */\n  "url": "http://x//y",\n'
+    p.write_text(text + '  "note": "a, }",\n}\n')  # a comma before } inside a string stays
+    assert deno_config(tmp_path) == (p, {"name": "@a/b", "url": "http://x//y", "note": "a, }"})
 
 
 def test_env_file_rule() -> None:
