@@ -13,13 +13,21 @@ import difflib
 import hashlib
 import json
 import re
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from shipit.errors import ConfigError
 
@@ -65,6 +73,59 @@ class ProjectConfig(Section):
     name: str | None = Field(default=None, description="Display name (default: detected).")
 
 
+class TemplateError(ValueError):
+    """A template key names an unknown placeholder; ``hint`` says what it takes."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+_EXAMPLE_VERSION = "1.2.3-rc.1"
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def _placeholders(template: str, key: str, example: str) -> list[str]:
+    """The placeholder names of ``template`` ({version} -> "version"); TemplateError when it
+    is not a template at all (an unmatched brace)."""
+    try:
+        return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise TemplateError(
+            f"{template!r} is not a valid template ({exc})",
+            hint=f"write placeholders as {{name}} and a literal brace as {{{{ or }}}}, e.g. "
+            f'{key} = "{example}"',
+        ) from None
+
+
+def check_template(template: str, key: str, allowed: tuple[str, ...], example: str) -> None:
+    """Refuse a template naming a placeholder outside ``allowed`` (``{ver}``, ``{}``)."""
+    unknown = [f for f in _placeholders(template, key, example) if f not in allowed]
+    if unknown:
+        shown = ", ".join("{" + f + "}" for f in unknown)
+        known = ", ".join("{" + a + "}" for a in allowed)
+        raise TemplateError(
+            f"unknown placeholder {shown} (this key knows {known})",
+            hint=f'use only {known}, e.g. {key} = "{example}"',
+        )
+
+
+def ref_problem(name: str) -> str | None:
+    """Why git would refuse ``name`` as a tag (git check-ref-format's rules), or None."""
+    if not name:
+        return "it is empty"
+    found = _REF_FORBIDDEN.search(name)
+    if found:
+        return f"it contains {found.group()!r} (no spaces, ~ ^ : ? * [ or backslash)"
+    if ".." in name or "@{" in name or "//" in name:
+        return "it contains '..', '@{' or '//'"
+    if name == "@" or name.endswith(("/", ".")) or name.startswith("/"):
+        return "it is '@', or starts with '/' or ends with '/' or '.'"
+    if any(part.startswith(".") or part.endswith(".lock") for part in name.split("/")):
+        return "a part of it starts with '.' or ends with '.lock'"
+    return None
+
+
 class ReleaseConfig(Section):
     branch: str | None = Field(
         default=None, description="Release branch (default: `main` or the remote's default)."
@@ -80,6 +141,33 @@ class ReleaseConfig(Section):
     confirm: bool = Field(
         default=True, description="Ask before the first visible side effect (not in CI)."
     )
+
+    @field_validator("tag_format")
+    @classmethod
+    def _tag_format(cls, value: str) -> str:
+        fields = _placeholders(value, "tag-format", "v{version}")
+        check_template(value, "tag-format", ("version",), "v{version}")
+        if fields.count("version") != 1:
+            raise TemplateError(
+                "a tag format needs {version} exactly once"
+                + (" (without it every release would get the same tag)" if not fields else ""),
+                hint='e.g. tag-format = "v{version}" (or "{version}", "mytool-v{version}")',
+            )
+        problem = ref_problem(value.format(version=_EXAMPLE_VERSION))
+        if problem is not None:
+            raise TemplateError(
+                f"git cannot make a tag name from it: {problem}",
+                hint='e.g. tag-format = "v{version}"',
+            )
+        return value
+
+    @field_validator("commit_message", "tag_message")
+    @classmethod
+    def _messages(cls, value: str, info: ValidationInfo) -> str:
+        key = _kebab(info.field_name or "tag_message")
+        example = "chore(release): {tag}" if key == "commit-message" else "Release {tag}"
+        check_template(value, key, ("tag", "version"), example)
+        return value
 
 
 class RetryConfig(Section):
@@ -466,9 +554,13 @@ def _format_errors(
             continue
         got = err.get("input")
         shown = f" (got {json.dumps(got, default=str)})" if not isinstance(got, dict) else ""
-        messages.append(f"{where}: `{key_path}`: {err['msg']}{shown}")
+        cause = (err.get("ctx") or {}).get("error")
+        said = str(cause) if isinstance(cause, TemplateError) else err["msg"]
+        messages.append(f"{where}: `{key_path}`: {said}{shown}")
         field = _field_at(loc)
-        if field is not None:
+        if isinstance(cause, TemplateError):
+            hints.append(cause.hint)
+        elif field is not None:
             hint = f"`{key_path}` takes {_describe_type(field.annotation)}"
             if field.description:
                 hint += f" ({field.description.rstrip('.')})"

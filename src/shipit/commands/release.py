@@ -49,12 +49,12 @@ from shipit.errors import (
     ResumeInputsChanged,
     StepFailure,
     UsageError,
-    VersionError,
 )
 from shipit.logfile import release_log
+from shipit.project import release_version
 from shipit.project.detect import detect
 from shipit.project.model import Project
-from shipit.project.versions import same_version, to_semver
+from shipit.project.versions import same_version
 from shipit.redact import redact
 from shipit.steps.git_tag import commit_message
 from shipit.steps.notify import Notifier, make_notifier, report_warnings
@@ -89,14 +89,7 @@ def _load(g: Globals) -> tuple[Config, Project]:
 
 
 def _release_version(project: Project, explicit: str | None) -> str:
-    version = explicit or project.version
-    if not version:
-        raise VersionError(
-            "no version to release",
-            why="no manifest states a version and no --version was given",
-            hint="pass the version: shipit release --version 1.2.3",
-        )
-    return to_semver(version)
+    return release_version.choose(project, version=explicit)
 
 
 def _stored_journal(root: Path, tag: str) -> Journal | None:
@@ -207,6 +200,18 @@ def probed_plan(prepared: Prepared) -> dict[str, Any]:
     doc = prepared.plan.to_json(states, extra)
     doc["targets"] = _targets(prepared.project)
     return doc
+
+
+#: the probe states `plan` and `--dry-run` accept; any other (conflict, blocked, a probe that
+#: failed) makes them exit 1
+RUNNABLE_STATES = frozenset({"todo", "pending", StepState.ALREADY_DONE, StepState.DONE})
+
+
+def plan_exit_code(doc: dict[str, Any]) -> int:
+    """0 when every step is to do or done, 1 when one is in conflict, blocked or unknown:
+    the same answer for `shipit plan` and `release --dry-run`."""
+    stuck = [s["id"] for s in doc["steps"] if str(s["state"]) not in RUNNABLE_STATES]
+    return int(ExitCode.FAILED if stuck else ExitCode.OK)
 
 
 def _print_plan(g: Globals, doc: dict[str, Any]) -> None:
@@ -377,11 +382,10 @@ def run_steps(
         else:
             _print_plan(g, doc)
             sys.stderr.write("dry run: nothing was changed\n")
-        conflicts = [s["id"] for s in doc["steps"] if s["state"] == StepState.CONFLICT]
-        return int(ExitCode.FAILED if conflicts else ExitCode.OK)
-    if checks:
-        _run_checks(g, config, project, version)
-    with locked(g.directory, command):
+        return plan_exit_code(doc)
+    with locked(g.directory, command):  # before the checks: a second release stops at once
+        if checks:
+            _run_checks(g, config, project, version)
         release_version = _release_version(project, version)
         head = git.require_head(g.directory)
         journal = _open_journal(
@@ -586,7 +590,10 @@ def _run_checks(g: Globals, config: Config, project: Project, version: str | Non
 def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan_cmd(ctx: typer.Context, version: VersionOpt = None) -> None:
-        """Show every step of the release, whether it is done (live probe), and what it runs."""
+        """Show every step of the release, whether it is done (live probe), and what it runs.
+
+        Exits 1 when a step is in conflict, blocked or cannot be probed (as
+        `release --dry-run` does), else 0."""
         g = globals_of(ctx)
         config, project = _load(g)
         doc = probed_plan(preview(g, config, project, version=version))
@@ -595,6 +602,7 @@ def register(app: typer.Typer) -> None:
         else:
             text = render_plan(doc["steps"], doc["release"], doc.get("targets", ()))
             g.out.print(text, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(plan_exit_code(doc))
 
     @app.command("release")
     def release_cmd(

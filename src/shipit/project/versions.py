@@ -53,10 +53,18 @@ def is_pep440(version: str) -> bool:
     return True
 
 
+MAX_COMPONENT = 2**53 - 1
+"""The largest MAJOR, MINOR or PATCH npm accepts (node-semver: Number.MAX_SAFE_INTEGER;
+JSR takes up to 2**64 - 1 and PyPI any integer, so npm's limit is everyone's)."""
+MAX_LENGTH = 256
+"""The longest version string npm accepts (node-semver's MAX_LENGTH)."""
+
+
 def parse_semver(version: str, *, file: str | None = None) -> semver.Version:
-    """Parse a SemVer version or raise a VersionError naming ``file``."""
+    """Parse a SemVer version every registry accepts, or raise a VersionError naming
+    ``file``."""
     try:
-        return semver.Version.parse(version)
+        parsed = semver.Version.parse(version)
     except (ValueError, TypeError):
         raise VersionError(
             f"invalid version {version!r}{_where(file)}",
@@ -64,6 +72,24 @@ def parse_semver(version: str, *, file: str | None = None) -> semver.Version:
             "with an optional -prerelease (e.g. 1.2.0 or 1.2.0-rc.1)",
             hint="shipit version set 1.2.0",
         ) from None
+    too_big = [
+        name
+        for name, n in (("MAJOR", parsed.major), ("MINOR", parsed.minor), ("PATCH", parsed.patch))
+        if n > MAX_COMPONENT
+    ]
+    if too_big or len(version) > MAX_LENGTH:
+        why = (
+            f"{' and '.join(too_big)} is larger than {MAX_COMPONENT}, the largest number npm "
+            "accepts in a version"
+            if too_big
+            else f"it is longer than {MAX_LENGTH} characters, the longest version npm accepts"
+        )
+        raise VersionError(
+            f"version {version!r}{_where(file)} cannot be published",
+            why=why,
+            hint="choose a smaller version: shipit version set 1.2.0",
+        )
+    return parsed
 
 
 def parse_pep440(version: str, *, file: str | None = None) -> Version:
@@ -265,3 +291,58 @@ def validate_for(version: str, targets: Iterable[str], *, file: str | None = Non
     if "pypi" in names:
         to_pep440(result, file=file)
     return result
+
+
+BUMPS = ("major", "minor", "patch", "prerelease")
+
+
+def bump(version: str, part: str, preid: str | None = None) -> str:
+    """The next version, exactly as npm's ``semver.inc(version, part, preid)`` computes it.
+
+    ``major``/``minor``/``patch`` of a stable version raise that number (``1.2.3`` patch ->
+    ``1.2.4``); of a pre-release they release it when it is already that kind of version
+    (``1.2.4-rc.0`` patch -> ``1.2.4``, ``2.0.0-rc.0`` major -> ``2.0.0``). ``prerelease``
+    of a stable version raises the patch and starts at 0 (``1.2.3`` -> ``1.2.4-0``, with
+    ``preid="rc"`` -> ``1.2.4-rc.0``); of a pre-release it raises the last number
+    (``1.2.4-rc.0`` -> ``1.2.4-rc.1``), and a different ``preid`` starts over
+    (``1.2.4-rc.1`` with ``beta`` -> ``1.2.4-beta.0``). Build metadata is dropped.
+    """
+    if part not in BUMPS:
+        raise VersionError(
+            f"cannot bump {part!r}",
+            why=f"a bump is one of {', '.join(BUMPS)}",
+            hint="shipit release --bump patch",
+        )
+    v = parse_semver(to_semver(version))
+    major, minor, patch = v.major, v.minor, v.patch
+    pre: list[str | int] = [int(p) if p.isdigit() else p for p in (v.prerelease or "").split(".")]
+    pre = [] if pre == [""] else pre
+    if part == "major":
+        if minor != 0 or patch != 0 or not pre:
+            major += 1
+        minor, patch, pre = 0, 0, []
+    elif part == "minor":
+        if patch != 0 or not pre:
+            minor += 1
+        patch, pre = 0, []
+    elif part == "patch":
+        if not pre:
+            patch += 1
+        pre = []
+    else:
+        if not pre:
+            patch += 1
+            pre = [0]
+        else:
+            numbers = [i for i, p in enumerate(pre) if isinstance(p, int)]
+            if numbers:
+                pre[numbers[-1]] = int(pre[numbers[-1]]) + 1
+            else:
+                pre.append(0)
+        if preid and (pre[0] != preid or len(pre) < 2 or not isinstance(pre[1], int)):
+            pre = [preid, 0]
+    text = f"{major}.{minor}.{patch}"
+    if pre:
+        text += "-" + ".".join(str(p) for p in pre)
+    parse_semver(text)
+    return text

@@ -192,3 +192,51 @@ def test_any_unknown_key_is_a_config_error_never_a_crash(key: str) -> None:
         "confirm",
     }:
         assert f"shipit.toml:2: unknown key `release.{key}`" in (info.value.why or "")
+
+
+@pytest.mark.parametrize(
+    ("template", "words"),
+    [
+        ("v{ver}", "unknown placeholder {ver}"),
+        ("release", "needs {version} exactly once"),
+        ("v{version}-{version}", "needs {version} exactly once"),
+        ("v{}", "unknown placeholder {}"),
+        ("v{version", "not a valid template"),
+        ("v {version}", "git cannot make a tag name"),
+        ("v{version}.lock", "git cannot make a tag name"),
+        ("{version}..x", "git cannot make a tag name"),
+    ],
+)
+def test_tag_format_needs_version_once_and_a_name_git_accepts(
+    tmp_path: Path, template: str, words: str
+) -> None:
+    (tmp_path / "shipit.toml").write_text(f'# release\n[release]\ntag-format = "{template}"\n')
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path)
+    err = info.value
+    assert err.exit_code == ExitCode.USAGE
+    assert "shipit.toml:3: `release.tag-format`" in (err.why or "")
+    assert words in (err.why or "")
+    assert 'tag-format = "v{version}"' in (err.hint or "")
+
+
+@pytest.mark.parametrize(
+    "template", ["v{version}", "{version}", "mytool-v{version}", "x/{version}"]
+)
+def test_good_tag_formats_load(tmp_path: Path, template: str) -> None:
+    (tmp_path / "shipit.toml").write_text(f'[release]\ntag-format = "{template}"\n')
+    assert load(tmp_path).config.release.tag_format == template
+
+
+def test_messages_know_tag_and_version_only(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.shipit.release]\ncommit-message = "release {tag} ({version}) {{ok}}"\n'
+        'tag-message = "Release {name}"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path)
+    assert "pyproject.toml:3: `tool.shipit.release.tag-message`: unknown placeholder {name}" in (
+        info.value.why or ""
+    )
+    assert "commit-message" not in (info.value.why or "")
+    assert 'tag-message = "Release {tag}"' in (info.value.hint or "")

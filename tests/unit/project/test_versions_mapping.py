@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
+
 import pytest
 import semver
 from hypothesis import given
@@ -171,3 +175,78 @@ def test_parsing_never_crashes(text: str) -> None:
         return
     assert semver.Version.is_valid(result)
     Version(v.to_pep440(result))
+
+
+@pytest.mark.parametrize(
+    "bad", ["99999999999999999999.0.0", "1.9007199254740992.0", "1.0.9007199254740992"]
+)
+def test_numbers_npm_cannot_hold_are_refused_everywhere(bad: str) -> None:
+    with pytest.raises(VersionError) as info:
+        v.validate_for(bad, ["pypi"], file="package.json")
+    assert "cannot be published" in info.value.what and "package.json" in info.value.what
+    assert "9007199254740991" in (info.value.why or "")
+    assert v.validate_for("9007199254740991.0.0", ["npm", "jsr", "pypi"]) == "9007199254740991.0.0"
+
+
+def test_a_version_longer_than_npm_accepts_is_refused() -> None:
+    with pytest.raises(VersionError) as info:
+        v.validate_for("1.0.0-" + "a" * 251, ["npm"])
+    assert "256" in (info.value.why or "")
+
+
+# what npm's own semver 7.8.5 (`semver.inc(version, part, preid)`) answers; the last test
+# asks the semver module of the installed npm for the same table
+NPM_INC = [
+    ("1.2.3", "prerelease", None, "1.2.4-0"),
+    ("1.2.3", "prerelease", "rc", "1.2.4-rc.0"),
+    ("1.2.4-rc.0", "prerelease", None, "1.2.4-rc.1"),
+    ("1.2.4-rc.0", "prerelease", "rc", "1.2.4-rc.1"),
+    ("1.2.4-rc.1", "prerelease", "beta", "1.2.4-beta.0"),
+    ("1.2.4-0", "prerelease", None, "1.2.4-1"),
+    ("1.2.4-0", "prerelease", "rc", "1.2.4-rc.0"),
+    ("1.2.4-alpha", "prerelease", None, "1.2.4-alpha.0"),
+    ("1.2.4-alpha", "prerelease", "alpha", "1.2.4-alpha.0"),
+    ("1.2.4-alpha.beta", "prerelease", None, "1.2.4-alpha.beta.0"),
+    ("1.0.0-rc.1.2", "prerelease", None, "1.0.0-rc.1.3"),
+    ("0.0.0", "prerelease", "dev", "0.0.1-dev.0"),
+    ("1.2.4-rc.0", "patch", None, "1.2.4"),
+    ("1.2.4-rc.0", "minor", None, "1.3.0"),
+    ("1.3.0-rc.0", "minor", None, "1.3.0"),
+    ("2.0.0-rc.0", "major", None, "2.0.0"),
+    ("1.2.4-rc.0", "major", None, "2.0.0"),
+    ("1.2.3", "major", None, "2.0.0"),
+    ("1.2.3", "minor", None, "1.3.0"),
+    ("1.2.3", "patch", None, "1.2.4"),
+    ("1.2.3+build.5", "patch", None, "1.2.4"),
+]
+
+
+@pytest.mark.parametrize(("version", "part", "preid", "expected"), NPM_INC)
+def test_bump_follows_npm_semver_inc(
+    version: str, part: str, preid: str | None, expected: str
+) -> None:
+    assert v.bump(version, part, preid) == expected
+
+
+def test_bump_reads_a_pep440_version_and_refuses_unknown_parts_and_npm_limits() -> None:
+    assert v.bump("1.2.3rc1", "prerelease") == "1.2.3-rc.2"
+    with pytest.raises(VersionError) as info:
+        v.bump("1.2.3", "micro")
+    assert "major, minor, patch, prerelease" in (info.value.why or "")
+    with pytest.raises(VersionError):
+        v.bump("9007199254740991.0.0", "major")
+
+
+def test_the_table_is_what_npms_own_semver_answers() -> None:
+    root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, check=True)
+    module = Path(root.stdout.strip()) / "npm" / "node_modules" / "semver"
+    script = (
+        "const s = require(process.argv[1]);"
+        "const rows = JSON.parse(process.argv[2]);"
+        "console.log(JSON.stringify(rows.map(([v, p, i]) => s.inc(v, p, i || undefined))));"
+    )
+    rows = json.dumps([[a, b, c] for a, b, c, _ in NPM_INC])
+    answer = subprocess.run(
+        ["node", "-e", script, str(module), rows], capture_output=True, text=True, check=True
+    )
+    assert json.loads(answer.stdout) == [expected for *_, expected in NPM_INC]
