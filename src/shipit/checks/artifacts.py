@@ -204,13 +204,18 @@ class PublishSets:
             tuple((self._rel(directory, f), directory / f) for f in files),
         )
 
-    def _dist_files(self, suffixes: tuple[str, ...]) -> list[Path]:
-        if self.dist_dir is None or not self.dist_dir.is_dir():
+    def _dist_files(self, suffixes: tuple[str, ...], sub: str = "") -> list[Path]:
+        """Built files in the release's dist directory, and in its ``sub`` directory."""
+        if self.dist_dir is None:
             return []
-        return sorted(p for p in self.dist_dir.iterdir() if p.name.endswith(suffixes))
+        found: list[Path] = []
+        for directory in (self.dist_dir, self.dist_dir / sub) if sub else (self.dist_dir,):
+            if directory.is_dir():
+                found += [p for p in directory.iterdir() if p.name.endswith(suffixes)]
+        return sorted(found)
 
     def _pypi(self, directory: Path) -> PublishSet:
-        built = self._dist_files((".whl", ".tar.gz"))
+        built = self._dist_files((".whl", ".tar.gz"), "pypi")  # the build step writes dist/pypi/
         if built:
             contents: list[tuple[str, bytes]] = []
             for path in built:

@@ -48,3 +48,22 @@ def test_env_file_rule() -> None:
     assert is_env_file(".env") and is_env_file("pkg/.env.production")
     assert is_env_file("dist.whl!.env")
     assert not is_env_file(".env.example") and not is_env_file("env.ts")
+
+
+def test_pypi_set_reads_the_files_the_build_step_wrote_to_dist_pypi(tmp_path: Path) -> None:
+    """The PyPI build step writes dist/pypi/; the set lists what is inside those files."""
+    import zipfile
+
+    from shipit.checks.artifacts import PublishSets
+
+    built = tmp_path / "dist" / "pypi"
+    built.mkdir(parents=True)
+    with zipfile.ZipFile(built / "demo-1.0.0-py3-none-any.whl", "w") as zf:
+        zf.writestr("demo/__init__.py", "SECRET_FREE = True\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    found = PublishSets(project, {}, dist_dir=tmp_path / "dist").get("pypi", project)
+    assert found.description == "files in the built wheel and sdist"
+    assert found.contents == (
+        ("demo-1.0.0-py3-none-any.whl!demo/__init__.py", b"SECRET_FREE = True\n"),
+    )
