@@ -24,6 +24,7 @@ from shipit import __version__
 from shipit.ci import is_ci
 from shipit.commands.common import Globals
 from shipit.errors import ErrorCode, ExitCode, ShipitError
+from shipit.helptext import COMMANDS
 from shipit.redact import RedactingFilter, redact, register_env
 from shipit.ui.errors import render_error
 
@@ -41,26 +42,9 @@ _USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException, TyperClickEx
 _ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
 
 #: Each top-level command and the module of ``shipit.commands`` that registers it, in the
-#: order ``--help`` lists them. A module is imported only when one of its commands runs (or
-#: for ``--help``), so start-up does not pay for the engine, the sandbox and the UI at once.
-COMMAND_MODULES: dict[str, str] = {
-    "check": "check",
-    "plan": "release",
-    "release": "release",
-    "resume": "release",
-    "rollback": "release",
-    "status": "status",
-    "rehearse": "sandbox",
-    "version": "version",
-    "schema": "version",
-    "tag": "release",
-    "publish": "publish",
-    "github": "github",
-    "build": "build",
-    "build-binaries": "github",
-    "ci": "ci",
-    "sandbox": "sandbox",
-}
+#: order ``--help`` lists them (``shipit.helptext.COMMANDS``). A module is imported only when
+#: one of its commands runs, so start-up does not pay for the engine, the sandbox and the UI.
+COMMAND_MODULES: dict[str, str] = {entry.name: entry.module for entry in COMMANDS}
 
 
 def _late_json(ctx: TyperClickContext, value: bool) -> None:
