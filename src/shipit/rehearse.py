@@ -212,18 +212,17 @@ def _steps(work: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         return None, []
     steps = []
     for step_id, entry in journal.steps().items():
-        error = entry.get("error") if isinstance(entry.get("error"), dict) else None
         steps.append(
             {
                 "id": step_id,
-                "state": entry.get("state"),
-                "attempts": entry.get("attempts"),
-                "duration_s": entry.get("duration_s"),
-                "urls": _urls(entry.get("evidence") or {}),
-                "error": redact(str(error.get("what"))) if error else None,
+                "state": entry.state,
+                "attempts": entry.attempts,
+                "duration_s": entry.duration_s,
+                "urls": _urls(entry.evidence),
+                "error": redact(str(entry.error.what)) if entry.error is not None else None,
             }
         )
-    return journal.data, steps
+    return journal.document().model_dump(mode="json"), steps
 
 
 def rehearse(

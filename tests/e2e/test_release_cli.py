@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from releasehelp import POST_NEEDS_FLAG, Project, make_project
 
+from shipit.engine.documents import PlanDocument
 from shipit.sandbox.git_remote import GitRepo
 
 
@@ -41,6 +42,7 @@ def test_plan_json_lists_every_step_with_its_live_state(project: Project) -> Non
     result = project.shipit("--json", "plan", "--version", "1.3.0")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
+    assert PlanDocument.model_validate(doc).format == "shipit-plan/1"  # the documented schema
     assert doc["release"] == {"version": "1.3.0", "tag": "v1.3.0", "commit": project.base}
     ids = [s["id"] for s in doc["steps"]]
     assert ids == ["command:pre", "git:commit", "git:tag", "git:push", "command:post"]

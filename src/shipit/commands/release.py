@@ -30,6 +30,7 @@ from shipit.ci import ci_listeners
 from shipit.commands.common import Globals, globals_of
 from shipit.config import Config
 from shipit.engine import journal as journal_mod
+from shipit.engine.documents import PlanDocument, PlanStepState
 from shipit.engine.events import Listener
 from shipit.engine.journal import Journal, locked
 from shipit.engine.orchestrator import (
@@ -40,8 +41,8 @@ from shipit.engine.orchestrator import (
     probe_state,
 )
 from shipit.engine.plan import Plan, build_plan, make_context, release_dir_for, tag_for
-from shipit.engine.states import COMPLETED, RESUMABLE, ROLLBACKABLE, ReleaseState, StepState
-from shipit.engine.step import Context, Probe
+from shipit.engine.states import RESUMABLE, ROLLBACKABLE, ReleaseState, StepState
+from shipit.engine.step import Context, Probe, ProbeState
 from shipit.errors import (
     ChecksFailed,
     ExitCode,
@@ -126,7 +127,7 @@ def _open_journal(
         tag=tag,
         commit=commit,
         config_digest=config.digest(),
-        extra={"source_version": project.version},
+        source_version=project.version,
     )
 
 
@@ -179,44 +180,36 @@ def preview(
 # ---------------------------------------------------------------- plan output
 
 
-def _targets(project: Project) -> list[dict[str, Any]]:
-    return [
-        {"name": t.name, "enabled": t.enabled, "reason": t.reason, "package": t.package}
-        for t in project.targets.values()
-    ]
-
-
-def probed_plan(prepared: Prepared) -> dict[str, Any]:
+def probed_plan(prepared: Prepared, *, dry_run: bool = False) -> PlanDocument:
     """The plan document with each step's state from a live probe."""
     results = probe_all(prepared.plan)
-    states: dict[str, str] = {}
-    extra: dict[str, dict[str, Any]] = {}
+    states: dict[str, PlanStepState] = {}
+    notes: dict[str, tuple[str | None, str | None]] = {}
     for step_id, result in results.items():
         states[step_id] = probe_state(result)
         if isinstance(result, Probe):
-            extra[step_id] = {"why": result.why, "hint": result.hint}
+            notes[step_id] = (result.why, result.hint)
         elif isinstance(result, StepFailure):
-            extra[step_id] = {"why": f"probe failed: {result.what}", "hint": result.hint}
-    doc = prepared.plan.to_json(states, extra)
-    doc["targets"] = _targets(prepared.project)
-    return doc
+            notes[step_id] = (f"probe failed: {result.what}", result.hint)
+    return prepared.plan.document(states, notes, dry_run=dry_run)
 
 
 #: the probe states `plan` and `--dry-run` accept; any other (conflict, blocked, a probe that
 #: failed) makes them exit 1
-RUNNABLE_STATES = frozenset({"todo", "pending", StepState.ALREADY_DONE, StepState.DONE})
+RUNNABLE_STATES: frozenset[str] = frozenset(
+    {ProbeState.TODO, StepState.PENDING, StepState.ALREADY_DONE, StepState.DONE}
+)
 
 
-def plan_exit_code(doc: dict[str, Any]) -> int:
+def plan_exit_code(doc: PlanDocument) -> int:
     """0 when every step is to do or done, 1 when one is in conflict, blocked or unknown:
     the same answer for `shipit plan` and `release --dry-run`."""
-    stuck = [s["id"] for s in doc["steps"] if str(s["state"]) not in RUNNABLE_STATES]
+    stuck = [s.id for s in doc.steps if s.state not in RUNNABLE_STATES]
     return int(ExitCode.FAILED if stuck else ExitCode.OK)
 
 
-def _print_plan(g: Globals, doc: dict[str, Any]) -> None:
-    text = render_plan(doc["steps"], doc["release"], doc.get("targets", ()))
-    sys.stderr.write(text + "\n")
+def _print_plan(doc: PlanDocument, *, targets: bool) -> None:
+    sys.stderr.write(render_plan(doc, targets=targets) + "\n")
     sys.stderr.flush()
 
 
@@ -332,15 +325,15 @@ def _report_run(g: Globals, journal: Journal, outcome: RunOutcome, log_path: Pat
                 "release": {
                     "version": journal.version,
                     "tag": journal.tag,
-                    "commit": journal.inputs.get("commit"),
+                    "commit": journal.commit,
                 },
                 "steps": [
                     {
                         "id": i,
-                        "state": s["state"],
-                        "attempts": s.get("attempts", 0),
-                        "evidence": s.get("evidence", {}),
-                        "error": s.get("error"),
+                        "state": s.state,
+                        "attempts": s.attempts,
+                        "evidence": s.evidence,
+                        "error": s.error.model_dump(mode="json") if s.error else None,
                     }
                     for i, s in steps.items()
                 ],
@@ -352,7 +345,7 @@ def _report_run(g: Globals, journal: Journal, outcome: RunOutcome, log_path: Pat
     text = render_report(
         tag=journal.tag,
         state=outcome.state,
-        steps=steps,
+        states={i: s.state for i, s in steps.items()},
         failed=failed,
         not_started=outcome.not_started,
     )
@@ -375,12 +368,11 @@ def run_steps(
     config, project = _load(g)
     if dry_run:
         prepared = preview(g, config, project, version=version, only=only)
-        doc = probed_plan(prepared)
-        doc["dry_run"] = True
+        doc = probed_plan(prepared, dry_run=True)
         if g.json:
-            g.emit_json(doc)
+            g.emit_json(doc.model_dump(mode="json"))
         else:
-            _print_plan(g, doc)
+            _print_plan(doc, targets=True)
             sys.stderr.write("dry run: nothing was changed\n")
         return plan_exit_code(doc)
     with locked(g.directory, command):  # before the checks: a second release stops at once
@@ -401,15 +393,16 @@ def run_steps(
                 f"continuing the {journal.state} release {journal.tag} from its journal\n"
             )
         if not g.json:
-            _print_plan(g, prepared.plan.to_json(journal_states(journal) if resume else None))
+            states = journal_states(journal) if resume else None
+            _print_plan(prepared.plan.document(states), targets=False)
         _confirm(g, yes, config, f"release {prepared.ctx.tag} now?")
         if not resume:
             journal.begin([(p.id, bool(p.step.reversible)) for p in prepared.plan.steps])
         return execute(prepared, resume=resume)
 
 
-def journal_states(journal: Journal) -> dict[str, str]:
-    return {k: str(v["state"]) for k, v in journal.steps().items()}
+def journal_states(journal: Journal) -> dict[str, PlanStepState]:
+    return {k: v.state for k, v in journal.steps().items()}
 
 
 def _check_same_inputs(prepared: Prepared) -> None:
@@ -417,7 +410,7 @@ def _check_same_inputs(prepared: Prepared) -> None:
     inputs = journal.inputs
     ctx = prepared.plan.ctx
     current = prepared.project.version
-    allowed_versions = [journal.version, inputs.get("source_version")]
+    allowed_versions = [journal.version, inputs.source_version]
     if ctx.version != journal.version or (
         current is not None
         and not any(same_version(current, v) for v in allowed_versions if isinstance(v, str))
@@ -429,19 +422,17 @@ def _check_same_inputs(prepared: Prepared) -> None:
             hint=f"go back to {journal.version}, or roll back first: shipit rollback",
         )
     head = git.require_head(ctx.root)
-    allowed = {str(inputs.get("commit"))}
+    allowed = {inputs.commit}
     made = journal.evidence_of("git:commit").get("commit")
     if isinstance(made, str):
         allowed.add(made)
-    if head not in allowed and not _is_release_commit_of(prepared, head, str(inputs["commit"])):
+    if head not in allowed and not _is_release_commit_of(prepared, head, inputs.commit):
         raise ResumeInputsChanged(
             f"cannot resume {journal.tag}: HEAD moved",
-            why=f"the release started at commit {str(inputs.get('commit'))[:12]}, HEAD is now "
-            f"{head[:12]}",
-            hint=f"check out {str(inputs.get('commit'))[:12]} again, or undo the release: "
-            "shipit rollback",
+            why=f"the release started at commit {inputs.commit[:12]}, HEAD is now {head[:12]}",
+            hint=f"check out {inputs.commit[:12]} again, or undo the release: shipit rollback",
         )
-    if inputs.get("config_digest") != prepared.config.digest():
+    if inputs.config_digest != prepared.config.digest():
         log.warning("the configuration changed since the release started")
         sys.stderr.write("note: the configuration changed since the release started\n")
 
@@ -479,11 +470,12 @@ def resume_release(g: Globals, *, yes: bool = False) -> int:
     config, project = _load(g)
     with locked(g.directory, "resume"):
         journal = _last_release(g.directory, allowed=RESUMABLE, verb="resume")
-        commit = str(journal.inputs["commit"])
-        prepared = _planned(g, config, project, journal, version=journal.version, commit=commit)
+        prepared = _planned(
+            g, config, project, journal, version=journal.version, commit=journal.commit
+        )
         _check_same_inputs(prepared)
         if not g.json:
-            _print_plan(g, prepared.plan.to_json(journal_states(journal)))
+            _print_plan(prepared.plan.document(journal_states(journal)), targets=False)
         _confirm(g, yes, config, f"resume release {journal.tag}?")
         return execute(prepared, resume=True)
 
@@ -492,9 +484,10 @@ def rollback_release(g: Globals, *, yes: bool = False) -> int:
     config, project = _load(g)
     with locked(g.directory, "rollback"):
         journal = _last_release(g.directory, allowed=ROLLBACKABLE, verb="rollback")
-        commit = str(journal.inputs["commit"])
-        prepared = _planned(g, config, project, journal, version=journal.version, commit=commit)
-        completed = [i for i, s in journal.steps().items() if s["state"] in COMPLETED]
+        prepared = _planned(
+            g, config, project, journal, version=journal.version, commit=journal.commit
+        )
+        completed = journal.completed()
         if not completed:
             return _nothing_to_roll_back(g, journal)
         sys.stderr.write(
@@ -513,15 +506,14 @@ def rollback_release(g: Globals, *, yes: bool = False) -> int:
 
 
 def _nothing_to_roll_back(g: Globals, journal: Journal) -> int:
-    left = {i: s for i, s in journal.steps().items() if s["state"] == StepState.IRREVERSIBLE}
+    left = {i: s for i, s in journal.steps().items() if s.state == StepState.IRREVERSIBLE}
     if not left:
         journal.set_state(ReleaseState.ROLLED_BACK)
     lines = [f"nothing (more) to roll back in {journal.tag}"]
     for step_id, record in left.items():
-        error = record.get("error") or {}
-        lines.append(f"  {step_id}: cannot be undone by shipit: {record.get('note')}")
-        if error.get("hint"):
-            lines.append(f"    what to do: {error['hint']}")
+        lines.append(f"  {step_id}: cannot be undone by shipit: {record.note}")
+        if record.error is not None and record.error.hint:
+            lines.append(f"    what to do: {record.error.hint}")
     sys.stderr.write(redact("\n".join(lines)) + "\n")
     if g.json:
         g.emit_json({"ok": not left, "state": journal.state, "irreversible": sorted(left)})
@@ -598,9 +590,9 @@ def register(app: typer.Typer) -> None:
         config, project = _load(g)
         doc = probed_plan(preview(g, config, project, version=version))
         if g.json:
-            g.emit_json(doc)
+            g.emit_json(doc.model_dump(mode="json"))
         else:
-            text = render_plan(doc["steps"], doc["release"], doc.get("targets", ()))
+            text = render_plan(doc)
             g.out.print(text, markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(plan_exit_code(doc))
 

@@ -102,41 +102,32 @@ def release_info(root: Path) -> ReleaseInfo | None:
     running = holder is not None
     steps: list[StepInfo] = []
     for step_id, entry in journal.steps().items():
-        error = entry.get("error") or None
         what = hint = None
-        if isinstance(error, dict):
-            what = error.get("what")
-            if error.get("why"):
-                what = f"{what}: {error['why']}" if what else error["why"]
-            hint = error.get("hint")
-        elif error:
-            what = str(error)
-        duration = entry.get("duration_s")
+        if entry.error is not None:
+            what = entry.error.what
+            if entry.error.why:
+                what = f"{what}: {entry.error.why}" if what else entry.error.why
+            hint = entry.error.hint
         steps.append(
             StepInfo(
                 id=step_id,
-                state=str(entry.get("state", "pending")),
-                attempts=int(entry.get("attempts") or 0),
-                duration_s=float(duration) if isinstance(duration, int | float) else None,
-                urls=_urls(entry.get("evidence") or {}),
-                error=redact(str(what)) if what else None,
-                hint=redact(str(hint)) if hint else None,
-                note=redact(str(entry["note"])) if entry.get("note") else None,
+                state=str(entry.state),
+                attempts=entry.attempts,
+                duration_s=entry.duration_s,
+                urls=_urls(entry.evidence),
+                error=redact(what) if what else None,
+                hint=redact(hint) if hint else None,
+                note=redact(entry.note) if entry.note else None,
             )
         )
-    data = journal.data
-    top_error = data.get("error")
-    error_text = None
-    if isinstance(top_error, dict):
-        error_text = top_error.get("what")
-    elif isinstance(top_error, str):
-        error_text = top_error
+    doc = journal.document()
+    error_text = doc.error.what if doc.error is not None else None
     return ReleaseInfo(
         tag=journal.tag,
         version=journal.version,
         state=journal_mod.effective_state(journal, root),  # a killed release: interrupted
-        started_at=data["inputs"].get("started_at"),
-        updated_at=data.get("updated_at"),
+        started_at=doc.inputs.started_at,
+        updated_at=doc.updated_at,
         directory=str(journal.release_dir),
         running=running,
         holder=(
@@ -145,7 +136,7 @@ def release_info(root: Path) -> ReleaseInfo | None:
             else None
         ),
         steps=steps,
-        error=redact(str(error_text)) if error_text else None,
+        error=redact(error_text) if error_text else None,
     )
 
 

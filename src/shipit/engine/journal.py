@@ -1,7 +1,8 @@
 """The release journal: a durable record of every transition, and the one-release-at-a-time lock.
 
-``.shipit/releases/<tag>/journal.json`` holds the release's inputs, its state and each step's
-state, attempts, timings, evidence and error. It is rewritten atomically (temp file, fsync,
+``.shipit/releases/<tag>/journal.json`` (``engine.documents.JournalDocument``, written and read
+through that model) holds the release's inputs, its state and each step's state, attempts,
+timings, evidence and error. It is rewritten atomically (temp file, fsync,
 rename, fsync of the directory) after every change, so a reader (``load``/``latest``, used by
 the status dashboard without locks) always sees a whole document, even after SIGKILL.
 ``events.jsonl`` is the append-only history. Errors are redacted before they are written.
@@ -23,22 +24,19 @@ from pathlib import Path
 from typing import Any
 
 import filelock
+from pydantic import ValidationError
 
-from shipit.engine.states import (
-    ACTIVE,
-    COMPLETED,
-    FINISHED,
-    ReleaseState,
-    StepState,
-    may_follow,
-    release_state,
-    step_state,
+from shipit.engine.documents import (
+    JOURNAL_FORMAT,
+    JournalDocument,
+    ReleaseInputs,
+    StepRecord,
+    Transition,
 )
+from shipit.engine.states import ACTIVE, COMPLETED, FINISHED, ReleaseState, StepState, may_follow
 from shipit.errors import JournalUnreadable, ReleaseLocked, ShipitError
 from shipit.redact import redact
 from shipit.workspace import protect
-
-FORMAT = 1
 
 
 def now_iso() -> str:
@@ -88,9 +86,9 @@ def _redact_value(value: Any) -> Any:
 class Journal:
     """The journal of one release. Thread-safe: the orchestrator updates it from workers."""
 
-    def __init__(self, release_dir: Path, data: dict[str, Any], *, written: bool = True) -> None:
+    def __init__(self, release_dir: Path, doc: JournalDocument, *, written: bool = True) -> None:
         self.release_dir = release_dir
-        self.data = data
+        self._doc = doc
         self.written = written  # False for a new journal until ``begin`` writes it
         self._lock = threading.RLock()
 
@@ -112,26 +110,26 @@ class Journal:
         tag: str,
         commit: str,
         config_digest: str,
-        extra: Mapping[str, Any] | None = None,
+        source_version: str | None = None,
     ) -> Journal:
         """A new journal in memory (state ``planned``, no steps): nothing is written until
         ``begin``, so a plan that is shown and not confirmed leaves no trace."""
-        data: dict[str, Any] = {
-            "format": FORMAT,
-            "inputs": {
-                "version": version,
-                "tag": tag,
-                "commit": commit,
-                "config_digest": config_digest,
-                "started_at": now_iso(),
-                **dict(extra or {}),
-            },
-            "state": str(ReleaseState.PLANNED),
-            "updated_at": now_iso(),
-            "history": [{"state": str(ReleaseState.PLANNED), "at": now_iso()}],
-            "steps": {},
-        }
-        return cls(release_dir, data, written=False)
+        started = now_iso()
+        doc = JournalDocument(
+            inputs=ReleaseInputs(
+                version=version,
+                tag=tag,
+                commit=commit,
+                config_digest=config_digest,
+                started_at=started,
+                source_version=source_version,
+            ),
+            state=ReleaseState.PLANNED,
+            updated_at=started,
+            history=[Transition(state=ReleaseState.PLANNED, at=started)],
+            steps={},
+        )
+        return cls(release_dir, doc, written=False)
 
     def begin(self, steps: Sequence[tuple[str, bool]]) -> None:
         """Write this new journal with the plan's steps ``[(id, reversible), ...]``; an earlier
@@ -143,7 +141,7 @@ class Journal:
                 stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
                 self.path.rename(self.release_dir / f"journal.{stamp}.json")
             for step_id, reversible in steps:
-                self.data["steps"][step_id] = self._new_step(reversible)
+                self._doc.steps[step_id] = StepRecord(reversible=reversible)
             self.save()
         self.event({"event": "planned", "steps": [s for s, _ in steps]})
 
@@ -157,7 +155,7 @@ class Journal:
         commit: str,
         config_digest: str,
         steps: Sequence[tuple[str, bool]],
-        extra: Mapping[str, Any] | None = None,
+        source_version: str | None = None,
     ) -> Journal:
         """A new journal (state ``planned``) for the steps ``[(id, reversible), ...]``, written."""
         journal = cls.new(
@@ -166,30 +164,15 @@ class Journal:
             tag=tag,
             commit=commit,
             config_digest=config_digest,
-            extra=extra,
+            source_version=source_version,
         )
         journal.begin(steps)
         return journal
 
-    @staticmethod
-    def _new_step(reversible: bool) -> dict[str, Any]:
-        return {
-            "state": str(StepState.PENDING),
-            "reversible": reversible,
-            "attempts": 0,
-            "started_at": None,
-            "finished_at": None,
-            "duration_s": None,
-            "evidence": {},
-            "error": None,
-            "note": None,
-        }
-
     def save(self) -> None:
         with self._lock:
-            self.data["updated_at"] = now_iso()
-            text = json.dumps(self.data, indent=2, sort_keys=False, default=str)
-            write_atomic(self.path, text + "\n")
+            self._doc.updated_at = now_iso()
+            write_atomic(self.path, self._doc.model_dump_json(indent=2) + "\n")
             self.written = True
 
     def event(self, record: Mapping[str, Any]) -> None:
@@ -203,97 +186,112 @@ class Journal:
                 os.fsync(handle.fileno())
 
     # ------------------------------------------------------------ reading
-    @property
-    def state(self) -> ReleaseState:
-        return release_state(self.data["state"])
+    def document(self) -> JournalDocument:
+        """A copy of the whole document (``journal.json`` as written)."""
+        with self._lock:
+            return self._doc.model_copy(deep=True)
 
     @property
-    def inputs(self) -> dict[str, Any]:
-        return dict(self.data["inputs"])
+    def state(self) -> ReleaseState:
+        return self._doc.state
+
+    @property
+    def inputs(self) -> ReleaseInputs:
+        return self._doc.inputs
 
     @property
     def tag(self) -> str:
-        return str(self.data["inputs"]["tag"])
+        return self._doc.inputs.tag
 
     @property
     def version(self) -> str:
-        return str(self.data["inputs"]["version"])
+        return self._doc.inputs.version
 
-    def steps(self) -> dict[str, dict[str, Any]]:
-        with self._lock:
-            return {k: dict(v) for k, v in self.data["steps"].items()}
+    @property
+    def commit(self) -> str:
+        """The commit the release started from."""
+        return self._doc.inputs.commit
 
-    def step(self, step_id: str) -> dict[str, Any]:
+    def steps(self) -> dict[str, StepRecord]:
+        """Every step's record (copies), in plan order."""
         with self._lock:
-            return dict(self.data["steps"].get(step_id) or self._new_step(False))
+            return {k: v.model_copy(deep=True) for k, v in self._doc.steps.items()}
+
+    def step(self, step_id: str) -> StepRecord:
+        with self._lock:
+            record = self._doc.steps.get(step_id)
+            return record.model_copy(deep=True) if record is not None else StepRecord()
 
     def step_state(self, step_id: str) -> StepState:
-        return step_state(self.step(step_id)["state"])
+        return self.step(step_id).state
 
     def evidence_of(self, step_id: str) -> dict[str, Any]:
         with self._lock:
-            entry = self.data["steps"].get(step_id)
-            return dict(entry["evidence"]) if entry else {}
+            record = self._doc.steps.get(step_id)
+            return dict(record.evidence) if record is not None else {}
 
     def completed(self) -> list[str]:
         """Ids of steps done or already done (found by the probe), in plan order."""
-        return [k for k, v in self.steps().items() if v["state"] in COMPLETED]
+        return [k for k, v in self.steps().items() if v.state in COMPLETED]
 
     # ------------------------------------------------------------ writing
-    def set_state(self, state: ReleaseState, **fields: Any) -> None:
-        """Move the release to ``state``; a move the state machine does not allow is a bug."""
+    def set_state(self, state: ReleaseState | str, **fields: Any) -> None:
+        """Move the release to ``state`` with ``fields`` (reason, failed_step, error, note);
+        a move the state machine does not allow is a bug."""
         state = ReleaseState(state)
         with self._lock:
             if not may_follow(self.state, state):
                 raise ValueError(f"a release cannot go from {self.state} to {state}")
-            self.data["state"] = str(state)
-            entry = {"state": str(state), "at": now_iso(), **_redact_value(fields)}
-            self.data["history"].append(entry)
-            for key, value in fields.items():
-                self.data[key] = _redact_value(value)
+            clean = _redact_value(fields)
+            entry = Transition.model_validate({"state": state, "at": now_iso(), **clean})
+            self._doc.state = state
+            self._doc.history.append(entry)
+            for key in fields:
+                setattr(self._doc, key, getattr(entry, key))
             self.save()
-        self.event({"event": "release", **entry})
+        self.event({"event": "release", **entry.model_dump(mode="json", exclude_none=True)})
 
     def ensure_steps(self, steps: Sequence[tuple[str, bool]]) -> None:
         """Add steps a resumed plan has that the journal does not know (keeps the rest)."""
         with self._lock:
             changed = False
             for step_id, reversible in steps:
-                if step_id not in self.data["steps"]:
-                    self.data["steps"][step_id] = self._new_step(reversible)
+                if step_id not in self._doc.steps:
+                    self._doc.steps[step_id] = StepRecord(reversible=reversible)
                     changed = True
             if changed:
                 self.save()
 
     def update_step(self, step_id: str, **fields: Any) -> None:
-        """Change a step's record (state, evidence, error, ...), then save and log the event."""
+        """Change a step's record (state, evidence, error, note, attempts), then save and log
+        the event. A field or value the record does not have is a bug (ValueError)."""
         with self._lock:
-            entry = self.data["steps"].setdefault(step_id, self._new_step(False))
-            state = StepState(fields["state"]) if fields.get("state") is not None else None
+            record = self._doc.steps.get(step_id) or StepRecord()
             clean = {k: _redact_value(v) for k, v in fields.items()}
+            changed = record.model_dump()
+            state = StepState(fields["state"]) if fields.get("state") is not None else None
             if state is not None:
                 clean["state"] = str(state)
             if state == StepState.RUNNING:
-                entry["attempts"] = int(entry.get("attempts") or 0) + 1
-                entry["started_at"] = now_iso()
-                entry["started_ts"] = time.time()
+                changed["attempts"] = record.attempts + 1
+                changed["started_at"] = now_iso()
+                changed["started_ts"] = time.time()
             if state in FINISHED:
-                entry["finished_at"] = now_iso()
-                t0 = entry.get("started_ts")
-                if isinstance(t0, float):
-                    entry["duration_s"] = round(time.time() - t0, 3)
-            entry.update(clean)
+                changed["finished_at"] = now_iso()
+                if record.started_ts is not None:
+                    changed["duration_s"] = round(time.time() - record.started_ts, 3)
+            self._doc.steps[step_id] = StepRecord.model_validate({**changed, **clean})
             self.save()
         self.event({"event": "step", "step": step_id, **clean})
 
     def reset_running(self, note: str) -> list[str]:
         """Steps left ``running`` (process killed or interrupted) go back to pending."""
         with self._lock:
-            found = [k for k, v in self.data["steps"].items() if v["state"] == StepState.RUNNING]
+            found = [k for k, v in self._doc.steps.items() if v.state == StepState.RUNNING]
             for step_id in found:
-                entry = self.data["steps"][step_id]
-                entry["state"] = str(StepState.PENDING)
-                entry["note"] = note
+                record = self._doc.steps[step_id]
+                record.state = StepState.PENDING
+                record.note = note
             if found:
                 self.save()
         return found
@@ -315,7 +313,8 @@ def error_record(exc: BaseException) -> dict[str, Any]:
 
 
 def load(release_dir: Path) -> Journal:
-    """Read a release's journal (no lock needed: writes are atomic)."""
+    """Read a release's journal (no lock needed: writes are atomic), validated through
+    ``JournalDocument``: a file of another shape is JournalUnreadable, saying what is wrong."""
     path = release_dir / "journal.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -325,21 +324,41 @@ def load(release_dir: Path) -> Journal:
             why="no release was started here, or its journal was deleted",
             hint="run `shipit release` (probes find what is already published)",
         ) from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JournalUnreadable(
             f"cannot read {path}",
             why=str(exc),
             hint=f"delete {path} and run `shipit release` again: probes find what is done",
         ) from None
-    if not isinstance(data, dict) or "steps" not in data or "inputs" not in data:
+    found = data.get("format") if isinstance(data, dict) else None
+    if isinstance(found, int) and not isinstance(found, bool) and found > JOURNAL_FORMAT:
+        raise JournalUnreadable(
+            f"{path} was written by a newer shipit (journal format {found})",
+            why=f"this shipit reads journal formats 1 to {JOURNAL_FORMAT}",
+            hint="upgrade shipit (pip install --upgrade shipit-release), then run the "
+            "command again",
+        )
+    try:
+        doc = JournalDocument.model_validate(data)
+    except ValidationError as exc:
         raise JournalUnreadable(
             f"{path} is not a shipit journal",
-            hint=f"delete {path} and run `shipit release` again",
-        )
-    for entry in data["steps"].values():  # journals older than the state rename
-        if isinstance(entry, dict) and entry.get("state") is not None:
-            entry["state"] = str(step_state(entry["state"]))
-    return Journal(release_dir, data)
+            why=_wrong_fields(exc),
+            hint=f"delete {path} and run `shipit release` again: probes find what is done",
+        ) from None
+    return Journal(release_dir, doc)
+
+
+def _wrong_fields(exc: ValidationError, limit: int = 5) -> str:
+    """What is wrong with a document, one field a line (the first ``limit``)."""
+    lines = []
+    for error in exc.errors()[:limit]:
+        where = ".".join(str(part) for part in error["loc"]) or "the document"
+        lines.append(f"{where}: {error['msg']}")
+    more = exc.error_count() - limit
+    if more > 0:
+        lines.append(f"and {more} more")
+    return "\n".join(lines)
 
 
 def all_releases(root: Path) -> list[Journal]:
@@ -352,7 +371,7 @@ def all_releases(root: Path) -> list[Journal]:
         if (child / "journal.json").is_file():
             with contextlib.suppress(JournalUnreadable):
                 found.append(load(child))
-    found.sort(key=lambda j: (str(j.data["inputs"].get("started_at", "")), j.path.stat().st_mtime))
+    found.sort(key=lambda j: (j.inputs.started_at, j.path.stat().st_mtime))
     return found
 
 

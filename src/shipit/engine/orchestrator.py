@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from shipit import proc
 from shipit.config import RetryConfig
@@ -89,8 +89,7 @@ class RunOutcome:
         if self.state == ReleaseState.INTERRUPTED:
             return int(ExitCode.INTERRUPTED)
         something_done = bool(self.ran) or (
-            journal is not None
-            and any(s["state"] == StepState.DONE for s in journal.steps().values())
+            journal is not None and any(s.state == StepState.DONE for s in journal.steps().values())
         )
         if any(o.state == StepState.CONFLICT for o in self.failed):
             return int(ExitCode.FAILED)
@@ -271,7 +270,7 @@ class Orchestrator:
             others = [
                 i
                 for i, rec in journal.steps().items()
-                if i not in self.plan and rec["state"] not in COMPLETED
+                if i not in self.plan and rec.state not in COMPLETED
             ]
             if others:  # a step-by-step command (`shipit tag`) inside a bigger release
                 state = (
@@ -402,7 +401,7 @@ class Orchestrator:
         outcome = RollbackOutcome(ReleaseState.ROLLED_BACK)
         for step_id in reversed(order):
             record = states.get(step_id)
-            if record is None or record["state"] not in COMPLETED:
+            if record is None or record.state not in COMPLETED:
                 continue
             if step_id not in self.plan:
                 msg = "this step is no longer in the plan; shipit cannot undo it"
@@ -462,9 +461,9 @@ def probe_all(plan: Plan, *, max_workers: int = 4) -> dict[str, Probe | StepFail
     return {p.id: r for p, r in zip(plan.steps, results, strict=True)}
 
 
-def probe_state(result: Probe | StepFailure) -> str:
+def probe_state(result: Probe | StepFailure) -> ProbeState | Literal["unknown"]:
     """The word `plan` shows for a probe result: todo, already-done, conflict or unknown."""
-    return str(result.state) if isinstance(result, Probe) else "unknown"
+    return result.state if isinstance(result, Probe) else "unknown"
 
 
 def _one_line(failure: StepFailure | BaseException) -> str:

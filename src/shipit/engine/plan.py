@@ -19,6 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from shipit.config import Config, Settings
+from shipit.engine.documents import (
+    PlanDocument,
+    PlanRelease,
+    PlanStep,
+    PlanStepState,
+    PlanTarget,
+)
+from shipit.engine.states import StepState
 from shipit.engine.step import Context, Evidence, Step, StepFactory
 from shipit.errors import PlanInvalid
 from shipit.parts import Part
@@ -92,28 +100,40 @@ class Plan:
     def __contains__(self, step_id: object) -> bool:
         return any(p.id == step_id for p in self.steps)
 
-    def release_json(self) -> dict[str, str]:
-        return {"version": self.ctx.version, "tag": self.ctx.tag, "commit": self.ctx.commit}
-
-    def to_json(
+    def document(
         self,
-        states: Mapping[str, str] | None = None,
-        extra: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        """The ``shipit plan --json`` document; ``states`` from live probes or the journal."""
-        steps: list[dict[str, Any]] = []
+        states: Mapping[str, PlanStepState] | None = None,
+        notes: Mapping[str, tuple[str | None, str | None]] | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> PlanDocument:
+        """The ``shipit plan --json`` document: ``states`` from live probes or the journal
+        (pending when absent), ``notes`` each probe's (why, hint)."""
+        ctx = self.ctx
+        steps = []
         for planned in self.steps:
-            entry: dict[str, Any] = {
-                "id": planned.id,
-                "phase": planned.phase,
-                "needs": list(planned.needs),
-                "state": (states or {}).get(planned.id, "pending"),
-                "reversible": bool(planned.step.reversible),
-                "description": describe(planned.step, self.ctx),
-            }
-            entry.update((extra or {}).get(planned.id, {}))
-            steps.append(entry)
-        return {"release": self.release_json(), "steps": steps}
+            why, hint = (notes or {}).get(planned.id, (None, None))
+            steps.append(
+                PlanStep(
+                    id=planned.id,
+                    phase=planned.phase,
+                    needs=list(planned.needs),
+                    state=(states or {}).get(planned.id, StepState.PENDING),
+                    reversible=bool(planned.step.reversible),
+                    description=describe(planned.step, ctx),
+                    why=why,
+                    hint=hint,
+                )
+            )
+        return PlanDocument(
+            release=PlanRelease(version=ctx.version, tag=ctx.tag, commit=ctx.commit),
+            dry_run=dry_run,
+            targets=[
+                PlanTarget(name=t.name, enabled=t.enabled, reason=t.reason, package=t.package)
+                for t in ctx.project.targets.values()
+            ],
+            steps=steps,
+        )
 
 
 def describe(step: Step, ctx: Context) -> str:

@@ -110,19 +110,9 @@ RELEASE_TRANSITIONS: dict[ReleaseState, frozenset[ReleaseState]] = {
     ),
 }
 
-#: journals written before the rename stored ``skipped`` for ALREADY_DONE
+#: journals written before the rename (format 1) stored ``skipped`` for ALREADY_DONE;
+#: ``engine.documents.JournalDocument`` reads them with this map
 LEGACY_STEP_STATES: dict[str, StepState] = {"skipped": StepState.ALREADY_DONE}
-
-
-def step_state(value: object) -> StepState:
-    """The StepState a journal value names (old names mapped); ValueError when unknown."""
-    text = str(value)
-    return LEGACY_STEP_STATES.get(text) or StepState(text)
-
-
-def release_state(value: object) -> ReleaseState:
-    """The ReleaseState a journal value names; ValueError when unknown."""
-    return ReleaseState(str(value))
 
 
 def may_follow(current: ReleaseState, following: ReleaseState) -> bool:

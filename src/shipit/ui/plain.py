@@ -9,12 +9,15 @@ per-transition lines on a terminal.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from shipit.engine.events import Event, ReleaseEvent, StepEvent
 from shipit.engine.states import ReleaseState, StepState
 from shipit.redact import redact
+
+if TYPE_CHECKING:
+    from shipit.engine.documents import PlanDocument
 
 _WORDS = {
     "probing": "probing",
@@ -77,35 +80,27 @@ class PlainReporter:
         pass
 
 
-def render_plan(
-    steps: Sequence[Mapping[str, Any]],
-    release: Mapping[str, str],
-    targets: Iterable[Mapping[str, Any]] = (),
-) -> str:
-    """The plan as text: release line, targets and why, then one block per step."""
-    lines = [
-        f"release {release['tag']} (version {release['version']}) of commit "
-        f"{str(release['commit'])[:12]}"
-    ]
-    target_lines = [
-        f"  {t['name']}: {'on' if t['enabled'] else 'off'} ({t['reason']})" for t in targets
-    ]
-    if target_lines:
+def render_plan(doc: PlanDocument, *, targets: bool = True) -> str:
+    """The plan as text: release line, targets and why (``targets``), then one block per step."""
+    release = doc.release
+    lines = [f"release {release.tag} (version {release.version}) of commit {release.commit[:12]}"]
+    if targets and doc.targets:
         lines.append("targets:")
-        lines.extend(target_lines)
+        lines.extend(
+            f"  {t.name}: {'on' if t.enabled else 'off'} ({t.reason})" for t in doc.targets
+        )
     lines.append("steps:")
-    width = max((len(str(s["id"])) for s in steps), default=4)
-    for step in steps:
-        state = str(step.get("state", "pending"))
-        undo = "reversible" if step.get("reversible") else "irreversible"
-        description = str(step.get("description", "")).splitlines() or [""]
-        lines.append(f"  {state:<9} {step['id']!s:<{width}}  {description[0]}  [{undo}]")
+    width = max((len(s.id) for s in doc.steps), default=4)
+    for step in doc.steps:
+        undo = "reversible" if step.reversible else "irreversible"
+        description = step.description.splitlines() or [""]
+        lines.append(f"  {step.state:<9} {step.id:<{width}}  {description[0]}  [{undo}]")
         for extra in description[1:]:
             lines.append(f"  {'':<9} {'':<{width}}    $ {extra}")
-        if step.get("why"):
-            lines.append(f"  {'':<9} {'':<{width}}    ({step['why']})")
-        if step.get("hint"):
-            lines.append(f"  {'':<9} {'':<{width}}    next: {step['hint']}")
+        if step.why:
+            lines.append(f"  {'':<9} {'':<{width}}    ({step.why})")
+        if step.hint:
+            lines.append(f"  {'':<9} {'':<{width}}    next: {step.hint}")
     return redact("\n".join(lines))
 
 
@@ -113,13 +108,14 @@ def render_report(
     *,
     tag: str,
     state: str,
-    steps: Mapping[str, Mapping[str, Any]],
+    states: Mapping[str, StepState],
     failed: Sequence[tuple[str, str, str | None, str | None]] = (),
     not_started: Sequence[str] = (),
 ) -> str:
-    """The end of a run: what was done, what failed and why, and the ways on."""
-    done = [i for i, s in steps.items() if s.get("state") == StepState.DONE]
-    already = [i for i, s in steps.items() if s.get("state") == StepState.ALREADY_DONE]
+    """The end of a run from each step's state: what was done, what failed and why, and the
+    ways on."""
+    done = [i for i, s in states.items() if s == StepState.DONE]
+    already = [i for i, s in states.items() if s == StepState.ALREADY_DONE]
     lines: list[str] = []
     if state == ReleaseState.RELEASED:
         lines.append(f"released {tag}: {len(done)} step(s) done, {len(already)} already done")
@@ -135,7 +131,7 @@ def render_report(
             lines.append(f"  hint: {hint}")
     if not_started:
         lines.append("not started: " + ", ".join(not_started))
-    conflict = any(steps.get(i, {}).get("state") == StepState.CONFLICT for i, *_ in failed)
+    conflict = any(states.get(i) == StepState.CONFLICT for i, *_ in failed)
     if conflict:
         lines.append("nothing was overwritten; resolve the conflict, then `shipit resume`")
     lines.append(

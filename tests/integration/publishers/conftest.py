@@ -40,16 +40,17 @@ class Run:
     ctx: Context
 
     def state(self, step_id: str) -> str:
-        return str(self.journal.step(step_id)["state"])
+        return str(self.journal.step(step_id).state)
 
     def attempts(self, step_id: str) -> int:
-        return int(self.journal.step(step_id).get("attempts", 0) or 0)
+        return self.journal.step(step_id).attempts
 
     def evidence(self, step_id: str) -> dict[str, Any]:
-        return dict(self.journal.step(step_id).get("evidence") or {})
+        return dict(self.journal.step(step_id).evidence)
 
     def error(self, step_id: str) -> dict[str, Any]:
-        return dict(self.journal.step(step_id).get("error") or {})
+        error = self.journal.step(step_id).error
+        return error.model_dump() if error is not None else {}
 
     def step_events(self, step_id: str, kind: str | None = None) -> list[StepEvent]:
         return [

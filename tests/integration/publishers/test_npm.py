@@ -150,7 +150,7 @@ def test_dropped_connection_after_upload_is_probed_not_published_twice(
     assert run.outcome.state == "released", run.outcome.failed
     step = run.journal.step("npm:publish")
     # the second attempt found the version by probing and did not run npm publish again
-    assert step.get("note") == "found done by a probe after an unknown outcome"
+    assert step.note == "found done by a probe after an unknown outcome"
     assert run.attempts("npm:publish") == 2
     doc = registry_doc(verdaccio.url, unique_name)
     assert doc["versions"]["1.0.0"]["dist"]["integrity"] == run.evidence("npm:pack")["integrity"]

@@ -56,7 +56,7 @@ def test_a_new_journal_is_written_only_by_begin_which_keeps_the_earlier_one(
     fresh.begin([("git:tag", True)])
     assert fresh.written
     stored = load(earlier.release_dir)
-    assert stored.state == "planned" and stored.inputs["commit"] == "b" * 40
+    assert stored.state == "planned" and stored.commit == "b" * 40
     assert list(stored.steps()) == ["git:tag"]
     kept = list(earlier.release_dir.glob("journal.*.json"))
     assert len(kept) == 1 and json.loads(kept[0].read_text())["state"] == "released"
@@ -69,9 +69,9 @@ def test_step_transitions_attempts_timings_and_events(tmp_path: Path) -> None:
     j.update_step("git:tag", state="running")
     j.update_step("git:tag", state="done", evidence={"commit": "abc"})
     step = load(j.release_dir).step("git:tag")
-    assert step["state"] == "done" and step["attempts"] == 1
-    assert step["evidence"] == {"commit": "abc"}
-    assert step["duration_s"] is not None and step["finished_at"]
+    assert step.state == "done" and step.attempts == 1
+    assert step.evidence == {"commit": "abc"}
+    assert step.duration_s is not None and step.finished_at
     lines = [json.loads(x) for x in j.events_path.read_text().splitlines()]
     assert [x.get("state") for x in lines if x["event"] == "step"] == ["running", "done"]
 
@@ -124,7 +124,7 @@ def test_reset_running_after_a_crash(tmp_path: Path) -> None:
     j.update_step("git:tag", state="running")
     again = load(j.release_dir)
     assert again.reset_running("killed") == ["git:tag"]
-    assert load(j.release_dir).step("git:tag")["state"] == "pending"
+    assert load(j.release_dir).step("git:tag").state == "pending"
 
 
 def test_latest_finds_the_newest_release(tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_readers_never_see_a_partial_journal(tmp_path: Path) -> None:
     def reader() -> None:
         while not stop.is_set():
             try:
-                seen.append(len(load(j.release_dir).data["steps"]["git:tag"]["evidence"]))
+                seen.append(len(load(j.release_dir).evidence_of("git:tag")))
             except Exception as exc:  # a torn read would show up here
                 errors.append(exc)
 
@@ -194,8 +194,8 @@ def test_sigkill_during_writes_leaves_a_whole_journal(tmp_path: Path, delay: flo
     time.sleep(delay)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    data = load(j.release_dir).data  # parses: the old or the new document, never half
-    assert data["steps"]["git:tag"]["evidence"]["n"] >= 1
+    evidence = load(j.release_dir).evidence_of("git:tag")  # the old or the new, never half
+    assert evidence["n"] >= 1
     for line in j.events_path.read_text().splitlines()[:-1]:
         json.loads(line)  # every complete event line is valid JSON
     leftovers = [p for p in j.release_dir.iterdir() if p.name.endswith(".tmp")]

@@ -53,7 +53,7 @@ def test_release_runs_every_step_once_and_records_it(tmp_path: Path) -> None:
     assert a.world == {"a"} and b.world == {"b"}
     on_disk = load(journal.release_dir)
     assert on_disk.state == "released"
-    assert {k: v["state"] for k, v in on_disk.steps().items()} == {"a": "done", "b": "done"}
+    assert {k: v.state for k, v in on_disk.steps().items()} == {"a": "done", "b": "done"}
     assert on_disk.evidence_of("b") == {"id": "b"}
     assert any(isinstance(e, ReleaseEvent) and e.kind == "succeeded" for e in events)
 
@@ -84,7 +84,7 @@ def test_conflict_stops_and_starts_nothing_after(tmp_path: Path) -> None:
     assert push.log == []
     assert outcome.not_started == ["git:push"]
     assert journal.step_state("git:tag") == "conflict"
-    assert load(journal.release_dir).data["failed_step"] == "git:tag"
+    assert load(journal.release_dir).document().failed_step == "git:tag"
     failed = [e for e in events if isinstance(e, StepEvent) and e.kind == "conflict"]
     assert failed and failed[0].hint == "fix it by hand"
 
@@ -98,7 +98,7 @@ def test_permanent_failure_lets_running_finish_and_starts_nothing_new(tmp_path: 
     assert outcome.exit_code(journal) == 3  # jsr got published: incomplete, resumable
     assert journal.step_state("jsr:publish") == "done"
     assert journal.step_state("npm:publish") == "failed"
-    assert journal.step("npm:publish")["error"]["hint"] == "set it"
+    assert (error := journal.step("npm:publish").error) is not None and error.hint == "set it"
     assert later.log == []
 
 
@@ -112,7 +112,7 @@ def test_transient_failure_is_retried(tmp_path: Path) -> None:
     flaky = FakeStep("a", fail_with=[TransientError("503", retry_after=7)])
     outcome, journal, events = run(tmp_path, [("publish", flaky)])
     assert outcome.state == "released"
-    assert journal.step("a")["attempts"] == 2
+    assert journal.step("a").attempts == 2
     assert [w for _, w, _ in flaky.log].count("start") == 2
     assert any(isinstance(e, StepEvent) and e.kind == "retrying" for e in events)
 
@@ -121,7 +121,7 @@ def test_transient_failures_give_up_after_the_configured_attempts(tmp_path: Path
     flaky = FakeStep("a", fail_with=[TransientError("503")] * 5)
     outcome, journal, _ = run(tmp_path, [("publish", flaky)])
     assert outcome.state == "failed"
-    assert journal.step("a")["error"]["code"] == "transient"
+    assert (error := journal.step("a").error) is not None and error.code == "transient"
     assert [w for _, w, _ in flaky.log].count("start") == 3  # stamina testing: 3 attempts
 
 
@@ -132,7 +132,7 @@ def test_outcome_unknown_probes_before_retrying(tmp_path: Path) -> None:
     outcome, journal, _ = run(tmp_path, [("publish", step)])
     assert outcome.state == "released"
     assert [w for _, w, _ in step.log] == ["probe", "start", "probe"]  # never sent twice
-    assert "found done by a probe" in journal.step("npm:publish")["note"]
+    assert "found done by a probe" in (journal.step("npm:publish").note or "")
 
 
 def test_stop_request_interrupts_cleanly(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from shipit.engine.plan import (
     release_dir_for,
     tag_for,
 )
+from shipit.engine.step import ProbeState
 from shipit.errors import ShipitError
 
 
@@ -101,7 +102,7 @@ def test_command_phases_are_callables_for_their_phase(tmp_path: Path) -> None:
 def test_plan_json_shape(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     plan = plan_from_steps(ctx, [("tag", FakeStep("git:tag", reversible=True))])
-    doc = plan.to_json({"git:tag": "todo"})
+    doc = plan.document({"git:tag": ProbeState.TODO}).model_dump(mode="json")
     assert doc["release"] == {"version": "1.2.3", "tag": "v1.2.3", "commit": "0" * 40}
     step = doc["steps"][0]
     assert {k: step[k] for k in ("id", "needs", "state", "reversible", "description")} == {
