@@ -181,7 +181,10 @@ class CommandStepConfig(Section):
     """A user's own command run as a release step."""
 
     id: str = Field(description="Step id, e.g. `docs` (becomes `command:docs`).")
-    run: str = Field(description="Shell command to run.")
+    run: str = Field(
+        description="Shell command to run ({version}, {tag}, SHIPIT_VERSION and SHIPIT_TAG "
+        "are the release's)."
+    )
     probe: str | None = Field(default=None, description="Command whose exit 0 means: already done.")
     undo: str | None = Field(default=None, description="Command that undoes the step.")
     after: Literal["build", "verify", "tag", "push", "publish", "github"] = Field(
@@ -232,7 +235,10 @@ class NpmConfig(Section):
     enabled: bool | None = Field(default=None, description="None: detect from package.json.")
     directory: str = Field(default=".", description="Directory holding the package.json.")
     build_command: str | None = Field(
-        default=None, description="Run before `npm pack` (e.g. a dnt build into npm/)."
+        default=None,
+        description="Run before `npm pack` (e.g. a dnt build into npm/: "
+        "`deno run -A scripts/build_npm.ts {version}`); {version}, {tag} and SHIPIT_VERSION, "
+        "SHIPIT_TAG are the release's.",
     )
     registry: str | None = Field(default=None, description="Default: NPM_CONFIG_REGISTRY.")
     access: Literal["public", "restricted"] | None = None
@@ -250,7 +256,9 @@ class PypiConfig(Section):
     enabled: bool | None = Field(default=None, description="None: detect from [project].")
     directory: str = "."
     build_command: str | None = Field(
-        default=None, description="Default: `python -m build --outdir <dist>`."
+        default=None,
+        description="Default: `python -m build --outdir {outdir}`; {outdir}, {version}, {tag} "
+        "and SHIPIT_VERSION, SHIPIT_TAG are the release's.",
     )
     repository_url: str | None = Field(
         default=None, description="Upload URL (default: TWINE_REPOSITORY_URL or PyPI)."
@@ -301,7 +309,8 @@ class BinariesConfig(Section):
     preset: Literal["custom", "deno", "go", "cargo", "zig"] = "custom"
     command: str | None = Field(
         default=None,
-        description="Build command template with {target}, {output}, {version}, {name}.",
+        description="Build command template with {target}, {output}, {version}, {tag}, {name}, "
+        "{entry}, {ext}.",
     )
     entry: str | None = Field(default=None, description="Entry file for presets (main.ts, main.c).")
     targets: list[str] = Field(default_factory=list)

@@ -1,10 +1,11 @@
 """Binary steps: ``binaries:build:<target>`` (one per target) and ``binaries:verify:<target>``.
 
 The build matrix comes from ``[binaries]``: a command template (or a preset: zig, deno, go,
-cargo) with the placeholders ``{target}``, ``{output}``, ``{version}``, ``{name}``, ``{entry}``,
-``{ext}`` and ``{python}``, run once per target, at most ``parallel`` (default: the core count) at
-a time, each with its own log under the release's ``logs/`` and its own timeout. The command
-writes the executable into ``build/<target>/``; the step then copies it (or packs it, as a
+cargo) with the placeholders ``{target}``, ``{output}``, ``{version}``, ``{tag}``, ``{name}``,
+``{entry}``, ``{ext}`` and ``{python}`` (and ``SHIPIT_VERSION``/``SHIPIT_TAG`` in its
+environment), run once per target, at most ``parallel`` (default: the core count) at a time,
+each with its own log under the release's ``logs/`` and its own timeout. The command writes
+the executable into ``build/<target>/``; the step then copies it (or packs it, as a
 deterministic ``.tar.gz`` / ``.zip``) into ``dist/`` under ``name-template`` atomically, so a
 file in ``dist/`` is always complete.
 
@@ -37,6 +38,7 @@ from shipit import binformat, hashing, proc
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.errors import PermanentError, ShipitError, ToolMissingError
 from shipit.redact import SECRET_ENV_VARS
+from shipit.steps._release_env import release_env, release_values
 
 if TYPE_CHECKING:
     from shipit.parts import Part
@@ -167,7 +169,7 @@ def command_argv(ctx: Context, build: Build) -> tuple[list[str], dict[str, str]]
     values = {
         "target": build.target,
         "output": str(build.binary),
-        "version": ctx.version,
+        **release_values(ctx),  # version, tag, pep440
         "name": build.name,
         "entry": entry,
         "ext": build.spec.ext,
@@ -181,7 +183,7 @@ def command_argv(ctx: Context, build: Build) -> tuple[list[str], dict[str, str]]
         raise PermanentError(
             f"bad build command template in [binaries]: {template!r}",
             why=str(exc),
-            hint="placeholders: {target} {output} {version} {name} {entry} {ext} {python}",
+            hint="placeholders: {target} {output} {version} {tag} {name} {entry} {ext} {python}",
         ) from None
     env = {k: v.format_map(values) for k, v in cfg.env.items()}
     if cfg.preset == "go":
@@ -192,8 +194,9 @@ def command_argv(ctx: Context, build: Build) -> tuple[list[str], dict[str, str]]
 
 
 def tool_env(ctx: Context, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of build and smoke commands: no publish tokens in it."""
-    env = {**os.environ, **ctx.env, **(extra or {})}
+    """The environment of build and smoke commands: the release's variables
+    (``SHIPIT_VERSION``, ``SHIPIT_TAG``, ...), no publish tokens."""
+    env = release_env(ctx, {**os.environ, **ctx.env, **(extra or {})})
     for name in SECRET_ENV_VARS:
         env.pop(name, None)
     return env

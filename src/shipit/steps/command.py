@@ -2,29 +2,18 @@
 
 Existing release scripts keep working inside a shipit release: ``run`` is a shell command,
 ``probe`` an optional command whose exit 0 means "already done" (without it, only the journal
-knows), ``undo`` an optional command for rollback. The command sees ``SHIPIT_VERSION``,
-``SHIPIT_TAG``, ``SHIPIT_COMMIT`` and ``SHIPIT_RELEASE_DIR``; its output goes to the release log.
+knows), ``undo`` an optional command for rollback. The commands see ``SHIPIT_VERSION``,
+``SHIPIT_TAG``, ``SHIPIT_COMMIT`` and ``SHIPIT_RELEASE_DIR``, and ``{version}``/``{tag}`` in
+their text are replaced (``steps._release_env``); the output goes to the release log.
 """
 
 from __future__ import annotations
-
-import os
 
 from shipit import proc
 from shipit.config import CommandStepConfig
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo, checkpoint
 from shipit.errors import PermanentError
-
-
-def _env(ctx: Context) -> dict[str, str]:
-    env = dict(ctx.env) if ctx.env else dict(os.environ)
-    env.update(
-        SHIPIT_VERSION=ctx.version,
-        SHIPIT_TAG=ctx.tag,
-        SHIPIT_COMMIT=ctx.commit,
-        SHIPIT_RELEASE_DIR=str(ctx.release_dir),
-    )
-    return env
+from shipit.steps._release_env import expand, release_env
 
 
 class CommandStep:
@@ -42,9 +31,9 @@ class CommandStep:
 
     def _run(self, ctx: Context, command: str, progress: Progress | None = None) -> proc.Result:
         return proc.run(
-            proc.shell_argv(command),
+            proc.shell_argv(expand(command, ctx)),
             cwd=ctx.root,
-            env=_env(ctx),
+            env=release_env(ctx),
             timeout=self.spec.timeout,
             on_line=progress.log if progress is not None else None,
         )

@@ -28,6 +28,7 @@ from shipit.redact import register
 from shipit.registries.npm import TOKEN_HINT, Npm, NpmVersion
 from shipit.steps import _npmrc
 from shipit.steps._output import relevant_lines
+from shipit.steps._release_env import expand, release_env
 from shipit.workspace import protect
 
 log = logging.getLogger("shipit.steps.npm")
@@ -241,7 +242,7 @@ class NpmPack:
     def describe(self, ctx: Context) -> str:
         lines = [f"pack the npm package in {package_dir(ctx)} for {ctx.version}"]
         if ctx.config.npm.build_command:
-            lines.append(ctx.config.npm.build_command)
+            lines.append(expand(ctx.config.npm.build_command, ctx))
         lines.append(f"npm pack --json --pack-destination {ctx.dist_dir}")
         return "\n".join(lines)
 
@@ -259,11 +260,12 @@ class NpmPack:
         directory = package_dir(ctx)
         command = ctx.config.npm.build_command
         if command:
+            command = expand(command, ctx)
             progress.status(f"building: {command}")
             built = proc.run(
                 proc.shell_argv(command),
                 cwd=ctx.root,
-                env=ctx.env,
+                env=release_env(ctx),
                 timeout=TIMEOUT_S,
                 on_line=progress.log,
             )

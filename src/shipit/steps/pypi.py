@@ -42,6 +42,7 @@ from shipit.project.versions import to_pep440
 from shipit.redact import register
 from shipit.registries.pypi import PyPI, PypiRelease
 from shipit.steps._output import relevant_lines
+from shipit.steps._release_env import expand, release_env
 from shipit.workspace import protect
 
 BUILD_ID = "pypi:build"
@@ -215,8 +216,12 @@ def _read_stamp(ctx: Context) -> Evidence:
 
 
 def _build_env(ctx: Context) -> dict[str, str]:
-    """The build's environment: SOURCE_DATE_EPOCH from the commit (reproducible wheels)."""
-    env = dict(ctx.env)
+    """The build's environment: the release's variables (``SHIPIT_VERSION``, ...),
+    SOURCE_DATE_EPOCH from the commit (reproducible wheels), and the release's version for
+    setuptools-scm / hatch-vcs, which would otherwise derive a development version from the
+    last tag (the release tag does not exist yet when the build runs)."""
+    env = release_env(ctx)
+    env.setdefault("SETUPTOOLS_SCM_PRETEND_VERSION", pep440(ctx))
     if "SOURCE_DATE_EPOCH" not in env:
         committed = git.commit_time(ctx.root, ctx.commit)
         if committed is not None:
@@ -245,7 +250,7 @@ class PypiBuild:
     def _argv(self, ctx: Context) -> list[str]:
         command = ctx.config.pypi.build_command
         if command:
-            return proc.shell_argv(command.replace("{outdir}", str(out_dir(ctx))))
+            return proc.shell_argv(expand(command, ctx, {"outdir": str(out_dir(ctx))}))
         return [sys.executable, "-m", "build", "--outdir", str(out_dir(ctx)), str(package_dir(ctx))]
 
     def describe(self, ctx: Context) -> str:

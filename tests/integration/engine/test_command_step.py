@@ -28,6 +28,21 @@ def ctx_for(tmp_path: Path, *specs: CommandStepConfig) -> Context:
     )
 
 
+def test_placeholders_in_commands_and_the_python_form(tmp_path: Path) -> None:
+    """`{version}`, `{tag}` and `{pep440}` are replaced; a shell's own ${VAR} and a find's {}
+    stay as written."""
+    spec = CommandStepConfig(
+        id="stamp",
+        run='X=ok; echo "{tag} {version} {pep440} ${X} $SHIPIT_PEP440_VERSION {}" > out.txt',
+        probe="grep -q {version} out.txt",
+    )
+    ctx = ctx_for(tmp_path, spec)
+    step = CommandStep(spec)
+    step.run(ctx, NullProgress())
+    assert (tmp_path / "out.txt").read_text() == "v2.0.0-rc.1 2.0.0-rc.1 2.0.0rc1 ok 2.0.0rc1 {}\n"
+    assert step.probe(ctx).state == ProbeState.ALREADY_DONE
+
+
 def test_command_sees_the_release_and_its_probe_decides(tmp_path: Path) -> None:
     spec = CommandStepConfig(
         id="notes",

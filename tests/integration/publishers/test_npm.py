@@ -289,6 +289,34 @@ def test_build_command_then_pack_from_its_directory(
     assert version["description"] == "built"
 
 
+def test_build_command_receives_the_version_and_the_tag(
+    project: Project, unique_name: str, verdaccio: Any
+) -> None:
+    """dnt's build script takes the version as its argument (`{version}`); a script may read
+    SHIPIT_VERSION / SHIPIT_TAG instead. Before, SHIPIT_VERSION arrived empty here."""
+    manifest = f'{{"name": "{unique_name}", "version": "%s", "description": "%s %s"}}'
+    build = (
+        f"mkdir -p npm && cp index.js npm/ && printf '{manifest}' "
+        '{version} "$SHIPIT_VERSION" "$SHIPIT_TAG" > npm/package.json'
+    )
+    toml = (
+        "[jsr]\nenabled = false\n\n[npm]\nenabled = true\n"
+        f"directory = \"npm\"\nbuild-command = '''{build}'''\n"
+    )
+    project.commit(
+        {
+            "deno.json": json.dumps({"name": f"@shipit/{unique_name}", "version": "1.4.0"}),
+            "index.js": "module.exports = 1;\n",
+            ".gitignore": "npm/\n",
+            "shipit.toml": toml,
+        }
+    )
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    version = registry_doc(verdaccio.url, unique_name)["versions"]["1.4.0"]
+    assert version["description"] == "1.4.0 v1.4.0"
+
+
 def test_undo_refused_by_the_registry_gives_the_deprecate_command(
     project: Project, unique_name: str, via_proxy: FaultProxy, verdaccio: Any
 ) -> None:
