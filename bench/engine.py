@@ -25,8 +25,8 @@ from pathlib import Path
 from shipit.config import Config
 from shipit.engine.journal import Journal
 from shipit.engine.orchestrator import Orchestrator
-from shipit.engine.plan import make_context, plan_from_steps
-from shipit.engine.step import Context, Evidence, Probe, Progress, Undo
+from shipit.engine.plan import plan_from_steps
+from shipit.engine.step import Context, Evidence, Probe, Progress, Undo, make_context
 from shipit.project.model import Project
 
 

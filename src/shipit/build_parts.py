@@ -19,7 +19,7 @@ from pathlib import Path
 
 from shipit import __version__, git, parts, workspace
 from shipit.config import Config
-from shipit.engine.step import Context, Progress
+from shipit.engine.step import Context, Progress, make_context
 from shipit.errors import GitError, ShipitError, UsageError
 from shipit.project.model import Project
 from shipit.steps import binaries
@@ -97,8 +97,6 @@ def context_for(
     ci: bool,
 ) -> Context:
     """The release context restricted to ``targets``, working under ``.shipit/builds/<tag>``."""
-    from shipit.engine.plan import make_context
-
     bins = config.binaries.model_copy(update={"targets": list(targets)})
     narrowed = config.model_copy(update={"binaries": bins})
     ctx = make_context(

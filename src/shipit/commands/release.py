@@ -40,9 +40,16 @@ from shipit.engine.orchestrator import (
     probe_all,
     probe_state,
 )
-from shipit.engine.plan import Plan, build_plan, make_context, release_dir_for, tag_for
+from shipit.engine.plan import Plan, build_plan
 from shipit.engine.states import RESUMABLE, ROLLBACKABLE, ReleaseState, StepState
-from shipit.engine.step import Context, Probe, ProbeState
+from shipit.engine.step import (
+    Context,
+    Probe,
+    ProbeState,
+    make_context,
+    release_dir_for,
+    tag_for,
+)
 from shipit.errors import (
     ChecksFailed,
     ExitCode,

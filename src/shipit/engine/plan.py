@@ -10,15 +10,12 @@ a phase. User command steps (``[[commands]]``) run in their own phase right afte
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from pathlib import Path
-from typing import Any
 
-from shipit.config import Config, Settings
+from shipit.config import Config
 from shipit.engine.documents import (
     PlanDocument,
     PlanRelease,
@@ -27,10 +24,8 @@ from shipit.engine.documents import (
     PlanTarget,
 )
 from shipit.engine.states import StepState
-from shipit.engine.step import Context, Evidence, Step, StepFactory
+from shipit.engine.step import Context, Step, StepFactory
 from shipit.errors import PlanInvalid
-from shipit.parts import Part
-from shipit.project.model import Project
 from shipit.steps import binaries, checksums, command, git_tag, github, jsr, notify, npm, pypi
 
 
@@ -209,55 +204,3 @@ def _check_cycles(planned: Sequence[PlannedStep]) -> None:
         for i in ready:
             done.add(i)
             del remaining[i]
-
-
-def tag_for(config: Config, version: str) -> str:
-    return config.release.tag_format.format(version=version)
-
-
-def release_dir_for(root: Path, tag: str) -> Path:
-    safe = tag.replace("/", "_")
-    return root / ".shipit" / "releases" / safe
-
-
-def make_context(
-    *,
-    root: Path,
-    config: Config,
-    project: Project,
-    version: str,
-    commit: str,
-    env: Mapping[str, str] | None = None,
-    settings: Settings | None = None,
-    dry_run: bool = False,
-    ci: bool = False,
-    interactive: bool = False,
-    replace_assets: bool = False,
-    evidence_of: Callable[[str], Evidence] | None = None,
-    parts: Mapping[str, Part] | None = None,
-) -> Context:
-    """The Context of one release: tag from ``release.tag-format``, its release directory;
-    ``parts`` (by target) are binaries built on other machines, taken instead of built."""
-    environment = dict(os.environ if env is None else env)
-    tag = tag_for(config, version)
-    kwargs: dict[str, Any] = {}
-    if evidence_of is not None:
-        kwargs["evidence_of"] = evidence_of
-    if parts:
-        kwargs["parts"] = dict(parts)
-    return Context(
-        root=root,
-        config=config,
-        settings=settings or Settings.from_env(environment, config),
-        project=project,
-        version=version,
-        tag=tag,
-        commit=commit,
-        release_dir=release_dir_for(root, tag),
-        env=environment,
-        dry_run=dry_run,
-        ci=ci,
-        interactive=interactive,
-        replace_assets=replace_assets or config.github.replace_assets,
-        **kwargs,
-    )

@@ -1,4 +1,5 @@
-"""The Step protocol: describe, probe, run, undo; and the context every step receives.
+"""The Step protocol: describe, probe, run, undo; and the context every step receives
+(``make_context`` builds it for a release: its tag and release directory).
 
 A step answers three questions about one visible effect of a release: is it already done out
 there (``probe``), do it (``run``, idempotent), and undo it (``undo``, or say why it cannot).
@@ -9,6 +10,7 @@ treated as permanent); the orchestrator retries, records and reports.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +128,60 @@ class Context:
     @property
     def log_dir(self) -> Path:
         return self.release_dir / "logs"
+
+
+def tag_for(config: Config, version: str) -> str:
+    """The release tag of ``version`` (``release.tag-format``)."""
+    return config.release.tag_format.format(version=version)
+
+
+def release_dir_for(root: Path, tag: str) -> Path:
+    """``.shipit/releases/<tag>`` (a ``/`` in the tag becomes ``_``)."""
+    safe = tag.replace("/", "_")
+    return root / ".shipit" / "releases" / safe
+
+
+def make_context(
+    *,
+    root: Path,
+    config: Config,
+    project: Project,
+    version: str,
+    commit: str,
+    env: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+    dry_run: bool = False,
+    ci: bool = False,
+    interactive: bool = False,
+    replace_assets: bool = False,
+    evidence_of: Callable[[str], Evidence] | None = None,
+    parts: Mapping[str, Part] | None = None,
+) -> Context:
+    """The Context of one release: tag from ``release.tag-format``, its release directory;
+    ``parts`` (by target) are binaries built on other machines, taken instead of built."""
+    environment = dict(os.environ if env is None else env)
+    tag = tag_for(config, version)
+    kwargs: dict[str, Any] = {}
+    if evidence_of is not None:
+        kwargs["evidence_of"] = evidence_of
+    if parts:
+        kwargs["parts"] = dict(parts)
+    return Context(
+        root=root,
+        config=config,
+        settings=settings or Settings.from_env(environment, config),
+        project=project,
+        version=version,
+        tag=tag,
+        commit=commit,
+        release_dir=release_dir_for(root, tag),
+        env=environment,
+        dry_run=dry_run,
+        ci=ci,
+        interactive=interactive,
+        replace_assets=replace_assets or config.github.replace_assets,
+        **kwargs,
+    )
 
 
 @runtime_checkable

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from shipit.config import CommandStepConfig, Config
-from shipit.engine.plan import make_context
 from shipit.engine.states import UndoState
-from shipit.engine.step import Context, NullProgress, ProbeState
+from shipit.engine.step import Context, NullProgress, ProbeState, make_context
 from shipit.errors import PermanentError
 from shipit.project.model import Project
 from shipit.steps.command import CommandStep, command_steps

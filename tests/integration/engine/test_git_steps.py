@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from shipit.config import Config
-from shipit.engine.plan import make_context
 from shipit.engine.states import UndoState
-from shipit.engine.step import Context, NullProgress, ProbeState
+from shipit.engine.step import Context, NullProgress, ProbeState, make_context
 from shipit.errors import PermanentError
 from shipit.project.detect import detect
 from shipit.sandbox.git_remote import GitRepo

@@ -18,8 +18,8 @@ from shipit.config import RetryConfig, load
 from shipit.engine.events import Event, StepEvent
 from shipit.engine.journal import Journal
 from shipit.engine.orchestrator import Orchestrator, RunOutcome
-from shipit.engine.plan import build_plan, make_context, release_dir_for, tag_for
-from shipit.engine.step import Context
+from shipit.engine.plan import build_plan
+from shipit.engine.step import Context, make_context, release_dir_for, tag_for
 from shipit.project.detect import detect
 from shipit.project.versions import to_semver
 from shipit.sandbox.faults import clear_faults

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipit.config import Config
-from shipit.engine.plan import make_context
-from shipit.engine.step import Context, Evidence, Probe, Progress, Undo
+from shipit.engine.step import Context, Evidence, Probe, Progress, Undo, make_context
 from shipit.project.model import Project
 
 

@@ -14,10 +14,8 @@ from shipit.engine.plan import (
     build_plan,
     pipeline,
     plan_from_steps,
-    release_dir_for,
-    tag_for,
 )
-from shipit.engine.step import ProbeState
+from shipit.engine.step import ProbeState, release_dir_for, tag_for
 from shipit.errors import ShipitError
 
 

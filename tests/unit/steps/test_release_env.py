@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shipit.config import Config, PypiConfig
-from shipit.engine.plan import make_context
+from shipit.engine.step import make_context
 from shipit.project.model import Project
 from shipit.steps.pypi import PypiBuild, _build_env
 
