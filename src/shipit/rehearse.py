@@ -151,7 +151,9 @@ def make_clone(root: Path, remote: Path, work: Path) -> tuple[str, str]:
 def _rehearsal_config(work: Path, explicit: Path | None, notify_url: str, dest: Path) -> Path:
     """The project's configuration with notifications sent to the local receiver."""
     config = load(work, explicit).config
-    data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    # only what the project sets: a default written out would count as configured (a tag
+    # format inferred from the tags would become "v{version}")
+    data = config.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
     notify = data.setdefault("notify", {})
     configured = list(config.notify.urls)
     notify["urls"] = [notify_url]

@@ -31,6 +31,7 @@ from typing import Any
 from shipit import __version__, binformat
 from shipit.config import Config
 from shipit.project.model import Project
+from shipit.project.tags import effective_format
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "release.yml"
 INPUTS_MARK = "# shipit-ci-inputs: "
@@ -183,7 +184,7 @@ def inputs_for(config: Config, project: Project, repo_root: Path) -> WorkflowInp
         shipit=__version__,
         python=config.ci.python_version,
         directory=directory,
-        tag_pattern=tag_pattern(config.release.tag_format),
+        tag_pattern=tag_pattern(effective_format(config, project.tags)),
         preset=bins.preset if builds else "",
         builds=tuple(builds),
         npm=npm,

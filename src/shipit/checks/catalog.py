@@ -17,6 +17,7 @@ from shipit.checks.tests import TestCheck
 from shipit.checks.tooling import lint_check, typecheck_check
 from shipit.checks.versions import VersionsCheck
 from shipit.config import Config, Settings
+from shipit.project import tags
 from shipit.project.model import Project
 from shipit.workspace import protect
 
@@ -63,8 +64,8 @@ def build_context(
     dist = None
     version = release_version or project.version
     if version:
-        tag = config.release.tag_format.format(version=version)
-        dist = root / ".shipit" / "releases" / tag / "dist"
+        tag = tags.release_tag(config, project.tags, version)
+        dist = root / ".shipit" / "releases" / tag.replace("/", "_") / "dist"
     sets = PublishSets(root, env, dist_dir=dist)
     return CheckContext(
         root=root,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from shipit import git
 from shipit.checks.base import CheckContext, CheckResult, Finding, failed, passed
 from shipit.errors import GitError
+from shipit.project import tags
 
 NAME = "git"
 MAX_LISTED = 5
@@ -19,7 +20,7 @@ def release_tag(ctx: CheckContext) -> str | None:
     version = ctx.version
     if not version:
         return None
-    return ctx.config.release.tag_format.format(version=version)
+    return tags.release_tag(ctx.config, ctx.project.tags, version)
 
 
 def release_branch(ctx: CheckContext, state: git.GitState) -> str:
@@ -52,7 +53,7 @@ class GitCheck:
                 fetch_remote=True,
                 fetch_timeout=min(ctx.config.checks.git.fetch_timeout, ctx.remaining()),
                 tag=tag,
-                tag_format=ctx.config.release.tag_format,
+                tag_format=tags.effective_format(ctx.config, ctx.project.tags),
             )
         except GitError as exc:
             return failed(NAME, exc.what, [Finding(exc.what, hint=exc.hint)])

@@ -3,9 +3,10 @@
 Shared by the ``versions`` and ``registry`` checks so each registry is asked once per run (the
 adapters in ``shipit.registries`` read; this module compares). The answer says whether the
 version is there and, when shipit can tell without building for real, whether it holds exactly
-what this release would publish (npm: the dry-run tarball's integrity; JSR: the publish set's
-sha256 against the published files' checksums; PyPI: files built in the release's dist
-directory against the index's ``#sha256=`` links) -- then the release can be resumed.
+what this release would publish (npm: the dry-run tarball's integrity; JSR: the published
+files against what deno uploads from the package directory, ``registries.jsr_content``; PyPI:
+files built in the release's dist directory against the index's ``#sha256=`` links) -- then
+the release can be resumed.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from shipit.config import Config, Settings
 from shipit.errors import ShipitError, VersionError
 from shipit.hashing import sha256_file
 from shipit.project.versions import to_pep440
+from shipit.registries import jsr_content
 from shipit.registries._http import short_reason
-from shipit.registries.jsr import Jsr, checksum
+from shipit.registries.jsr import Jsr
 from shipit.registries.npm import Npm
 from shipit.registries.pypi import PyPI
 
@@ -114,18 +116,15 @@ class PublishedLookup:
         )
 
     def _jsr(self, package: str, version: str, directory: Path) -> PublishedState:
-        there = Jsr.from_settings(self.settings, timeout=self.timeout).read(package, version)
+        jsr = Jsr.from_settings(self.settings, timeout=self.timeout)
+        there = jsr.read(package, version)
         if not there.exists:
             return PublishedState("jsr", package, version, False, detail="not on JSR")
         identical: bool | None = None
-        pset = self.sets.get("jsr", directory)
-        if pset.error is None and there.files:
-            local: dict[str, str] = {}
-            for _, path in pset.files:
-                if path is not None:
-                    rel = "/" + str(path.resolve().relative_to(directory.resolve()))
-                    local[rel] = checksum(path)
-            identical = local == dict(there.files)
+        if there.files:  # what deno uploads from here (import-map specifiers unfurled)
+            identical = not jsr_content.differing_files(
+                directory, there.files, fetch=lambda path: jsr.read_file(package, version, path)
+            )
         return PublishedState(
             "jsr",
             package,

@@ -21,6 +21,7 @@ from shipit.errors import (
     TransientError,
     VersionError,
 )
+from shipit.project import tags
 from shipit.project import versions as v
 from shipit.project.model import Target
 from shipit.registries.github import GitHub
@@ -249,7 +250,7 @@ def check_github(ctx: CheckContext, target: Target) -> Outcome:
                 hint="export GITHUB_TOKEN=$(gh auth token)  (needs contents: write)",
             )
         ], []
-    tag = ctx.config.release.tag_format.format(version=ctx.version or "")
+    tag = tags.release_tag(ctx.config, ctx.project.tags, ctx.version or "")
     try:
         with GitHub.from_settings(
             ctx.config, ctx.settings, repository=repo, timeout=TIMEOUT, max_rate_limit_wait=0

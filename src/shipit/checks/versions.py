@@ -11,6 +11,7 @@ from __future__ import annotations
 from shipit import git
 from shipit.checks.base import CheckContext, CheckResult, Finding, error, failed, passed
 from shipit.errors import GitError, VersionError
+from shipit.project import tags
 from shipit.project import versions as v
 
 NAME = "versions"
@@ -96,7 +97,7 @@ class VersionsCheck:
                 )
             )
             return failed(NAME, findings[-1].message, findings)
-        tag_format = ctx.config.release.tag_format
+        tag_format = tags.effective_format(ctx.config, ctx.project.tags)
         try:
             last = git.last_release_tag(ctx.root, tag_format)
         except GitError:

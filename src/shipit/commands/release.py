@@ -124,7 +124,7 @@ def _open_journal(
 ) -> Journal:
     """The stored journal of this release when its state is in ``reuse``, else a new one in
     memory (``Journal.begin`` writes it when the release starts)."""
-    tag = tag_for(config, version)
+    tag = tag_for(config, project, version)
     stored = _stored_journal(root, tag)
     if stored is not None and stored.state in reuse:
         return stored

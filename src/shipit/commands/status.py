@@ -25,6 +25,7 @@ from shipit.config import Config, Settings
 from shipit.engine import journal as journal_mod
 from shipit.engine.states import BLOCKING, COMPLETED, RESUMABLE, SETTLED, ReleaseState, StepState
 from shipit.errors import ShipitError
+from shipit.project.tags import effective_format
 from shipit.redact import redact
 from shipit.ui.live import human_duration
 from shipit.ui.status_view import (
@@ -59,14 +60,15 @@ def project_info(root: Path, config: Config, env: Mapping[str, str]) -> ProjectI
         consistent=project.consistent,
         sources=sources,
         targets=targets,
+        tag_format=effective_format(config, project.tags),
     )
 
 
-def git_info(root: Path, config: Config) -> GitInfo:
+def git_info(root: Path, config: Config, tag_format: str) -> GitInfo:
     try:
         from shipit import git
 
-        st = git.state(root, remote=config.release.remote, tag_format=config.release.tag_format)
+        st = git.state(root, remote=config.release.remote, tag_format=tag_format)
     except ShipitError as exc:
         return GitInfo(None, None, None, None, None, error=redact(exc.what))
     return GitInfo(st.branch, st.head, st.clean, st.last_tag, redact(st.remote_url or "") or None)
@@ -227,19 +229,19 @@ def collect(
 ) -> StatusReport:
     """Everything the dashboard shows. ``probe=False`` reuses ``previous_live`` (watch)."""
     project = project_info(root, config, env)
-    git = git_info(root, config)
+    git = git_info(root, config, project.tag_format)
     release = release_info(root)
     if probe:
         tag = None
         if project.version is not None:
-            tag = config.release.tag_format.replace("{version}", project.version)
+            tag = project.tag_format.replace("{version}", project.version)
         items = live_versions.lookups(
             config, settings, project.targets, project.version, tag, timeout=timeout
         )
         live = live_versions.probe_all(items, timeout=timeout)
     else:
         live = list(previous_live or [])
-    nxt = next_steps(project, git, release, live, config.release.tag_format)
+    nxt = next_steps(project, git, release, live, project.tag_format)
     return StatusReport(
         project=project,
         git=git,

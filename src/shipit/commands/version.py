@@ -60,16 +60,29 @@ def project_json(project: Project) -> dict[str, Any]:
         "ecosystems": list(project.ecosystems),
         "name": project.name,
         "notes": list(project.notes),
+        "tag_format": project.tags.format,
+        "tag_source": project.tags.source,
+        "latest_tag": project.tags.latest_tag,
+        "tag_driven": project.tag_driven,
     }
 
 
 def _render(g: Globals, project: Project) -> None:
     out = g.out
     name = project.name or project.root.name
-    if project.version is None:
+    if project.version is None and project.tag_driven:
+        out.print(f"[bold]{escape(name)}[/]: no release tag yet ({escape(project.tag_driven)})")
+    elif project.version is None:
         out.print(f"[bold]{escape(name)}[/]: no version found")
+    elif project.tag_driven:
+        out.print(
+            f"[bold]{escape(name)}[/] {escape(project.version)} "
+            f"(from the tag {escape(project.tags.latest_tag or '')}; "
+            f"{escape(project.tag_driven)})"
+        )
     else:
         out.print(f"[bold]{escape(name)}[/] {escape(project.version)}")
+    out.print(f"tags: {escape(project.tags.format)} ({escape(project.tags.source)})")
     if project.sources:
         table = Table(show_edge=False, box=None, pad_edge=False)
         table.add_column("file")
@@ -91,7 +104,7 @@ def _render(g: Globals, project: Project) -> None:
         out.print(table)
     state = "consistent" if project.consistent else "[red]INCONSISTENT[/]"
     if not project.sources:
-        state = "none found"
+        state = "from the git tags" if project.tag_driven else "none found"
     out.print(f"versions: {state}")
     targets = Table(show_edge=False, box=None, pad_edge=False, title_justify="left")
     targets.add_column("target")
@@ -125,7 +138,12 @@ def _show(g: Globals) -> None:
     _render(g, project)
     if error is not None:
         raise error
-    if project.version is None:
+    if project.version is None and project.tag_driven:
+        g.err.print(
+            "hint: the version comes from the git tags and there is none yet; the first "
+            "release names it: shipit release --version 0.1.0"
+        )
+    elif project.version is None:
         g.err.print(
             "hint: no deno.json, jsr.json, package.json or pyproject.toml states a version; "
             "add one, or list files in project.version-files"
@@ -166,7 +184,21 @@ def version_set(
 ) -> None:
     """Write VERSION into every version file (each in its own form: 1.2.0rc1 for Python)."""
     g = globals_of(ctx)
-    written, changes = set_version(_detect(g), version)
+    project = _detect(g)
+    written, changes = set_version(project, version)
+    if project.tag_driven and not changes:
+        tag = project.tag_for(written)
+        if g.json:
+            g.emit_json({"version": written, "changed": [], "tag_driven": project.tag_driven})
+            return
+        g.out.print(
+            f"nothing to write: {project.tag_driven}. The version of this project is its "
+            f"release tag; `shipit release --version {written}` tags {tag} and publishes "
+            f"{written} (JSR: deno publish --set-version {written}; build commands get "
+            "{version} and SHIPIT_VERSION)",
+            markup=False,
+        )
+        return
     _report_changes(g, "set", written, changes)
 
 

@@ -128,6 +128,10 @@ class PlanRelease(_Doc):
     version: str = Field(description="Version (SemVer form).")
     tag: str = Field(description="Release tag.")
     commit: str = Field(description="Commit released (HEAD when planned).")
+    tag_source: str | None = Field(
+        default=None,
+        description='Where the tag format comes from, e.g. "inferred from tags 3.0.4, 3.0.3".',
+    )
 
 
 class PlanTarget(_Doc):

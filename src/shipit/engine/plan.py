@@ -121,7 +121,12 @@ class Plan:
                 )
             )
         return PlanDocument(
-            release=PlanRelease(version=ctx.version, tag=ctx.tag, commit=ctx.commit),
+            release=PlanRelease(
+                version=ctx.version,
+                tag=ctx.tag,
+                commit=ctx.commit,
+                tag_source=ctx.project.tags.source,
+            ),
             dry_run=dry_run,
             targets=[
                 PlanTarget(name=t.name, enabled=t.enabled, reason=t.reason, package=t.package)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from shipit.config import Config, Settings
 from shipit.engine.states import UndoState
 from shipit.project.model import Project
+from shipit.project.tags import release_tag
 
 if TYPE_CHECKING:
     from shipit.parts import Part
@@ -130,9 +131,10 @@ class Context:
         return self.release_dir / "logs"
 
 
-def tag_for(config: Config, version: str) -> str:
-    """The release tag of ``version`` (``release.tag-format``)."""
-    return config.release.tag_format.format(version=version)
+def tag_for(config: Config, project: Project, version: str) -> str:
+    """The release tag: ``release.tag-format`` when set, else the format the project's tags
+    follow (``project.tags``: ``3.0.4`` -> ``3.0.5``), else ``v{version}``."""
+    return release_tag(config, project.tags, version)
 
 
 def release_dir_for(root: Path, tag: str) -> Path:
@@ -160,7 +162,7 @@ def make_context(
     """The Context of one release: tag from ``release.tag-format``, its release directory;
     ``parts`` (by target) are binaries built on other machines, taken instead of built."""
     environment = dict(os.environ if env is None else env)
-    tag = tag_for(config, version)
+    tag = tag_for(config, project, version)
     kwargs: dict[str, Any] = {}
     if evidence_of is not None:
         kwargs["evidence_of"] = evidence_of

@@ -18,6 +18,7 @@ from shipit import git
 from shipit.config import Config
 from shipit.errors import ConfigError
 from shipit.project import manifests
+from shipit.project import tags as tag_conventions
 from shipit.project.model import Project, SourceKind, Target, VersionSource
 
 CANONICAL_ORDER: tuple[SourceKind, ...] = (
@@ -68,7 +69,44 @@ def _json_source(root: Path, m: _Manifest, kind: SourceKind) -> VersionSource | 
 
 
 def _missing_jsr_fields(data: dict[str, Any]) -> list[str]:
-    return [key for key in ("name", "version", "exports") if not data.get(key)]
+    """What a JSR package config lacks; no ``version`` is fine (a tag-driven package is
+    published with ``deno publish --set-version``)."""
+    return [key for key in ("name", "exports") if not data.get(key)]
+
+
+_VCS_BUILD_REQUIRES = ("setuptools_scm", "setuptools-scm", "hatch-vcs", "hatch_vcs")
+
+
+def _python_version_from_vcs(doc: Any) -> str | None:
+    """Which tool derives a dynamic Python version from git tags, or None."""
+    if manifests.toml_table(doc, "tool", "hatch", "version", "source") == "vcs":
+        return "hatch-vcs"
+    if manifests.toml_table(doc, "tool", "setuptools_scm") is not None:
+        return "setuptools-scm"
+    if manifests.toml_table(doc, "tool", "pdm", "version", "source") == "scm":
+        return "pdm-backend (scm)"
+    requires = manifests.toml_table(doc, "build-system", "requires") or []
+    for item in requires if isinstance(requires, list) else []:
+        if any(str(item).replace(" ", "").startswith(r) for r in _VCS_BUILD_REQUIRES):
+            return str(item).split(">")[0].split("=")[0].split("<")[0].strip()
+    return None
+
+
+def _tag_driven(
+    jsr_manifest: _Manifest | None, doc: Any, sources: list[VersionSource], root: Path
+) -> str | None:
+    """Why the project's version lives in its git tags only, or None when a file states it."""
+    if any(s.version is not None for s in sources):
+        return None
+    jsr = jsr_manifest
+    if jsr is not None and not _missing_jsr_fields(jsr.data) and not jsr.data.get("version"):
+        return f'{_rel(root, jsr.path)} has no "version": it comes from the tags'
+    if doc is not None:
+        dynamic = manifests.toml_table(doc, "project", "dynamic") or []
+        tool = _python_version_from_vcs(doc)
+        if tool and "version" in dynamic:
+            return f"pyproject.toml's version is dynamic, from the git tags ({tool})"
+    return None
 
 
 # ---------------------------------------------------------------- python
@@ -122,6 +160,8 @@ def _python_sources(
             sources.append(VersionSource(rel, "pep621", version, line))
         elif "version" in (project.get("dynamic") or []):
             path = _python_version_file(pyproject_path.parent, doc, config)
+            if path is None and _python_version_from_vcs(doc) is not None:
+                return sources, doc  # tag-driven: the version is the release tag's
             if path is None:
                 notes.append(
                     f"{rel}: the version is dynamic and shipit cannot tell which file holds "
@@ -198,12 +238,13 @@ def _jsr_target(config: Config, directory: Path, manifest: _Manifest | None) -> 
                 directory,
             )
         else:
+            fields = (
+                "name, version and exports"
+                if manifest.data.get("version")
+                else ("name and exports, the version from the tags")
+            )
             found = Target(
-                "jsr",
-                True,
-                f"{manifest.path.name} has name, version and exports ({name})",
-                str(name),
-                directory,
+                "jsr", True, f"{manifest.path.name} has {fields} ({name})", str(name), directory
             )
     return _override(config.jsr.enabled, "jsr.enabled", found)
 
@@ -370,6 +411,9 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
         "github": _github_target(root, config, env),
         "binaries": _binaries_target(root, config, name),
     }
+    convention = tag_conventions.read(root, config, name)
+    if convention.warning:
+        notes.append(convention.warning)
     return Project(
         root=root,
         ecosystems=tuple(ecosystems),
@@ -378,4 +422,6 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
         targets=dict(targets),
         name=name,
         notes=tuple(notes),
+        tags=convention,
+        tag_driven=_tag_driven(jsr_manifest, doc, sources, root),
     )

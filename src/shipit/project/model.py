@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from shipit.project.tags import TagConvention
+
 TargetName = Literal["npm", "jsr", "pypi", "github", "binaries"]
 SourceKind = Literal[
     "package.json", "deno.json", "jsr.json", "pep621", "poetry", "python-file", "pattern"
@@ -47,11 +49,21 @@ class Project:
     targets: dict[str, Target] = field(default_factory=dict)
     name: str | None = None
     notes: tuple[str, ...] = ()  # what detection could not settle, for `shipit version`
+    tags: TagConvention = field(default_factory=TagConvention)
+    #: why the version lives in git tags only (deno.json without "version", hatch-vcs), or None
+    tag_driven: str | None = None
 
     @property
     def version(self) -> str | None:
-        """The canonical source's version (None when no source states one)."""
-        return self.canonical.version if self.canonical else None
+        """The canonical source's version; for a tag-driven project, the latest release tag's
+        (None when neither states one)."""
+        if self.canonical is not None:
+            return self.canonical.version
+        return self.tags.latest_version if self.tag_driven else None
+
+    def tag_for(self, version: str) -> str:
+        """The release tag of ``version`` (``release.tag-format``, or the inferred format)."""
+        return self.tags.tag_for(version)
 
     @property
     def consistent(self) -> bool:

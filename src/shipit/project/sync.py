@@ -62,8 +62,11 @@ def set_version(project: Project, version: str) -> tuple[str, list[Change]]:
     """Write ``version`` into every source; return (canonical SemVer, files changed).
 
     Validated first for every enabled target and every file's form: when anything is wrong,
-    nothing is written.
+    nothing is written. A tag-driven project (``project.tag_driven``) has no file to write:
+    the version is only validated (the release tag carries it).
     """
+    if project.tag_driven and not any(s.version for s in project.sources):
+        return validate_for(version, {t.name for t in project.enabled_targets}), []
     if not project.sources:
         raise VersionError(
             "no file states the version",

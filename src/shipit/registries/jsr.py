@@ -190,6 +190,17 @@ class Jsr:
             files=MappingProxyType(found),
         )
 
+    def read_file(self, name: str, version: str, path: str) -> bytes:
+        """One published file (``path`` as in ``{version}_meta.json``: ``/mod.ts``)."""
+        scope, pkg = split_name(name)
+        what = f"cannot read {path} of {name}@{version} from JSR at {self.url}"
+        url = f"{self.url}@{scope}/{pkg}/{quote(version)}/{quote(path.lstrip('/'))}"
+        with http.client(timeout=self.timeout) as c:
+            response = get(c, url, what)
+        if response.status_code != 200:
+            raise status_error(response, what)
+        return response.content
+
     def package_exists(self, name: str) -> bool:
         """The authenticated read deno makes before publishing: True when the package exists
         and the token may see it, False on 404; a refused token is a ``RegistryError``."""

@@ -2,8 +2,11 @@
 once.
 
 The probe reads JSR's public metadata through ``shipit.registries.jsr`` (the versions, and each
-published file's ``sha256-`` checksum) and compares the published files with the local ones:
-equal means done, different is a conflict. deno skips a version that exists ("Skipping,
+published file's ``sha256-`` checksum) and compares the published files with what deno uploads
+from the package directory (``registries.jsr_content``: module specifiers unfurled through the
+import map): equal means done, different is a conflict. A tag-driven package (a deno.json
+without ``version``) is published with ``deno publish --set-version``. deno's failures are
+told apart by its exact messages and JSR's error codes. deno skips a version that exists ("Skipping,
 already published") with exit 0, so every success is verified by that probe. A publish whose
 answer was lost waits, visibly, for JSR to finish processing, and otherwise raises
 ``OutcomeUnknown`` so the orchestrator probes before it retries.
@@ -34,7 +37,8 @@ from shipit.errors import (
 )
 from shipit.project.manifests import loads_jsonc
 from shipit.redact import register
-from shipit.registries.jsr import TOKEN_HINT, Jsr, JsrVersion, checksum, error_code, split_name
+from shipit.registries import jsr_content
+from shipit.registries.jsr import TOKEN_HINT, Jsr, JsrVersion, error_code, split_name
 from shipit.steps._output import relevant_lines
 from shipit.workspace import protect
 
@@ -123,16 +127,14 @@ def read_published(ctx: Context, name: str, version: str) -> JsrVersion:
     return registry(ctx).read(name, version)
 
 
-def differing_files(directory: Path, files: Mapping[str, str]) -> list[str]:
-    """Published paths whose local file is missing or has another sha256."""
-    wrong: list[str] = []
-    for path, published in sorted(files.items()):
-        local = directory / path.lstrip("/")
-        if not local.is_file():
-            wrong.append(f"{path} (not here)")
-        elif checksum(local) != published:
-            wrong.append(path)
-    return wrong
+def differing_files(
+    ctx: Context, name: str, directory: Path, files: Mapping[str, str]
+) -> list[str]:
+    """Published paths whose local file is missing or is not what deno uploads from it."""
+    jsr = registry(ctx)
+    return jsr_content.differing_files(
+        directory, files, fetch=lambda path: jsr.read_file(name, ctx.version, path)
+    )
 
 
 def judge(ctx: Context, name: str) -> Probe:
@@ -141,7 +143,7 @@ def judge(ctx: Context, name: str) -> Probe:
     if not published.exists:
         return Probe.todo(f"{name}@{ctx.version} is not on {base} yet")
     directory = package_dir(ctx)
-    wrong = differing_files(directory, published.files or {})
+    wrong = differing_files(ctx, name, directory, published.files or {})
     if wrong:
         return Probe.conflict(
             f"JSR already has {name}@{ctx.version} with other content: "
@@ -196,6 +198,12 @@ class JsrPublish:
         except ShipitError:
             name = "<package>"
         flags = " --no-provenance" if not _oidc(ctx) else ""
+        try:
+            found = _manifest(ctx)
+        except ShipitError:
+            found = None
+        if found is not None and found[1].get("version") is None:
+            flags += f" --set-version {ctx.version}"
         return (
             f"publish {name}@{ctx.version} to {jsr_url(ctx)}\n"
             f"JSR_URL={jsr_url(ctx)} deno publish --token ***{flags}  (in {package_dir(ctx)})"
@@ -215,7 +223,8 @@ class JsrPublish:
         if before.state is ProbeState.CONFLICT:
             raise PermanentError(before.why or "conflict", hint=before.hint)
         found = _manifest(ctx)
-        if found is not None and found[1].get("version") != ctx.version:
+        stated = found[1].get("version") if found is not None else None
+        if found is not None and stated is not None and stated != ctx.version:
             raise PermanentError(
                 f"{found[0]} says version {found[1].get('version')!r}, "
                 f"but the release is {ctx.version}",
@@ -231,6 +240,8 @@ class JsrPublish:
             )
         protect(ctx.root)
         argv = self._argv(ctx, token)
+        if found is not None and stated is None:  # tag-driven: the release names the version
+            argv += ["--set-version", ctx.version]
         env = dict(ctx.env)
         env.update({"JSR_URL": jsr_url(ctx), "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"})
         argv += self._dirty_flag(ctx)
@@ -309,7 +320,7 @@ class JsrPublish:
         what = f"deno could not publish {name}@{ctx.version} to {jsr_url(ctx)}"
         if result.timed_out:
             raise OutcomeUnknown(what, why=f"deno publish timed out after {TIMEOUT_S:.0f}s")
-        if "don't exist" in out or "does not exist" in out:
+        if MISSING_PACKAGE in out:
             link = re.search(r"(https?://\S+/new\?\S+)", out)
             jsr = registry(ctx)
             raise PermanentError(
@@ -318,14 +329,24 @@ class JsrPublish:
                 hint=f"create it at {link.group(1) if link else jsr.new_package_url(name)} "
                 f"(or with {jsr.create_package_hint(name)}), then `shipit resume`",
             )
-        if "uncommitted changes" in out:
+        if DIRTY in out:
             raise PermanentError(
                 "deno refused to publish from a directory with uncommitted changes",
                 why=lines,
                 hint="commit or remove them (`git status`), then `shipit resume`",
             )
-        if "No means to authenticate" in out:
+        if NO_AUTH in out:
             raise PermanentError(f"no JSR token to publish {name}", why=lines, hint=TOKEN_HINT)
+        if SET_VERSION_IN_WORKSPACE in out:
+            raise PermanentError(
+                f"deno refuses --set-version for {package_dir(ctx)}: it is a workspace root",
+                why=lines,
+                hint="point [jsr] directory at the member package to release (deno accepts "
+                "--set-version there), or state the version in its deno.json",
+            )
+        dependency = _dependency_failure(out)
+        if dependency is not None:
+            self._dependency_failed(ctx, name, dependency, lines)
         caused = _caused_by(out)
         code_m = re.search(r"\((\w+)\)\s*$", caused)
         code = code_m.group(1) if code_m else None
@@ -358,6 +379,28 @@ class JsrPublish:
             raise PermanentError(what, why=lines, hint="fix what JSR names above, then resume")
         raise PermanentError(what, why=lines, hint="fix what deno names above, then resume")
 
+    def _dependency_failed(
+        self, ctx: Context, name: str, dependency: tuple[str, str, bool], lines: str
+    ) -> None:
+        """deno stopped at a dependency it could not load: nothing was uploaded."""
+        kind, dep, network = dependency
+        where = jsr_url(ctx) if kind == "jsr" else ctx.settings.npm_registry
+        what = f"deno could not load the {kind} dependency {dep} of {name} from {where}"
+        if network:
+            raise TransientError(what, why=lines, hint="check the network; shipit retries")
+        rehearsal = ctx.env.get("SHIPIT_REHEARSAL") == "1"
+        raise PermanentError(
+            what,
+            why=lines,
+            hint=(
+                f"the sandbox reads {kind} packages it does not hold from its upstream: set "
+                f"[sandbox] {kind}-upstream to a registry that has {dep}"
+                if rehearsal
+                else f"check the name and version of {dep} in the import map (deno.json "
+                f'"imports"), then `shipit resume`'
+            ),
+        )
+
     def _maybe_published(
         self, ctx: Context, name: str, what: str, lines: str, progress: Progress, *, limit: float
     ) -> Evidence:
@@ -380,7 +423,7 @@ class JsrPublish:
             return Undo.nothing(f"{name}@{ctx.version} is not on {jsr.url}")
         if published.yanked:
             return Undo.undone(f"{name}@{ctx.version} is already yanked")
-        if differing_files(package_dir(ctx), published.files or {}):
+        if differing_files(ctx, name, package_dir(ctx), published.files or {}):
             return Undo.irreversible(
                 f"JSR holds {name}@{ctx.version} with content shipit did not publish; left alone",
                 hint=f"look at it on {manage}",
@@ -399,6 +442,34 @@ class JsrPublish:
                 )
             raise
         return Undo.undone(f"yanked {name}@{ctx.version} on {jsr.url}")
+
+
+# deno's own words (cli/tools/registry/mod.rs, deno 2.9), matched exactly
+MISSING_PACKAGE = "Following packages don't exist, follow the links and create them:"
+DIRTY = "Aborting due to uncommitted changes"
+NO_AUTH = "No means to authenticate"
+SET_VERSION_IN_WORKSPACE = "Cannot use --set-version when publishing a workspace"
+_JSR_DEPENDENCY = re.compile(r"^error: JSR package not found: (?P<name>\S+)", re.M)
+_NPM_DEPENDENCY = re.compile(
+    r"^error: (?:npm package '(?P<missing>[^']+)' does not exist|"
+    r"Failed loading (?P<url>\S+) for package \"(?P<name>[^\"]+)\")",
+    re.M,
+)
+_NETWORK = re.compile(
+    r"Connection refused|dns error|failed to lookup|timed out|connection reset", re.I
+)
+
+
+def _dependency_failure(output: str) -> tuple[str, str, bool] | None:
+    """(registry kind, dependency, network failure?) when deno could not load a dependency
+    of the package before uploading anything, else None."""
+    m = _JSR_DEPENDENCY.search(output)
+    if m:
+        return "jsr", m.group("name"), False
+    m = _NPM_DEPENDENCY.search(output)
+    if m:
+        return "npm", m.group("missing") or m.group("name"), bool(_NETWORK.search(output))
+    return None
 
 
 def _caused_by(output: str) -> str:

@@ -84,6 +84,8 @@ def render_plan(doc: PlanDocument, *, targets: bool = True) -> str:
     """The plan as text: release line, targets and why (``targets``), then one block per step."""
     release = doc.release
     lines = [f"release {release.tag} (version {release.version}) of commit {release.commit[:12]}"]
+    if release.tag_source:
+        lines.append(f"tag format: {release.tag_source}")
     if targets and doc.targets:
         lines.append("targets:")
         lines.extend(

@@ -39,6 +39,7 @@ class ProjectInfo:
     sources: list[SourceInfo]
     targets: dict[str, str]  # enabled target -> package
     error: str | None = None
+    tag_format: str = "v{version}"  # configured, or inferred from the tags
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ class Project:
         project = detect(self.root, config, environment)
         assert project.version, "the test project states no version"
         version = to_semver(project.version)
-        tag = tag_for(config, version)
+        tag = tag_for(config, project, version)
         if fresh:
             for old in release_dir_for(self.root, tag).glob("journal*.json"):
                 old.unlink()

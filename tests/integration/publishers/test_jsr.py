@@ -3,6 +3,7 @@ orchestrator and journal; faults injected with the server's own fault rules."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -228,3 +229,81 @@ def test_a_version_bump_shipit_wrote_is_published_with_allow_dirty(
     run = project.release(ONLY)
     assert run.outcome.state == "released", run.outcome.failed
     assert "1.0.1" in meta(jsr_server.url, name)["versions"]
+
+
+def _with_import_map(name: str, dep: str, version: str = "1.0.0") -> dict[str, str]:
+    """A package importing ``dep`` through its import map, as most Deno packages do."""
+    manifest = {
+        "name": name,
+        "version": version,
+        "license": "MIT",
+        "exports": "./mod.ts",
+        "imports": {"dep": f"jsr:{dep}@^1.0.0"},
+        # the dependency was published a moment ago: deno 2.9 waits 24 hours by default
+        "minimumDependencyAge": 0,
+    }
+    body = (
+        'import { x } from "dep";\n\n/** One more than the dependency. */\n'
+        "export const y: number = x + 1;\n"
+    )
+    return {"deno.json": json.dumps(manifest, indent=2) + "\n", "mod.ts": body}
+
+
+def test_import_map_package_released_twice_is_already_done(
+    project: Project, unique_name: str, jsr_server: Any
+) -> None:
+    """deno uploads mod.ts with `"dep"` unfurled to `"jsr:@shipit/...@^1.0.0"`: the published
+    checksum differs from the local file's, and that is still our publish, not a conflict."""
+    dep = f"@{SCOPE}/{unique_name}-dep"
+    name = f"@{SCOPE}/{unique_name}"
+    project.commit(jsr_files(dep, "1.0.0"))
+    assert project.release(ONLY).outcome.state == "released"
+    project.commit(_with_import_map(name, dep))
+    first = project.release(ONLY, fresh=True)
+    assert first.outcome.state == "released", first.outcome.failed
+    uploaded = httpx.get(f"{jsr_server.url}/{name}/1.0.0/mod.ts", timeout=10).text
+    assert f'from "jsr:{dep}@^1.0.0"' in uploaded  # what deno really uploaded
+    again = project.release(ONLY, fresh=True)
+    assert again.outcome.state == "released", again.outcome.failed
+    assert again.state("jsr:publish") == "already-done"
+    # a real change of the code under the same version is still a conflict
+    changed = _with_import_map(name, dep)
+    changed["mod.ts"] = changed["mod.ts"].replace("x + 1", "x + 2")
+    project.commit(changed)
+    conflict = project.release(ONLY, fresh=True)
+    assert conflict.state("jsr:publish") == "conflict"
+    assert "/mod.ts differs" in conflict.error("jsr:publish")["what"]
+
+
+def test_a_tag_driven_package_is_published_with_set_version(
+    project: Project, unique_name: str, jsr_server: Any
+) -> None:
+    """deno.json without "version" (CI publishes with the tag): --set-version names it."""
+    name = f"@{SCOPE}/{unique_name}"
+    files = jsr_files(name, "0")
+    manifest = json.loads(files["deno.json"])
+    del manifest["version"]
+    files["deno.json"] = json.dumps(manifest, indent=2) + "\n"
+    project.commit(files)
+    project.repo.git("tag", "-a", "v0.3.0", "-m", "Release v0.3.0")
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    assert meta(jsr_server.url, name)["versions"].keys() == {"0.3.0"}
+    again = project.release(ONLY, fresh=True)
+    assert again.state("jsr:publish") == "already-done"
+
+
+def test_a_dependency_that_does_not_exist_is_not_a_missing_package(
+    project: Project, unique_name: str
+) -> None:
+    """deno's "JSR package not found: @x/y" is about a dependency, not the package itself."""
+    name = f"@{SCOPE}/{unique_name}"
+    missing = f"@{SCOPE}/{unique_name}-nowhere"
+    project.commit(_with_import_map(name, missing))
+    run = project.release(ONLY)
+    assert run.state("jsr:publish") == "failed"
+    assert run.step_events("jsr:publish", "retrying") == []
+    error = run.error("jsr:publish")
+    assert error["what"].startswith(f"deno could not load the jsr dependency {missing} of {name}")
+    assert "does not exist yet" not in error["what"]
+    assert "import map" in error["hint"]

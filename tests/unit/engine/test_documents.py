@@ -35,7 +35,8 @@ def test_committed_schema_matches_the_model(name: str) -> None:
 def test_the_schemas_name_the_fields_scripts_rely_on() -> None:
     plan = PlanDocument.model_json_schema()
     assert set(plan["required"]) == {"release", "targets", "steps"}
-    assert set(plan["$defs"]["PlanRelease"]["properties"]) == {"version", "tag", "commit"}
+    release = set(plan["$defs"]["PlanRelease"]["properties"])
+    assert release == {"version", "tag", "commit", "tag_source"}  # tag_source: optional, added
     assert set(plan["$defs"]["PlanStep"]["properties"]) == {
         "id",
         "phase",

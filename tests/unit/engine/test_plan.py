@@ -17,6 +17,8 @@ from shipit.engine.plan import (
 )
 from shipit.engine.step import ProbeState, release_dir_for, tag_for
 from shipit.errors import ShipitError
+from shipit.project.model import Project
+from shipit.project.tags import TagConvention
 
 
 def test_pipeline_is_safest_first() -> None:
@@ -114,7 +116,9 @@ def test_plan_json_shape(tmp_path: Path) -> None:
 
 def test_tag_and_release_dir(tmp_path: Path) -> None:
     config = Config.model_validate({"release": {"tag-format": "release/{version}"}})
-    assert tag_for(config, "2.0.0") == "release/2.0.0"
+    inferred = Project(tmp_path, (), (), None, tags=TagConvention("{version}", "inferred"))
+    assert tag_for(config, inferred, "2.0.0") == "release/2.0.0"  # the configuration wins
+    assert tag_for(Config(), inferred, "2.0.0") == "2.0.0"  # else the tags' convention
     assert release_dir_for(tmp_path, "release/2.0.0").parent == tmp_path / ".shipit" / "releases"
 
 
