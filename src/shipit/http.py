@@ -1,7 +1,12 @@
 """The one HTTP client factory and the classification of every HTTP failure.
 
 Every HTTP call shipit makes uses a client from ``client()``; each request's method, URL,
-status and duration go to the ``shipit.http`` logger (URLs redacted). ``classify_http`` and
+status and duration go to the ``shipit.http`` logger (URLs redacted). Clients reach the network
+the way pip, npm and curl do: ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` and ``NO_PROXY``
+(httpx ``trust_env``), certificates checked against the operating system's trust store
+(truststore) plus the CA files named by ``SSL_CERT_FILE``, ``SSL_CERT_DIR`` and
+``REQUESTS_CA_BUNDLE``; the npm registry also with npm's own ``cafile`` and ``strict-ssl``
+(``npm_tls``). ``classify_http`` and
 ``classify_transport`` say what an answer or a connection failure means: transient (retry,
 honouring ``Retry-After``), permanent (stop), or ``OutcomeUnknown`` (a request that may have
 taken effect). ``shipit.engine.retry`` retries on these; ``shipit.registries`` raises them.
@@ -11,11 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import logging
+import os
+import ssl
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import truststore
 
 from shipit import __version__
 from shipit.errors import (
@@ -49,6 +60,95 @@ def _on_response(response: httpx.Response) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Tls:
+    """How servers' certificates are checked: ``verify`` (False: npm's ``strict-ssl=false``),
+    and CA files / directories trusted besides the operating system's store."""
+
+    verify: bool = True
+    cafiles: tuple[str, ...] = ()
+    capaths: tuple[str, ...] = ()
+
+
+def tls_from_env(env: Mapping[str, str] | None = None) -> Tls:
+    """The CAs the ecosystem's clients take from the environment: ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` (OpenSSL, curl, httpx), ``REQUESTS_CA_BUNDLE`` (pip, requests)."""
+    source = os.environ if env is None else env
+    files = [source[n] for n in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE") if source.get(n)]
+    dirs = [d for d in source.get("SSL_CERT_DIR", "").split(os.pathsep) if d]
+    return Tls(True, tuple(dict.fromkeys(files)), tuple(dirs))
+
+
+def _npmrc_values(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")) or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().lower()] = value.strip().strip("\"'")
+    return values
+
+
+def npm_tls(env: Mapping[str, str] | None = None, project: Path | None = None) -> Tls:
+    """``tls_from_env`` plus npm's ``cafile`` and ``strict-ssl`` for the npm registry, from
+    ``npm_config_*`` variables, the project's ``.npmrc`` and the user's (``NPM_CONFIG_USERCONFIG``
+    or ``~/.npmrc``), in npm's order of precedence."""
+    source = os.environ if env is None else env
+    lowered = {k.lower(): v for k, v in source.items()}
+    configs: list[dict[str, str]] = [
+        {
+            k[len("npm_config_") :].replace("_", "-"): v
+            for k, v in lowered.items()
+            if k.startswith("npm_config_")
+        }
+    ]
+    if project is not None:
+        configs.append(_npmrc_values(project / ".npmrc"))
+    user = lowered.get("npm_config_userconfig") or str(Path.home() / ".npmrc")
+    configs.append(_npmrc_values(Path(user).expanduser()))
+
+    def first(key: str) -> str | None:
+        return next((c[key] for c in configs if c.get(key)), None)
+
+    base = tls_from_env(source)
+    cafile = first("cafile")
+    strict = (first("strict-ssl") or "true").lower() not in ("false", "0", "no")
+    files = base.cafiles + ((cafile,) if cafile else ())
+    return Tls(strict, files, base.capaths)
+
+
+@functools.lru_cache(maxsize=16)
+def _context(tls: Tls) -> ssl.SSLContext:
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    for cafile in tls.cafiles:
+        context.load_verify_locations(cafile=cafile)
+    for capath in tls.capaths:
+        context.load_verify_locations(capath=capath)
+    return context
+
+
+def verify_of(tls: Tls) -> ssl.SSLContext | bool:
+    """What httpx's ``verify`` gets for ``tls`` (a CA file that cannot be read is an error
+    that names it, never a silent fallback)."""
+    if not tls.verify:
+        return False
+    try:
+        return _context(tls)
+    except (OSError, ssl.SSLError) as exc:
+        named = ", ".join((*tls.cafiles, *tls.capaths))
+        raise PermanentError(
+            f"cannot read the CA certificates in {named}",
+            why=f"{type(exc).__name__}: {exc}",
+            hint="point SSL_CERT_FILE / REQUESTS_CA_BUNDLE (or npm's cafile) at a readable "
+            "PEM file, or unset it",
+        ) from None
+
+
 def client(
     *,
     base_url: str = "",
@@ -56,8 +156,10 @@ def client(
     token: str | None = None,
     auth_scheme: str = "Bearer",
     timeout: float | httpx.Timeout | None = None,
+    tls: Tls | None = None,
 ) -> httpx.Client:
-    """A configured synchronous client. ``token`` becomes ``Authorization: <scheme> <token>``."""
+    """A configured synchronous client. ``token`` becomes ``Authorization: <scheme> <token>``.
+    Proxies come from the environment; ``tls`` defaults to ``tls_from_env()``."""
     all_headers = {"User-Agent": USER_AGENT}
     if headers:
         all_headers.update(headers)
@@ -69,7 +171,8 @@ def client(
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=True,
         event_hooks={"request": [_on_request], "response": [_on_response]},
-        trust_env=False,
+        verify=verify_of(tls if tls is not None else tls_from_env()),
+        trust_env=True,  # HTTP(S)_PROXY, ALL_PROXY, NO_PROXY; .netrc only without other auth
     )
 
 
@@ -219,6 +322,14 @@ def classify_transport(exc: httpx.HTTPError) -> StepFailure:
             redact(str(exc)), status=exc.response.status_code, message=""
         )
     why = redact(f"{type(exc).__name__}: {exc}")
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return PermanentError(
+            "the server's TLS certificate is not trusted",
+            why=why,
+            hint="if your network's proxy or your company's CA signs it, point SSL_CERT_FILE "
+            "(or REQUESTS_CA_BUNDLE; npm's cafile for the npm registry) at that CA's "
+            "certificate; see docs/troubleshooting.md#behind-a-proxy",
+        )
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return TransientError("could not connect to the server", why=why)
     if isinstance(exc, httpx.TransportError):

@@ -85,11 +85,17 @@ class Npm:
     """One npm registry, read with an optional token."""
 
     def __init__(
-        self, registry: str, token: str | None = None, *, timeout: float | None = None
+        self,
+        registry: str,
+        token: str | None = None,
+        *,
+        timeout: float | None = None,
+        tls: http.Tls | None = None,
     ) -> None:
         self.registry = registry if registry.endswith("/") else registry + "/"
         self.token = token or None
         self.timeout = timeout
+        self.tls = tls if tls is not None else http.npm_tls()  # npm's cafile / strict-ssl too
         if self.token:
             register(self.token)
 
@@ -99,7 +105,10 @@ class Npm:
 
     def _client(self) -> httpx.Client:
         return http.client(
-            token=self.token, headers={"Accept": "application/json"}, timeout=self.timeout
+            token=self.token,
+            headers={"Accept": "application/json"},
+            timeout=self.timeout,
+            tls=self.tls,
         )
 
     def _token_refused(self, response: httpx.Response) -> RegistryError:
