@@ -304,7 +304,9 @@ class SigningConfig(Section):
 
 
 class BinariesConfig(Section):
-    enabled: bool = False
+    enabled: bool | None = Field(
+        default=None, description="None: on when `targets` lists any; false turns it off."
+    )
     name: str | None = Field(default=None, description="Program name (default: project name).")
     preset: Literal["custom", "deno", "go", "cargo", "zig"] = "custom"
     command: str | None = Field(
@@ -313,9 +315,22 @@ class BinariesConfig(Section):
         "{entry}, {ext}.",
     )
     entry: str | None = Field(default=None, description="Entry file for presets (main.ts, main.c).")
+    flags: list[str] | None = Field(
+        default=None,
+        description='Extra flags for the preset\'s compiler, e.g. ["-A"] or ["--allow-net", '
+        '"--allow-read"] for deno compile (default for the deno preset: the permission flags '
+        "of the project's deno.json `compile` task).",
+    )
     targets: list[str] = Field(default_factory=list)
     archive: Literal["none", "tar.gz", "zip"] = "none"
     name_template: str = "{name}-{version}-{target}{ext}"
+    asset_names: dict[str, str] | str | None = Field(
+        default=None,
+        description="Asset file name per target, as a mapping "
+        '({ "x86_64-unknown-linux-gnu" = "tool-linux-x64" }) or a template with {name}, '
+        "{version}, {target}, {os}, {arch}, {ext} (default: name-template), so downloads keep "
+        "the names an install script expects.",
+    )
     smoke_command: str = Field(default="--version", description="Arguments for the smoke run.")
     timeout: float = 600.0
     signing: SigningConfig = Field(default_factory=SigningConfig)

@@ -59,7 +59,7 @@ def test_a_configured_format_the_tags_do_not_follow_is_warned_about(git_repo: Gi
     shown = shipit(git_repo, "version")
     assert "tags: v{version} (release.tag-format in the configuration)" in shown.stdout
     assert (
-        "note: release.tag-format is 'v{version}', but no existing tag follows it; the tags "
+        "warning: release.tag-format is 'v{version}', but no existing tag follows it; the tags "
         "look like '{version}' (3.0.4, 3.0.3)"
     ) in " ".join(shown.stderr.split())
 

@@ -1,6 +1,8 @@
-"""CLI: ``shipit check [--only a,b] [--skip a,b] [--explain]``: every pre-flight check at once.
+"""CLI: ``shipit check [--only a,b] [--skip a,b] [--strict] [--explain]``: every pre-flight
+check at once.
 
-Exit 0 only when nothing failed or errored, 1 otherwise, 2 for bad usage or configuration.
+Exit 0 only when nothing failed or errored (with ``--strict``: and the project has no
+warning, e.g. binaries that nothing publishes), 1 otherwise, 2 for bad usage or configuration.
 The report goes to stdout (``shipit check > report.txt`` keeps it), the live progress to
 stderr. Under ``--json`` stdout holds only ``{"ok", "duration_s", "checks": [...], "plan":
 {...}}``. ``--explain`` prints, for every check, the commands it would run and why, and the
@@ -50,6 +52,14 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--skip", help="Leave these checks out (comma-separated).", metavar="A,B"),
         ] = None,
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict",
+                help="Fail on warnings too (a tag format the tags do not follow, binaries "
+                "that nothing publishes).",
+            ),
+        ] = False,
         explain: Annotated[
             bool,
             typer.Option(
@@ -98,7 +108,8 @@ def register(app: typer.Typer) -> None:
             ]
             results.sort(key=lambda r: order[r.name])
             data = {
-                "ok": report.ok,
+                "ok": report.ok and not (strict and project.warnings),
+                "warnings": list(project.warnings),
                 "duration_s": round(report.duration_s, 3),
                 "checks": [r.to_json() for r in results],
                 "plan": {name: p.to_json() for name, p in plans.items()},
@@ -119,4 +130,9 @@ def register(app: typer.Typer) -> None:
                 disabled,
                 each_check=not (live and g.out.is_terminal),  # the live view showed them
             )
-        return int(ExitCode.OK if report.ok else ExitCode.FAILED)
+            for warning in project.warnings:
+                g.out.print(f"warning: {warning}", markup=False, highlight=False)
+            if strict and project.warnings:
+                g.out.print("--strict: warnings count as failures", markup=False)
+        failed = not report.ok or (strict and bool(project.warnings))
+        return int(ExitCode.FAILED if failed else ExitCode.OK)

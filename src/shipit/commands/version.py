@@ -60,6 +60,7 @@ def project_json(project: Project) -> dict[str, Any]:
         "ecosystems": list(project.ecosystems),
         "name": project.name,
         "notes": list(project.notes),
+        "warnings": list(project.warnings),
         "tag_format": project.tags.format,
         "tag_source": project.tags.source,
         "latest_tag": project.tags.latest_tag,
@@ -117,6 +118,8 @@ def _render(g: Globals, project: Project) -> None:
     out.print(targets)
     for note in project.notes:
         g.err.print(f"note: {escape(note)}")
+    for warning in project.warnings:
+        g.err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def _show(g: Globals) -> None:

@@ -304,12 +304,18 @@ def _github_target(root: Path, config: Config, env: Mapping[str, str]) -> Target
 
 
 def _binaries_target(root: Path, config: Config, name: str | None) -> Target:
+    """On when ``[binaries]`` lists targets (or says ``enabled = true``), unless it says
+    ``enabled = false``."""
     b = config.binaries
+    targets = ", ".join(b.targets) if b.targets else "no targets yet"
+    program = b.name or (name.rsplit("/", 1)[-1] if name else root.name)
     if b.enabled:
-        targets = ", ".join(b.targets) if b.targets else "no targets yet"
-        program = b.name or (name.rsplit("/", 1)[-1] if name else root.name)
         return Target("binaries", True, f"[binaries] enabled in config ({targets})", program, root)
-    return Target("binaries", False, "not configured ([binaries] enabled = false)", None, root)
+    if b.enabled is None and b.targets:
+        return Target("binaries", True, f"[binaries] lists targets ({targets})", program, root)
+    if b.enabled is False:
+        return Target("binaries", False, "[binaries] enabled = false in config", None, root)
+    return Target("binaries", False, "not configured (no [binaries] targets)", None, root)
 
 
 # ---------------------------------------------------------------- detect
@@ -412,8 +418,8 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
         "binaries": _binaries_target(root, config, name),
     }
     convention = tag_conventions.read(root, config, name)
-    if convention.warning:
-        notes.append(convention.warning)
+    warnings = [convention.warning] if convention.warning else []
+    warnings += _unpublished(targets)
     return Project(
         root=root,
         ecosystems=tuple(ecosystems),
@@ -424,4 +430,17 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
         notes=tuple(notes),
         tags=convention,
         tag_driven=_tag_driven(jsr_manifest, doc, sources, root),
+        warnings=tuple(warnings),
     )
+
+
+def _unpublished(targets: Mapping[str, Target]) -> list[str]:
+    """Artifacts the release would build that no step publishes."""
+    binaries, github = targets["binaries"], targets["github"]
+    if binaries.enabled and not github.enabled:
+        return [
+            f"binaries are built ({binaries.reason}) but nothing publishes them: the GitHub "
+            f"release is off ({github.reason}); set [github] repository, or "
+            "[binaries] enabled = false"
+        ]
+    return []

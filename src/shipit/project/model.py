@@ -49,6 +49,9 @@ class Project:
     targets: dict[str, Target] = field(default_factory=dict)
     name: str | None = None
     notes: tuple[str, ...] = ()  # what detection could not settle, for `shipit version`
+    #: likely mistakes (`shipit check --strict` fails on them): a tag format the tags do not
+    #: follow, binaries built that nothing publishes
+    warnings: tuple[str, ...] = ()
     tags: TagConvention = field(default_factory=TagConvention)
     #: why the version lives in git tags only (deno.json without "version", hatch-vcs), or None
     tag_driven: str | None = None

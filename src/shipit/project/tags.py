@@ -55,7 +55,7 @@ class TagConvention:
             return "release.tag-format in the configuration"
         if self.origin == "inferred":
             return "inferred from tags " + ", ".join(self.examples)
-        return "the default (no release tags yet)"
+        return "the default: no release tags yet"
 
 
 def _versioned(tags: Iterable[str]) -> dict[str, list[tuple[str, str]]]:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from shipit import binformat, hashing, proc
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.errors import PermanentError, ShipitError, ToolMissingError
+from shipit.project.manifests import read_json
 from shipit.redact import SECRET_ENV_VARS
 from shipit.steps._release_env import release_env, release_values
 
@@ -52,7 +53,7 @@ CHUNK = 1024 * 1024
 PRESETS: dict[str, str] = {
     "zig": "{python} -m ziglang cc -target {target} -O2 '-DVERSION=\"{version}\"' {entry} "
     "-o {output}",
-    "deno": "deno compile --target {target} --output {output} {entry}",
+    "deno": "deno compile {flags} --target {target} --output {output} {entry}",
     "go": "go build -trimpath -ldflags '-s -w -X main.version={version}' -o {output} {entry}",
     "cargo": "cargo build --release --locked --target {target}",
 }
@@ -108,14 +109,71 @@ class Build:
         return f"build-{safe(self.target)}.log"
 
 
+def _asset_template(ctx: Context, target: str) -> tuple[str, str]:
+    """(template, the key that set it) for ``target``'s file name in dist/."""
+    cfg = ctx.config.binaries
+    names = cfg.asset_names
+    if isinstance(names, dict):
+        if target not in names:
+            raise PermanentError(
+                f"[binaries] asset-names has no name for the target {target}",
+                why=f"it names {', '.join(sorted(names)) or 'no target'}",
+                hint=f'add "{target}" = "<file name>" to [binaries] asset-names',
+            )
+        return names[target], "asset-names"
+    if isinstance(names, str):
+        return names, "asset-names"
+    return cfg.name_template, "name-template"
+
+
+_PERMISSION_FLAG = re.compile(
+    r"^(-A|--allow-all|-P(=.*)?|--permission-set(=.*)?|-[RWNESI](=.*)?|--allow-[a-z-]+(=.*)?|"
+    r"--deny-[a-z-]+(=.*)?|--unstable(-[a-z-]+)?|--no-prompt)$"
+)
+
+
+def deno_compile_flags(directory: Path) -> list[str]:
+    """The permission flags of the project's own ``deno compile`` task (deno.json(c)
+    ``tasks``): what its program needs at run time (``-A``, ``--allow-net``, ``-P``, ...)."""
+    for file in ("deno.json", "deno.jsonc"):
+        path = directory / file
+        if not path.is_file():
+            continue
+        try:
+            tasks = read_json(path).get("tasks")
+        except ShipitError:
+            return []
+        for task in (tasks or {}).values() if isinstance(tasks, dict) else []:
+            command = task.get("command") if isinstance(task, dict) else task
+            if not isinstance(command, str) or "deno compile" not in command:
+                continue
+            try:
+                words = shlex.split(command.split("deno compile", 1)[1])
+            except ValueError:
+                return []
+            return [w for w in words if _PERMISSION_FLAG.match(w)]
+    return []
+
+
+def compile_flags(ctx: Context) -> list[str]:
+    """``[binaries] flags``, else for the deno preset the flags of the deno.json compile task."""
+    cfg = ctx.config.binaries
+    if cfg.flags is not None:
+        return list(cfg.flags)
+    if cfg.preset == "deno":
+        return deno_compile_flags((ctx.root / cfg.directory).resolve())
+    return []
+
+
 def plan_build(ctx: Context, target: str) -> Build:
     cfg = ctx.config.binaries
     spec = binformat.target_spec(target)
     name = program_name(ctx)
     binary = ctx.release_dir / "build" / safe(target) / f"{name}{spec.ext}"
     ext = spec.ext if cfg.archive == "none" else f".{cfg.archive}"
+    template, key = _asset_template(ctx, target)
     try:
-        file_name = cfg.name_template.format(
+        file_name = template.format(
             name=name,
             version=ctx.version,
             target=safe(target),
@@ -125,7 +183,7 @@ def plan_build(ctx: Context, target: str) -> Build:
         )
     except (KeyError, IndexError, ValueError) as exc:
         raise PermanentError(
-            f"bad `name-template` in [binaries]: {cfg.name_template!r}",
+            f"bad `{key}` in [binaries]: {template!r}",
             why=f"unknown placeholder {exc}",
             hint="use {name}, {version}, {target}, {ext}, {os}, {arch}",
         ) from None
@@ -144,7 +202,18 @@ def builds(ctx: Context) -> list[Build]:
     """One build per ``[binaries] targets`` entry when the project's binaries target is on."""
     if ctx.project.target("binaries") is None:
         return []
-    return [plan_build(ctx, t) for t in ctx.config.binaries.targets]
+    found = [plan_build(ctx, t) for t in ctx.config.binaries.targets]
+    seen: dict[str, str] = {}
+    for build in found:
+        other = seen.setdefault(build.artifact.name, build.target)
+        if other != build.target:
+            raise PermanentError(
+                f"two targets would make the same file {build.artifact.name}",
+                why=f"{other} and {build.target}",
+                hint="give each target its own name in [binaries] asset-names (or put {target} "
+                "in name-template)",
+            )
+    return found
 
 
 def artifacts(ctx: Context) -> list[Path]:
@@ -177,13 +246,20 @@ def command_argv(ctx: Context, build: Build) -> tuple[list[str], dict[str, str]]
         "goos": goos,
         "goarch": goarch,
     }
+    flags = compile_flags(ctx)
     try:
-        argv = [token.format_map(values) for token in shlex.split(template)]
+        argv = []
+        for token in shlex.split(template):
+            if token == "{flags}":
+                argv += flags
+            else:
+                argv.append(token.format_map(values))
     except (KeyError, ValueError) as exc:
         raise PermanentError(
             f"bad build command template in [binaries]: {template!r}",
             why=str(exc),
-            hint="placeholders: {target} {output} {version} {tag} {name} {entry} {ext} {python}",
+            hint="placeholders: {target} {output} {version} {tag} {name} {entry} {ext} "
+            "{python} {flags}",
         ) from None
     env = {k: v.format_map(values) for k, v in cfg.env.items()}
     if cfg.preset == "go":

@@ -103,7 +103,12 @@ def test_plan_json_shape(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     plan = plan_from_steps(ctx, [("tag", FakeStep("git:tag", reversible=True))])
     doc = plan.document({"git:tag": ProbeState.TODO}).model_dump(mode="json")
-    assert doc["release"] == {"version": "1.2.3", "tag": "v1.2.3", "commit": "0" * 40}
+    assert doc["release"] == {
+        "version": "1.2.3",
+        "tag": "v1.2.3",
+        "commit": "0" * 40,
+        "tag_source": "the default: no release tags yet",
+    }
     step = doc["steps"][0]
     assert {k: step[k] for k in ("id", "needs", "state", "reversible", "description")} == {
         "id": "git:tag",

@@ -57,7 +57,7 @@ def test_latest_version_only_from_tags_reachable_from_head() -> None:
 def test_no_tags_is_the_default() -> None:
     found = convention(None, [], [], None)
     assert (found.format, found.origin, found.latest_tag) == (DEFAULT_FORMAT, "default", None)
-    assert found.source == "the default (no release tags yet)"
+    assert found.source == "the default: no release tags yet"
 
 
 def test_a_configured_format_wins_and_is_warned_about_when_the_tags_disagree() -> None:

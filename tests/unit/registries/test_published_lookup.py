@@ -71,6 +71,8 @@ def test_jsr_compares_the_publish_set_with_the_published_checksums(
     )
     assert state.resumable and state.detail == "JSR has @acme/widget@1.0.0 (same content)"
 
+    # another module under the same version: deno's upload is read to compare the code
+    canned.answer("/@acme/widget/1.0.0/mod.ts", body="export const x = 1;\n")
     (tmp_path / "mod.ts").write_text("export const x = 2;\n")
     state = _lookup(tmp_path, {"JSR_URL": canned.url}).state(
         "jsr", "@acme/widget", "1.0.0", tmp_path
