@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shipit.config import BinariesConfig, Config
-from shipit.engine.plan import make_context
+from shipit.engine.step import make_context
 from shipit.errors import PermanentError
 from shipit.project.detect import detect
 from shipit.steps.binaries import builds, command_argv, deno_compile_flags
