@@ -820,30 +820,6 @@ class GitHubHandler(FaultHandler):
             super().admin_extra(path)
 
 
-def build_server(
-    port: int,
-    data: Path,
-    *,
-    tokens: list[str],
-    repos: list[str],
-    read_tokens: list[str] | None = None,
-    immutable: bool = False,
-    rate_limit: int = 5000,
-    log: Any = None,
-) -> SandboxHTTPServer:
-    """A GitHub test server bound to 127.0.0.1:``port`` (not yet serving)."""
-    app = GitHubState(
-        data,
-        tokens=tokens,
-        read_tokens=read_tokens,
-        repos=repos,
-        immutable=immutable,
-        rate_limit=rate_limit,
-        log=log,
-    )
-    return SandboxHTTPServer(port, GitHubHandler, app)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = server_arguments(
         "python -m shipit.sandbox.github_server",
@@ -861,17 +837,16 @@ def main(argv: list[str] | None = None) -> int:
     for repo in args.repo:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
             parser.error(f"--repo must be owner/name, not {repo!r}")
-    server = build_server(
-        args.port,
+    github = GitHubState(
         args.data,
         tokens=tokens,
-        repos=args.repo,
         read_tokens=args.read_token,
+        repos=args.repo,
         immutable=args.immutable,
         rate_limit=args.rate_limit,
         log=open_log(args.log, args.verbose),
     )
-    return serve_main(server)
+    return serve_main(SandboxHTTPServer(args.port, GitHubHandler, github))
 
 
 if __name__ == "__main__":

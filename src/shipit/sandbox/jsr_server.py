@@ -886,32 +886,6 @@ class JsrHandler(FaultHandler):
         raise self.not_found()
 
 
-def build_server(
-    port: int,
-    data: Path,
-    *,
-    tokens: list[str] | None = None,
-    admin_tokens: list[str] | None = None,
-    auto_create: bool = False,
-    processing_delay: float = 0.5,
-    oidc_issuer: str | None = None,
-    trust_repo: str | None = None,
-    log: Any = None,
-) -> SandboxHTTPServer:
-    """A JSR server bound to 127.0.0.1:``port`` (not yet serving)."""
-    app = JsrRegistry(
-        data,
-        tokens=tokens,
-        admin_tokens=admin_tokens,
-        auto_create=auto_create,
-        processing_delay=processing_delay,
-        oidc_issuer=oidc_issuer,
-        trust_repo=trust_repo,
-        log=log,
-    )
-    return SandboxHTTPServer(port, JsrHandler, app)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = server_arguments(
         "python -m shipit.sandbox.jsr_server",
@@ -941,8 +915,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     tokens = tokens_of(args)
-    server = build_server(
-        args.port,
+    registry = JsrRegistry(
         args.data,
         tokens=tokens,
         admin_tokens=args.scope_admin_token,
@@ -952,7 +925,7 @@ def main(argv: list[str] | None = None) -> int:
         trust_repo=args.trust_repo,
         log=open_log(args.log, args.verbose),
     )
-    return serve_main(server)
+    return serve_main(SandboxHTTPServer(args.port, JsrHandler, registry))
 
 
 if __name__ == "__main__":

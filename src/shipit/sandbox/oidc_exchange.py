@@ -239,24 +239,6 @@ class ExchangeHandler(ProxyHandler):
         self.forward(body=body, headers={"Authorization": f"Basic {real}"})
 
 
-def build_server(
-    port: int,
-    kind: str,
-    upstream: str,
-    *,
-    issuer: str,
-    data: Path,
-    secret: str,
-    trust_repo: str | None,
-    log: Any = None,
-) -> SandboxHTTPServer:
-    """An exchange front-end bound to 127.0.0.1:``port`` (not yet serving)."""
-    app = ExchangeApp(
-        kind, upstream, issuer=issuer, data=data, secret=secret, trust_repo=trust_repo, log=log
-    )
-    return SandboxHTTPServer(port, ExchangeHandler, app)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shipit.sandbox.oidc_exchange",
@@ -277,18 +259,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", help="append a request log to this file")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = parser.parse_args(argv)
-    secret = args.secret_file.read_text().strip()
-    server = build_server(
-        args.port,
+    exchange = ExchangeApp(
         args.kind,
         args.upstream,
         issuer=args.issuer,
         data=args.data,
-        secret=secret,
+        secret=args.secret_file.read_text().strip(),
         trust_repo=args.trust_repo,
         log=open_log(args.log, args.verbose),
     )
-    return serve_main(server)
+    return serve_main(SandboxHTTPServer(args.port, ExchangeHandler, exchange))
 
 
 if __name__ == "__main__":

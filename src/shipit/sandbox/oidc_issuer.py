@@ -324,30 +324,6 @@ class IssuerHandler(FaultHandler):
         self.send_json(200, {"count": self.issuer.count, "value": token})
 
 
-def build_server(
-    port: int,
-    data: Path,
-    *,
-    repo: str,
-    request_tokens: list[str],
-    workflow: str = DEFAULT_WORKFLOW,
-    environment: str | None = None,
-    log: Any = None,
-) -> SandboxHTTPServer:
-    """An issuer bound to 127.0.0.1:``port`` (not yet serving); ``iss`` is its own URL."""
-    app = Issuer(
-        data,
-        repo=repo,
-        request_tokens=request_tokens,
-        workflow=workflow,
-        environment=environment,
-        log=log,
-    )
-    server = SandboxHTTPServer(port, IssuerHandler, app)
-    app.url = server.url
-    return server
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = server_arguments(
         "python -m shipit.sandbox.oidc_issuer",
@@ -363,8 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     tokens = tokens_of(args)
     if not tokens:
         parser.error("give at least one --token or --token-file")
-    server = build_server(
-        args.port,
+    issuer = Issuer(
         args.data,
         repo=args.repo,
         request_tokens=tokens,
@@ -372,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         environment=args.environment,
         log=open_log(args.log, args.verbose),
     )
+    server = SandboxHTTPServer(args.port, IssuerHandler, issuer)
+    issuer.url = server.url  # `iss` is the issuer's own URL
     return serve_main(server)
 
 

@@ -198,11 +198,12 @@ def test_a_package_that_does_not_exist_yet_is_explained(
     project: Project, unique_name: str, tmp_path: Any
 ) -> None:
     """A registry without auto-create (like jsr.io): deno's link becomes the hint."""
-    from shipit.sandbox._http import ServerThread
-    from shipit.sandbox.jsr_server import build_server
+    from shipit.sandbox._http import SandboxHTTPServer, ServerThread
+    from shipit.sandbox.jsr_server import JsrHandler, JsrRegistry
 
     token = "jsr-strict-token-0123456789"
-    server = build_server(0, tmp_path / "jsr-strict", tokens=[token], processing_delay=0.1)
+    registry = JsrRegistry(tmp_path / "jsr-strict", tokens=[token], processing_delay=0.1)
+    server = SandboxHTTPServer(0, JsrHandler, registry)
     thread = ServerThread(server)
     thread.start()
     try:
