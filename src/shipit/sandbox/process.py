@@ -68,6 +68,20 @@ class Running:
         )
 
 
+class ProcessService:
+    """A sandbox service run as a child process: its ``pid`` and ``port`` are the process's."""
+
+    process: Running
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def port(self) -> int:
+        return self.process.port
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -18,7 +18,7 @@ from shipit import proc
 from shipit.errors import ToolMissingError
 from shipit.redact import register
 from shipit.sandbox import process
-from shipit.sandbox.process import Running
+from shipit.sandbox.process import ProcessService, Running
 
 TOKEN_USER = "__token__"
 
@@ -65,7 +65,7 @@ def write_htpasswd(path: Path, token: str) -> None:
 
 
 @dataclass(frozen=True)
-class PyPIServer:
+class PyPIServer(ProcessService):
     """A running pypiserver. ``upload_url`` is what twine takes (trailing slash required)."""
 
     url: str
@@ -84,14 +84,6 @@ class PyPIServer:
     @property
     def username(self) -> str:
         return TOKEN_USER
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def port(self) -> int:
-        return self.process.port
 
 
 def start(

@@ -8,16 +8,16 @@ Each runs as ``python -m shipit.sandbox.<module> --port N ...``, announces
 
 from __future__ import annotations
 
-import os
 import secrets
 import string
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipit.files import write_text_atomic
 from shipit.redact import register
 from shipit.sandbox import process
-from shipit.sandbox.process import Running
+from shipit.sandbox.process import ProcessService, Running
 
 HEALTH = "/_shipit/health"
 #: the OIDC issuer's ID-token endpoint
@@ -52,27 +52,18 @@ def request_url(issuer: str) -> str:
     return issuer.rstrip("/") + TOKEN_PATH + "?api-version=2.0"
 
 
-def _write_token_file(path: Path, token: str) -> None:
-    """Keep the token out of argv: a file only the owner can read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
-    path.chmod(0o600)
-
-
 def _prepare(data_dir: Path, secret: str, file_name: str = "tokens") -> tuple[Path, Path]:
     """``data_dir/data`` (created) and a private file holding ``secret`` for the server."""
     register(secret)
     data = data_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
     secret_file = data_dir / file_name
-    _write_token_file(secret_file, secret)
+    write_text_atomic(secret_file, secret + "\n", mode=0o600)  # kept out of argv
     return data, secret_file
 
 
 @dataclass(frozen=True)
-class TestServer:
+class TestServer(ProcessService):
     """A running JSR or GitHub test server: ``url`` without trailing slash, and its token."""
 
     __test__ = False  # not a pytest test class
@@ -82,14 +73,6 @@ class TestServer:
     token: str
     process: Running
     repo: str | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def port(self) -> int:
-        return self.process.port
 
 
 def _launch(

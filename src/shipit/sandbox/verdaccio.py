@@ -28,7 +28,7 @@ from shipit.errors import SandboxInstallError, ServerStartError, ShipitError, To
 from shipit.http import client
 from shipit.redact import register
 from shipit.sandbox import process
-from shipit.sandbox.process import Running
+from shipit.sandbox.process import ProcessService, Running
 
 VERDACCIO_SPEC = "verdaccio@6"
 #: verdaccio 6 depends on ``node-fetch@cjs``, a tag that no longer resolves (PROTOCOLS.md)
@@ -164,21 +164,13 @@ def install(root: Path | None = None, *, timeout: float = 900.0) -> Path:
 
 
 @dataclass(frozen=True)
-class Verdaccio:
+class Verdaccio(ProcessService):
     """A running verdaccio: ``url`` (with trailing slash, as npm writes registries) and token."""
 
     url: str
     token: str
     user: str
     process: Running
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def port(self) -> int:
-        return self.process.port
 
     def auth_key(self) -> str:
         """The ``.npmrc`` key for this registry's token: ``//127.0.0.1:PORT/:_authToken``."""
