@@ -244,14 +244,8 @@ class CommandFailed(ShipitError):
     code = ErrorCode.COMMAND_FAILED
 
     def __init__(self, result: Result, *, what: str | None = None, hint: str | None = None):
-        why = f"`{result.command}` exited with {result.returncode}"
-        if result.timed_out:
-            why = f"`{result.command}` timed out after {result.duration_s:.0f}s"
-        tail = result.tail()
         super().__init__(
-            what or f"command failed: {result.command}",
-            why=why + (f":\n{tail}" if tail else ""),
-            hint=hint,
+            what or f"command failed: {result.command}", why=result.failure(), hint=hint
         )
         self.result = result
 

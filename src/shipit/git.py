@@ -78,16 +78,9 @@ def _first_line(result: Result) -> str:
     return lines[0].strip() if lines else ""
 
 
-def _why(result: Result) -> str:
-    if result.timed_out:
-        return f"`{result.command}` timed out after {result.duration_s:.0f}s"
-    tail = result.tail(8)
-    return f"`{result.command}` exited with {result.returncode}" + (f": {tail}" if tail else "")
-
-
 def _check(result: Result, what: str, hint: str | None = None) -> Result:
     if not result.ok:
-        raise GitError(what, why=_why(result), hint=hint)
+        raise GitError(what, why=result.failure(8), hint=hint)
     return result
 
 
@@ -318,13 +311,13 @@ def _unreachable(remote: str, url: str | None, result: Result) -> GitError:
     if not result.timed_out and _AUTH_FAILURE.search(result.output):
         return RemoteAuthError(
             f"git remote {shown} refused the credentials",
-            why=_why(result),
+            why=result.failure(8),
             hint="check that you may push there (git push --dry-run "
             f"{remote} HEAD) and your credential helper or SSH key",
         )
     return RemoteUnreachableError(
         f"cannot reach git remote {shown}",
-        why=_why(result),
+        why=result.failure(8),
         hint=f"check the network and the remote's URL (git remote -v), then: git fetch {remote}",
     )
 
@@ -563,7 +556,7 @@ def push_ref(
     if "[rejected]" in text or "[remote rejected]" in text or "! " in result.stdout:
         raise PushRejectedError(
             f"`{remote}` rejected the push of {refspec}",
-            why=_why(result),
+            why=result.failure(8),
             hint=f"compare with the remote: git fetch {remote} && git log --oneline -3 "
             f"{remote}/HEAD",
         )

@@ -53,6 +53,18 @@ class Result:
     def tail(self, lines: int = 20) -> str:
         return "\n".join(self.output.strip().splitlines()[-lines:])
 
+    def failure(self, lines: int = 20, *, called: str | None = None) -> str:
+        """Why the command failed, for an error's ``why``: how it ended, then its last
+        ``lines`` of output. ``called`` names it (default: the command line in backticks)."""
+        name = called or f"`{self.command}`"
+        how = (
+            f"{name} timed out after {self.duration_s:.0f}s"
+            if self.timed_out
+            else f"{name} exited with {self.returncode}"
+        )
+        tail = self.tail(lines)
+        return how + (f":\n{tail}" if tail else "")
+
     @property
     def command(self) -> str:
         return redact(shlex.join(self.argv))

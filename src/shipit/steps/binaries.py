@@ -419,15 +419,9 @@ class BuildBinary:
             result = proc.run(argv, cwd=cwd, env=env, timeout=cfg.timeout, on_line=on_line)
             log_fh.write(f"-> exit {result.returncode} in {result.duration_s:.1f}s\n")
         if not result.ok:
-            why = (
-                f"`{result.command}` timed out after {cfg.timeout:.0f}s"
-                if result.timed_out
-                else f"`{result.command}` exited with {result.returncode}"
-            )
-            tail = result.tail(15)
             raise PermanentError(
                 f"building the binary for {self.build.target} failed",
-                why=why + (f":\n{tail}" if tail else ""),
+                why=result.failure(15),
                 hint=f"read {log_path}, fix the build, then `shipit resume`",
             )
         source = built_path(ctx, self.build)

@@ -53,15 +53,9 @@ class CommandStep:
         result = self._run(ctx, self.spec.run, progress)
         checkpoint(self.id)
         if not result.ok:
-            why = (
-                f"it timed out after {self.spec.timeout:.0f}s"
-                if result.timed_out
-                else f"it exited with {result.returncode}"
-            )
-            tail = result.tail(15)
             raise PermanentError(
                 f"your command `{self.spec.id}` failed",
-                why=why + (f":\n{tail}" if tail else ""),
+                why=result.failure(15, called="it"),
                 hint=f"fix it (try `{self.spec.run}` by hand), then `shipit resume`; or undo "
                 "what was done with `shipit rollback`",
             )
@@ -78,7 +72,7 @@ class CommandStep:
         if not result.ok:
             raise PermanentError(
                 f"the undo command of `{self.spec.id}` failed",
-                why=f"`{self.spec.undo}` exited with {result.returncode}:\n{result.tail(10)}",
+                why=result.failure(10, called=f"`{self.spec.undo}`"),
                 hint="undo its effect by hand",
             )
         return Undo.undone(f"ran `{self.spec.undo}`")
