@@ -139,7 +139,8 @@ class Checksums:
 # ------------------------------------------------------------------ signing
 
 
-def _secret(ctx: Context, var: str | None, what: str) -> str | None:
+def _secret(ctx: Context, var: str | None) -> str | None:
+    """The value of ``var`` (registered as a secret: masked in every output), or None."""
     if not var:
         return None
     value = ctx.env.get(var) or os.environ.get(var)
@@ -149,6 +150,19 @@ def _secret(ctx: Context, var: str | None, what: str) -> str | None:
             if len(line.strip()) >= 16:
                 register(line.strip())
     return value or None
+
+
+def _signing_key(ctx: Context, tool: str, *, hint: str) -> tuple[str, str]:
+    """(secret key, its password) from the variables [binaries.signing] names."""
+    cfg = ctx.config.binaries.signing
+    key = _secret(ctx, cfg.key_env)
+    if not key:
+        raise PermanentError(
+            f"no {tool} key to sign SHA256SUMS with",
+            why=f"the environment variable {cfg.key_env or '(key-env not set)'} is empty",
+            hint=hint,
+        )
+    return key, _secret(ctx, cfg.password_env) or ""
 
 
 @contextlib.contextmanager
@@ -181,15 +195,12 @@ def sign_gpg(ctx: Context, sums: Path, signature: Path) -> Evidence:
     """Detached ASCII-armored signature of ``sums``, then ``gpg --verify`` in a clean keyring."""
     cfg = ctx.config.binaries.signing
     gpg = proc.require("gpg", hint="install GnuPG (apt install gnupg, brew install gnupg)")
-    key = _secret(ctx, cfg.key_env, "key")
-    passphrase = _secret(ctx, cfg.password_env, "passphrase") or ""
-    if not key:
-        raise PermanentError(
-            "no GPG key to sign SHA256SUMS with",
-            why=f"the environment variable {cfg.key_env or '(key-env not set)'} is empty",
-            hint="export the armored secret key (gpg --export-secret-keys --armor KEYID) into "
-            f"{cfg.key_env or 'an environment variable named by key-env in [binaries.signing]'}",
-        )
+    key, passphrase = _signing_key(
+        ctx,
+        "GPG",
+        hint="export the armored secret key (gpg --export-secret-keys --armor KEYID) into "
+        f"{cfg.key_env or 'an environment variable named by key-env in [binaries.signing]'}",
+    )
     tmp_sig = signature.with_name(signature.name + ".tmp")
     with _gnupghome() as home:
         env = {**os.environ, "GNUPGHOME": str(home)}
@@ -268,14 +279,9 @@ def sign_minisign(ctx: Context, sums: Path, signature: Path) -> Evidence:
             hint="install minisign (apt install minisign, brew install minisign), "
             'or set method = "gpg" in [binaries.signing]',
         )
-    key = _secret(ctx, cfg.key_env, "key")
-    password = _secret(ctx, cfg.password_env, "password") or ""
-    if not key:
-        raise PermanentError(
-            "no minisign key to sign SHA256SUMS with",
-            why=f"the environment variable {cfg.key_env or '(key-env not set)'} is empty",
-            hint="put the secret key file's content into the variable named by key-env",
-        )
+    key, password = _signing_key(
+        ctx, "minisign", hint="put the secret key file's content into the variable named by key-env"
+    )
     if not cfg.public_key:
         raise PermanentError(
             "minisign signing needs a public key to verify the signature",
