@@ -101,34 +101,42 @@ class Message:
     notify_type: str  # apprise.NotifyType value: info, success, failure, warning
 
 
+#: release event -> (title, first line, apprise notify type); {release} is ``project v1.2.3``,
+#: {what} adds the version, {step} is the failed step
+_WORDING = {
+    "started": ("Releasing {release}", "shipit started the release of {what}.", "info"),
+    "succeeded": ("Released {release}", "shipit released {what}.", "success"),
+    "failed": (
+        "Release of {release} failed at {step}",
+        "The release of {what} failed at step {step}.",
+        "failure",
+    ),
+    "rolled-back": (
+        "Release of {release} rolled back",
+        "The release of {what} was rolled back.",
+        "warning",
+    ),
+    "interrupted": (
+        "Release of {release} interrupted",
+        "The release of {what} was interrupted.",
+        "warning",
+    ),
+}
+
+
 def message_for(
     event: ReleaseEvent, project: str | None = None, urls: Sequence[str] = ()
 ) -> Message:
     """The title and body a person receives for ``event``."""
     name = f"{project} " if project else ""
-    what = f"{name}{event.tag} (version {event.version})"
-    lines: list[str] = []
-    if event.kind == "started":
-        title = f"Releasing {name}{event.tag}"
-        lines.append(f"shipit started the release of {what}.")
-        notify_type = "info"
-    elif event.kind == "succeeded":
-        title = f"Released {name}{event.tag}"
-        lines.append(f"shipit released {what}.")
-        notify_type = "success"
-    elif event.kind == "failed":
-        step = event.failed_step or "a step"
-        title = f"Release of {name}{event.tag} failed at {step}"
-        lines.append(f"The release of {what} failed at step {step}.")
-        notify_type = "failure"
-    elif event.kind == "rolled-back":
-        title = f"Release of {name}{event.tag} rolled back"
-        lines.append(f"The release of {what} was rolled back.")
-        notify_type = "warning"
-    else:
-        title = f"Release of {name}{event.tag} interrupted"
-        lines.append(f"The release of {what} was interrupted.")
-        notify_type = "warning"
+    title, first, notify_type = _WORDING.get(event.kind, _WORDING["interrupted"])
+    words = {
+        "release": f"{name}{event.tag}",
+        "what": f"{name}{event.tag} (version {event.version})",
+        "step": event.failed_step or "a step",
+    }
+    title = title.format(**words)
+    lines = [first.format(**words)]
     if event.message:
         lines.append(event.message)
     if event.hint:
