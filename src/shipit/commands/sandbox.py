@@ -34,7 +34,6 @@ DirOption = Annotated[
         metavar="DIR",
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 def _sandbox_dir(g: Globals, directory: Path | None) -> Path:
@@ -119,18 +118,16 @@ def register(app: typer.Typer) -> None:
                 "trust for --repo; the environment holds no registry token.",
             ),
         ] = False,
-        json_output: JsonOption = False,
     ) -> None:
         """Start the sandbox and print the environment a release needs (export lines)."""
         g = globals_of(ctx)
         sandbox_dir = _sandbox_dir(g, directory)
-        as_json = json_output or g.json
         _keep_out_of_git(g, sandbox_dir)
-        if not as_json:
+        if not g.json:
             g.err.print(f"starting the sandbox in {sandbox_dir} ...", markup=False, soft_wrap=True)
         with _sigterm_interrupts():  # a killed `up` still stops what it started
             info = Sandbox(sandbox_dir, repo=repo, oidc=oidc).up()
-        if as_json:
+        if g.json:
             _write_raw(json.dumps(info, indent=2) + "\n")
             return
         _print_services(g, info["services"])
@@ -146,14 +143,12 @@ def register(app: typer.Typer) -> None:
         _write_raw(export_lines(info["env"]))
 
     @sandbox_app.command("down")
-    def down(
-        ctx: typer.Context, directory: DirOption = None, json_output: JsonOption = False
-    ) -> None:
+    def down(ctx: typer.Context, directory: DirOption = None) -> None:
         """Stop every sandbox server (the data stays for the next `up`)."""
         g = globals_of(ctx)
         sandbox_dir = _sandbox_dir(g, directory)
         stopped = Sandbox(sandbox_dir).down() if sandbox_dir.is_dir() else []
-        if json_output or g.json:
+        if g.json:
             g.emit_json({"dir": str(sandbox_dir), "stopped": stopped})
         elif stopped:
             g.err.print(
@@ -167,15 +162,13 @@ def register(app: typer.Typer) -> None:
             )
 
     @sandbox_app.command("status")
-    def status(
-        ctx: typer.Context, directory: DirOption = None, json_output: JsonOption = False
-    ) -> None:
+    def status(ctx: typer.Context, directory: DirOption = None) -> None:
         """Say which sandbox servers are alive and answering (exit 1 if any is not)."""
         g = globals_of(ctx)
         sandbox_dir = _sandbox_dir(g, directory)
         statuses = Sandbox(sandbox_dir).status() if sandbox_dir.is_dir() else []
         report = _status_json(sandbox_dir, statuses)
-        if json_output or g.json:
+        if g.json:
             g.emit_json(report)
         elif not statuses:
             g.out.print(f"no sandbox is running in {sandbox_dir}", markup=False, soft_wrap=True)
