@@ -428,6 +428,18 @@ class JsrRegistry(FaultApp):
             "updatedAt": task["updatedAt"],
         }
 
+    def refuse_second_publish(self, scope: str, name: str, version: str) -> None:
+        """JSR's 400 ``duplicateVersionPublish`` (with the task) while another publish of this
+        version is done or in flight."""
+        existing = self.open_task(scope, name, version)
+        if existing is not None:
+            raise JsrError(
+                400,
+                "duplicateVersionPublish",
+                "This version of the package is already being published.",
+                task=self.task_json(existing),
+            )
+
     def open_task(self, scope: str, name: str, version: str) -> dict[str, Any] | None:
         """The task that blocks another publish of this version (success or in flight)."""
         pkg = self.package(scope, name)
@@ -793,14 +805,7 @@ class JsrHandler(FaultHandler):
         with reg.lock:
             if reg.package(scope, name) is None and not reg.auto_create:
                 raise self.missing_package(scope, name)
-            existing = reg.open_task(scope, name, version)
-            if existing is not None:
-                raise JsrError(
-                    400,
-                    "duplicateVersionPublish",
-                    "This version of the package is already being published.",
-                    task=reg.task_json(existing),
-                )
+            reg.refuse_second_publish(scope, name, version)
         tarball = self.body.read_all(MAX_TARBALL)
         if tarball is None:
             raise too_big(self.body.received)
@@ -810,14 +815,7 @@ class JsrHandler(FaultHandler):
             raise JsrError(403, "missingPermission", MISSING_PERMISSION)
         with reg.lock:
             reg.settle()
-            existing = reg.open_task(scope, name, version)
-            if existing is not None:
-                raise JsrError(
-                    400,
-                    "duplicateVersionPublish",
-                    "This version of the package is already being published.",
-                    task=reg.task_json(existing),
-                )
+            reg.refuse_second_publish(scope, name, version)
             if reg.package(scope, name) is None:
                 reg.create_package(scope, name)
             task = reg.new_task(token, scope, name, version, tarball, config)
