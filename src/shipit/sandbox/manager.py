@@ -24,7 +24,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,10 +111,6 @@ def _write_private(path: Path, text: str) -> None:
     write_text_atomic(path, text, mode=0o600)
 
 
-def _service_url(service: Service) -> str:
-    return service.url
-
-
 def _running_of(service: Service) -> Running | None:
     return None if isinstance(service, GitRemote) else service.process
 
@@ -190,16 +186,19 @@ class Sandbox:
         register(value)
         return value
 
+    def _started(self) -> Iterator[tuple[str, Service, Running | None]]:
+        """(name, service, its process or None for the git remote), in ALL_SERVICES order."""
+        for name in ALL_SERVICES:
+            service = self._services.get(name)
+            if service is not None:
+                yield name, service, _running_of(service)
+
     def _save(self) -> None:
         if not self.record:
             return
         services = []
-        for name in ALL_SERVICES:
-            service = self._services.get(name)
-            if service is None:
-                continue
-            running = _running_of(service)
-            entry: dict[str, Any] = {"name": name, "url": _service_url(service), "pid": None}
+        for name, service, running in self._started():
+            entry: dict[str, Any] = {"name": name, "url": service.url, "pid": None}
             if running is not None:
                 entry.update(running.to_json())
             services.append(entry)
@@ -473,15 +472,10 @@ class Sandbox:
 
     def describe(self) -> dict[str, Any]:
         """``{"dir", "env", "services": [{"name", "url", "pid"}]}`` (env holds tokens)."""
-        services = []
-        for name in ALL_SERVICES:
-            service = self._services.get(name)
-            if service is None:
-                continue
-            running = _running_of(service)
-            services.append(
-                {"name": name, "url": service.url, "pid": running.pid if running else None}
-            )
+        services = [
+            {"name": name, "url": service.url, "pid": running.pid if running else None}
+            for name, service, running in self._started()
+        ]
         return {"dir": str(self.dir), "env": self.env(), "services": services}
 
     # --- status and stopping ------------------------------------------------------------
