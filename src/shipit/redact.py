@@ -55,6 +55,12 @@ def register(*values: str | None) -> None:
             _pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
+def masked(value: str) -> str:
+    """``value``, registered as a secret first (for code that makes tokens)."""
+    register(value)
+    return value
+
+
 def is_secret_name(name: str) -> bool:
     """True for environment variable names that conventionally hold secrets."""
     return name in SECRET_ENV_VARS or bool(_SECRET_NAME.search(name))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shipit import proc
 from shipit.errors import ToolMissingError
-from shipit.redact import register
+from shipit.redact import masked, register
 from shipit.sandbox import process
 from shipit.sandbox.process import ProcessService, Running
 
@@ -25,9 +25,7 @@ TOKEN_USER = "__token__"
 
 def new_token() -> str:
     """A fresh PyPI-style API token (throw-away, sandbox only)."""
-    token = "pypi-" + secrets.token_urlsafe(32)
-    register(token)
-    return token
+    return masked("pypi-" + secrets.token_urlsafe(32))
 
 
 def executable() -> str:

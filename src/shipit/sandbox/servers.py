@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipit.files import write_text_atomic
-from shipit.redact import register
+from shipit.redact import masked, register
 from shipit.sandbox import process
 from shipit.sandbox.process import ProcessService, Running
 
@@ -26,24 +26,18 @@ TOKEN_PATH = "/idtoken"
 
 def new_jsr_token() -> str:
     """A throw-away JSR-style personal access token."""
-    token = "jsrp_" + secrets.token_hex(24)
-    register(token)
-    return token
+    return masked("jsrp_" + secrets.token_hex(24))
 
 
 def new_github_token() -> str:
     """A throw-away GitHub-style token (``ghp_`` and 36 letters or digits)."""
     alphabet = string.ascii_letters + string.digits
-    token = "ghp_" + "".join(secrets.choice(alphabet) for _ in range(36))
-    register(token)
-    return token
+    return masked("ghp_" + "".join(secrets.choice(alphabet) for _ in range(36)))
 
 
 def new_request_token() -> str:
     """A throw-away ``ACTIONS_ID_TOKEN_REQUEST_TOKEN`` like the one Actions gives a job."""
-    token = "sbx-idtoken-" + secrets.token_urlsafe(24)
-    register(token)
-    return token
+    return masked("sbx-idtoken-" + secrets.token_urlsafe(24))
 
 
 def request_url(issuer: str) -> str:
