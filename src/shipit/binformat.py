@@ -184,13 +184,19 @@ def read(path: Path, *, limit: int = 64 * 1024) -> BinaryInfo:
             head = fh.read(limit)
     except OSError as exc:
         raise BinaryFormatError(f"cannot read {path}", why=str(exc)) from None
+    return parse(head, name=path.name)
+
+
+def parse(head: bytes, *, name: str) -> BinaryInfo:
+    """``parse_header``, with a BinaryFormatError naming the file ``name`` for what is not an
+    executable."""
     try:
         return parse_header(head)
     except (ValueError, struct.error) as exc:
         raise BinaryFormatError(
-            f"{path.name} is not an executable shipit recognises",
+            f"{name} is not an executable shipit recognises",
             why=f"{exc}; expected ELF, Mach-O or PE/COFF",
-            hint="check the build command's output path ({output}) in [binaries]",
+            hint="check that the build command writes the executable to {output} in [binaries]",
         ) from None
 
 

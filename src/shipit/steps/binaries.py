@@ -22,7 +22,6 @@ import os
 import re
 import shlex
 import shutil
-import struct
 import sys
 import tarfile
 import tempfile
@@ -501,15 +500,7 @@ class VerifyBinary:
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:
         target = self.build.target
-        head = self._header()
-        try:
-            info = binformat.parse_header(head)
-        except (ValueError, struct.error) as exc:
-            raise PermanentError(
-                f"the binary for {target} is not an executable",
-                why=f"{self.build.binary.name}: {exc}",
-                hint="check that the build command writes the executable to {output}",
-            ) from None
+        info = binformat.parse(self._header(), name=self.build.binary.name)
         wrong = binformat.mismatch(info, self.build.spec)
         if wrong:
             raise PermanentError(

@@ -11,7 +11,7 @@ import pytest
 from binhelp import FIVE_TARGETS, VERSION, Built, make_ctx
 
 from shipit.engine.step import NullProgress, ProbeState
-from shipit.errors import PermanentError
+from shipit.errors import BinaryFormatError, PermanentError
 from shipit.steps import binaries
 
 ZIG = "{python} -m ziglang cc -target {target} -O2 '-DVERSION=\"{version}\"' main.c -o {output}"
@@ -183,10 +183,10 @@ def test_a_file_that_is_no_executable_is_named(tmp_path: Path) -> None:
     ctx = make_ctx(root, {"command": command, "targets": ["x86_64-linux-gnu"]})
     build = binaries.plan_build(ctx, "x86_64-linux-gnu")
     binaries.BuildBinary(build).run(ctx, NullProgress())
-    with pytest.raises(PermanentError) as err:
+    with pytest.raises(BinaryFormatError) as err:
         binaries.VerifyBinary(build).run(ctx, NullProgress())
-    assert err.value.what == "the binary for x86_64-linux-gnu is not an executable"
-    assert "hello" in (err.value.why or "")
+    assert err.value.what == "hello is not an executable shipit recognises"
+    assert "expected ELF, Mach-O or PE/COFF" in (err.value.why or "")
 
 
 def test_an_executable_the_system_cannot_start_is_named(tmp_path: Path) -> None:
