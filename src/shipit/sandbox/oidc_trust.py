@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import jwt
 
 from shipit.sandbox._http import read_json, write_json_atomic
@@ -62,7 +63,8 @@ class IssuerKeys:
             if kid not in self._keys:
                 try:
                     self._keys = self._fetch()
-                except Exception as exc:  # the issuer is down: the token cannot be checked
+                # the issuer is down or answers nonsense: the token cannot be checked
+                except (httpx.HTTPError, ValueError, KeyError, TypeError, jwt.PyJWKError) as exc:
                     raise InvalidIdToken(f"cannot fetch the issuer's keys: {exc}") from None
             key = self._keys.get(kid)
         if key is None:
