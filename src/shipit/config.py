@@ -231,6 +231,14 @@ class ChecksConfig(Section):
     registry: CheckConfig = Field(default_factory=CheckConfig)
 
 
+AuthMode = Literal["auto", "token", "oidc"]
+AUTH_DESCRIPTION = (
+    "How to authenticate: a token from the environment, trusted publishing (OIDC) from a "
+    "GitHub Actions job with id-token: write, or auto (the token when one is set, else OIDC "
+    "when the job can get an ID token)."
+)
+
+
 class NpmConfig(Section):
     enabled: bool | None = Field(default=None, description="None: detect from package.json.")
     directory: str = Field(default=".", description="Directory holding the package.json.")
@@ -244,12 +252,14 @@ class NpmConfig(Section):
     access: Literal["public", "restricted"] | None = None
     tag: str | None = Field(default=None, description="dist-tag (default: latest / pre-id).")
     provenance: bool = False
+    auth: AuthMode = Field(default="auto", description=AUTH_DESCRIPTION)
 
 
 class JsrConfig(Section):
     enabled: bool | None = Field(default=None, description="None: detect from deno.json/jsr.json.")
     directory: str = "."
     url: str | None = Field(default=None, description="Default: JSR_URL or https://jsr.io/.")
+    auth: AuthMode = Field(default="auto", description=AUTH_DESCRIPTION)
 
 
 class PypiConfig(Section):
@@ -266,6 +276,7 @@ class PypiConfig(Section):
     index_url: str | None = Field(
         default=None, description="Read URL for probes (default: derived from the upload URL)."
     )
+    auth: AuthMode = Field(default="auto", description=AUTH_DESCRIPTION)
 
 
 class GithubConfig(Section):

@@ -60,6 +60,11 @@ class ErrorCode(StrEnum):
     JOURNAL_UNREADABLE = "journal-unreadable"
     RESUME_INPUTS_CHANGED = "resume-inputs-changed"
     INTERRUPTED = "interrupted"
+    # trusted publishing (OIDC)
+    OIDC_UNAVAILABLE = "oidc-unavailable"
+    OIDC_TOKEN_INVALID = "oidc-token-invalid"
+    OIDC_NOT_TRUSTED = "oidc-not-trusted"
+    TOOL_TOO_OLD = "tool-too-old"
     # GitHub
     GITHUB = "github"
     GITHUB_RATE_LIMIT = "github-rate-limit"
@@ -320,6 +325,35 @@ class Interrupted(ShipitError):
 
     code = ErrorCode.INTERRUPTED
     exit_code = ExitCode.INTERRUPTED
+
+
+# ---------------------------------------------------------------- trusted publishing (OIDC)
+
+
+class OidcError(PermanentError):
+    """Trusted publishing cannot work here: not a GitHub Actions job, or the job has no
+    ``id-token: write`` permission (the ID-token request variables are missing)."""
+
+    code = ErrorCode.OIDC_UNAVAILABLE
+
+
+class OidcTokenInvalid(OidcError):
+    """The job's OIDC ID token could not be fetched, or it is expired or otherwise invalid."""
+
+    code = ErrorCode.OIDC_TOKEN_INVALID
+
+
+class OidcNotTrusted(OidcError):
+    """The registry refused to exchange the ID token: the package is missing, or it does not
+    trust this repository, workflow or environment."""
+
+    code = ErrorCode.OIDC_NOT_TRUSTED
+
+
+class ToolTooOld(PermanentError):
+    """An installed program is older than what shipit needs from it (npm for OIDC)."""
+
+    code = ErrorCode.TOOL_TOO_OLD
 
 
 # ---------------------------------------------------------------- registries and GitHub
