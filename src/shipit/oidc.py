@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from shipit.config import Config, Settings
 from shipit.errors import OidcError, OidcTokenInvalid
 from shipit.redact import register
 
@@ -35,6 +36,8 @@ PERMISSION_HINT = (
 )
 #: the variable holding each registry's token, as the messages name it
 TOKEN_VARS = {"npm": "NPM_TOKEN", "jsr": "JSR_TOKEN", "pypi": "PYPI_TOKEN"}
+#: each registry's name as messages write it
+LABELS = {"npm": "npm", "jsr": "JSR", "pypi": "PyPI"}
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -140,14 +143,30 @@ def choose(registry: str, configured: str, token: str | None, env: Mapping[str, 
     )
 
 
-def unavailable(auth: Auth) -> OidcError:
+def auth_of(registry: str, config: Config, settings: Settings, env: Mapping[str, str]) -> Auth:
+    """How ``registry`` (npm, jsr or pypi) authenticates in this run."""
+    configured = {"npm": config.npm.auth, "jsr": config.jsr.auth, "pypi": config.pypi.auth}
+    tokens = {"npm": settings.npm_token, "jsr": settings.jsr_token, "pypi": settings.pypi_token}
+    return choose(registry, configured[registry], tokens[registry], env)
+
+
+def unavailable(auth: Auth, env: Mapping[str, str]) -> OidcError:
     """The error for trusted publishing that cannot work in this environment."""
+    label = LABELS.get(auth.registry, auth.registry)
     return OidcError(
-        f"trusted publishing to {auth.registry} is not possible here",
-        why=auth.problem,
+        f"trusted publishing to {label} is not possible here",
+        why=Ambient.of(env).unavailable_because() or auth.problem,
         hint=f"{PERMISSION_HINT}; outside GitHub Actions set {TOKEN_VARS.get(auth.registry)} "
         f'or [{auth.registry}] auth = "token"',
     )
+
+
+def wanted_but_unavailable(auth: Auth, env: Mapping[str, str]) -> bool:
+    """Trusted publishing is the way (or the only way left in a GitHub Actions job without a
+    token), and it cannot work here."""
+    if auth.oidc:
+        return auth.problem is not None
+    return auth.mode == "none" and Ambient.of(env).github_actions
 
 
 @dataclass(frozen=True)

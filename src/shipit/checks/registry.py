@@ -5,19 +5,31 @@ Through the adapters of ``shipit.registries``: npm ``whoami`` with the token; JS
 authenticated package read (what deno asks before publishing); PyPI: the token has the
 ``pypi-`` shape and the index answers; GitHub: the repository's ``permissions.push`` and no
 published release for the tag. Lookups run in parallel; tokens are sent, never shown.
+
+A registry that authenticates by trusted publishing (``shipit.oidc.auth_of``: ``auth = "oidc"``,
+or ``auto`` in a GitHub Actions job with ``id-token: write`` and no token) is checked by doing
+its exchange without publishing (the adapters' ``preflight_oidc``): npm's version, the job's
+ID token, ``package.json`` ``repository`` and npm's token exchange; PyPI's mint-token; JSR's
+link to the job's repository. Minted tokens are thrown away.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from shipit import oidc
 from shipit.checks.base import CheckContext, CheckResult, Finding, Status, skipped
 from shipit.checks.versions import next_patch
 from shipit.errors import (
+    OidcError,
     PermanentError,
     RegistryError,
     ShipitError,
+    ToolMissingError,
+    ToolTooOld,
     TransientError,
     VersionError,
 )
@@ -98,8 +110,63 @@ def _version_state(ctx: CheckContext, target: Target) -> Outcome:
     return [], [f"{target.package} {st.version} not published yet"]
 
 
+def _oidc_finding(registry: str, exc: ShipitError) -> Finding:
+    """A trusted-publishing failure as a finding that names the registry and the cause."""
+    label = oidc.LABELS[registry]
+    message = exc.what if label in exc.what else f"{label}: {exc.what}"
+    if exc.why:
+        message += f" ({exc.why})"
+    return Finding(message, hint=exc.hint)
+
+
+def check_oidc(
+    ctx: CheckContext,
+    target: Target,
+    auth: oidc.Auth,
+    preflight: Callable[[], oidc.IdToken],
+    where: str,
+) -> Outcome:
+    """Trusted publishing for ``target``: the exchange done without publishing."""
+    if oidc.wanted_but_unavailable(auth, ctx.env):
+        return [_oidc_finding(target.name, oidc.unavailable(auth, ctx.env))], []
+    try:
+        id_token = preflight()
+    except (OidcError, ToolTooOld, ToolMissingError) as exc:
+        return [_oidc_finding(target.name, exc)], []
+    except TransientError as exc:
+        return [_unreachable(oidc.LABELS[target.name], where, exc, "check the network")], []
+    except RegistryError as exc:
+        return [
+            Finding(
+                f"{oidc.LABELS[target.name]} answered {exc.status}: {exc.message}",
+                hint="check the registry URL, then shipit check --only registry",
+            )
+        ], []
+    problems, notes = _version_state(ctx, target)
+    return problems, [f"trusted publishing for {id_token.identity()}", *notes]
+
+
+def _npm_manifest(ctx: CheckContext, target: Target) -> dict[str, Any]:
+    path = (target.directory or ctx.root) / "package.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def check_npm(ctx: CheckContext, target: Target) -> Outcome:
     registry = ctx.settings.npm_registry
+    auth = oidc.auth_of("npm", ctx.config, ctx.settings, ctx.env)
+    if auth.oidc or oidc.wanted_but_unavailable(auth, ctx.env):
+        npm = Npm(registry, timeout=TIMEOUT)  # anonymous reads: trusted publishing has no token
+        return check_oidc(
+            ctx,
+            target,
+            auth,
+            lambda: npm.preflight_oidc(target.package or "", _npm_manifest(ctx, target), ctx.env),
+            registry,
+        )
     token = ctx.settings.npm_token
     new_token = "create a new token (npm token create) and export NPM_TOKEN=<token>"
     if not token:
@@ -155,6 +222,11 @@ def check_jsr(ctx: CheckContext, target: Target) -> Outcome:
                 hint='set "name": "@scope/name" in deno.json',
             )
         ], []
+    auth = oidc.auth_of("jsr", ctx.config, ctx.settings, ctx.env)
+    if auth.oidc or oidc.wanted_but_unavailable(auth, ctx.env):
+        return check_oidc(
+            ctx, target, auth, lambda: jsr.preflight_oidc(package, ctx.env), jsr.origin
+        )
     if not jsr.token:
         return [
             Finding(
@@ -197,6 +269,16 @@ def check_jsr(ctx: CheckContext, target: Target) -> Outcome:
 
 
 def check_pypi(ctx: CheckContext, target: Target) -> Outcome:
+    auth = oidc.auth_of("pypi", ctx.config, ctx.settings, ctx.env)
+    if auth.oidc or oidc.wanted_but_unavailable(auth, ctx.env):
+        pypi = PyPI.from_config(ctx.config, ctx.settings, timeout=TIMEOUT)
+
+        def preflight() -> oidc.IdToken:
+            id_token = oidc.fetch(pypi.oidc_audience(), ctx.env)
+            pypi.mint_token(id_token)  # minted and thrown away
+            return id_token
+
+        return check_oidc(ctx, target, auth, preflight, pypi.oidc_base)
     token = ctx.settings.pypi_token
     user = ctx.env.get("TWINE_USERNAME", "__token__")
     findings: list[Finding] = []

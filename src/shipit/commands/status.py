@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from shipit import live_versions
+from shipit import live_versions, oidc
 from shipit.commands.common import globals_of
 from shipit.config import Config, Settings
 from shipit.engine import journal as journal_mod
@@ -29,6 +29,7 @@ from shipit.project.tags import effective_format
 from shipit.redact import redact
 from shipit.ui.live import human_duration
 from shipit.ui.status_view import (
+    AuthInfo,
     GitInfo,
     NextStep,
     ProjectInfo,
@@ -249,7 +250,20 @@ def collect(
         release=release,
         next=nxt,
         registries_asked=probe or bool(previous_live),
+        auth=auth_info(project, config, settings, env),
     )
+
+
+def auth_info(
+    project: ProjectInfo, config: Config, settings: Settings, env: Mapping[str, str]
+) -> list[AuthInfo]:
+    """Token or trusted publishing, per enabled registry (no network)."""
+    found = []
+    for registry in ("npm", "jsr", "pypi"):
+        if registry in project.targets:
+            a = oidc.auth_of(registry, config, settings, env)
+            found.append(AuthInfo(a.registry, a.mode, a.why, a.problem))
+    return found
 
 
 # ---------------------------------------------------------------- watching

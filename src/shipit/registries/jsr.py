@@ -7,10 +7,16 @@ read, and yanking.
 ``<origin>/api/`` (``https://api.jsr.io/`` for jsr.io). ``package_exists`` is the read deno
 makes with the token before it publishes; ``yank`` is the undo (JSR versions cannot be
 deleted). Accept is ``application/json`` (never ``text/html``, which JSR answers with a page).
+
+Trusted publishing: in GitHub Actions ``deno publish`` sends the job's ID token itself
+(``Authorization: githuboidc <JWT>``), and JSR accepts it only for a package linked to the
+job's repository. ``preflight_oidc`` checks that beforehand from the package's public
+``githubRepository`` (no token can be minted and thrown away on JSR).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,9 +27,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from shipit import http
+from shipit import http, oidc
 from shipit.config import Settings
-from shipit.errors import PermanentError, RegistryError
+from shipit.errors import OidcNotTrusted, PermanentError, RegistryError
 from shipit.hashing import sha256_file
 from shipit.redact import register
 from shipit.registries._http import get, json_dict, send, status_error
@@ -219,6 +225,50 @@ class Jsr:
                 hint=TOKEN_HINT,
             )
         raise status_error(response, what)
+
+    def linked_repository(self, name: str) -> str | None:
+        """``owner/name`` the package is linked to (its ``githubRepository``), None when it
+        is linked to none; a package that does not exist is ``OidcNotTrusted``."""
+        what = f"cannot read the JSR package {name} at {self.origin}"
+        with self._client() as c:
+            response = get(c, self.package_api_url(name), what)
+        if response.status_code == 404:
+            raise OidcNotTrusted(
+                f"JSR has no package {name}: trusted publishing cannot create one",
+                why=f"{self.package_api_url(name)} answered 404",
+                hint=f"create it at {self.new_package_url(name)} and link it to this GitHub "
+                "repository in its settings, then `shipit check --only registry`",
+            )
+        if response.status_code != 200:
+            raise status_error(response, what)
+        linked = json_dict(response, what).get("githubRepository")
+        if not isinstance(linked, dict):
+            return None
+        owner, repo = linked.get("owner"), linked.get("name")
+        return f"{owner}/{repo}" if isinstance(owner, str) and isinstance(repo, str) else None
+
+    def preflight_oidc(self, name: str, env: Mapping[str, str]) -> oidc.IdToken:
+        """The job can get an ID token, and the package is linked to the job's repository."""
+        id_token = oidc.fetch(json.dumps({"permissions": []}), env)
+        linked = self.linked_repository(name)
+        job = id_token.repository or "(no repository claim)"
+        settings = f"{self.url}{name}/settings"
+        if linked is None:
+            raise OidcNotTrusted(
+                f"the JSR package {name} is not linked to a GitHub repository",
+                why="JSR accepts a GitHub Actions ID token only for a package linked to the "
+                "job's repository",
+                hint=f"link it to {job} at {settings}, then `shipit check --only registry`",
+            )
+        if linked.lower() != job.lower():
+            raise OidcNotTrusted(
+                f"the JSR package {name} is linked to {linked}, not to {job}",
+                why="JSR accepts a GitHub Actions ID token only for a package linked to the "
+                "job's repository",
+                hint=f"link it to {job} at {settings} (or release from {linked}), then "
+                "`shipit check --only registry`",
+            )
+        return id_token
 
     def yank(self, name: str, version: str) -> None:
         """``PATCH .../versions/{version}`` with ``{"yanked": true}`` (scope admins only).

@@ -6,25 +6,98 @@
 and with which ``dist.integrity``, the dist-tags and every version. A 404 is "not there";
 401/403 are a ``RegistryError`` about the token; the rest is classified by ``_http``.
 The token (``NPM_TOKEN``) is sent as ``Authorization: Bearer`` and registered for redaction.
+
+Trusted publishing (OIDC): the npm CLI (11.5.1 or newer) does the exchange itself when it
+publishes, and on any failure goes on silently without a token (PROTOCOLS.md). So shipit makes
+the same exchange first, ``exchange_oidc`` (``POST /-/npm/v1/oidc/token/exchange/package/<name>``
+with the job's ID token for the audience ``npm:<registry host>``), throws the token away, and
+explains a refusal: no such package (trusted publishing cannot create one), not trusted for
+this repository/workflow/environment, an ID token npm calls invalid. ``preflight_oidc`` adds
+the npm version and ``package.json`` ``repository`` against the job's repository.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
-from shipit import http
+from shipit import http, oidc, proc
 from shipit.config import Settings
-from shipit.errors import RegistryError
+from shipit.errors import (
+    OidcNotTrusted,
+    OidcTokenInvalid,
+    RegistryError,
+    ToolMissingError,
+    ToolTooOld,
+)
+from shipit.git import github_repo_from_url
 from shipit.redact import register
-from shipit.registries._http import get, json_dict, status_error
+from shipit.registries._http import get, json_dict, send, status_error
 
 TOKEN_HINT = "Create a granular access token with publish rights and set NPM_TOKEN"
+#: the first npm that does trusted publishing (npm's docs)
+OIDC_NPM = (11, 5, 1)
+NPM_INSTALL_HINT = "install Node.js, which brings npm: https://nodejs.org/en/download"
+
+
+def npm_version(env: Mapping[str, str]) -> str:
+    """``npm --version`` of the npm on ``env``'s PATH."""
+    npm = proc.require("npm", hint=NPM_INSTALL_HINT, env=env)
+    result = proc.run([npm, "--version"], env=dict(env), timeout=60)
+    version = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if not result.ok or not version:
+        raise ToolMissingError(
+            "`npm --version` did not answer",
+            why=result.tail() or f"exit {result.returncode}",
+            hint=NPM_INSTALL_HINT,
+        )
+    return version
+
+
+def require_oidc_npm(env: Mapping[str, str]) -> str:
+    """The npm version, when it can do trusted publishing; else ``ToolTooOld``."""
+    version = npm_version(env)
+    numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:3])
+    if numbers < OIDC_NPM:
+        needed = ".".join(map(str, OIDC_NPM))
+        raise ToolTooOld(
+            f"npm {version} cannot do trusted publishing (it needs {needed} or newer)",
+            why="an older npm never asks for an ID token, so the publish would fail without "
+            "a token",
+            hint="update npm with `npm install -g npm@latest` (or use Node 24), then "
+            "`shipit check --only registry`",
+        )
+    return version
+
+
+def repository_of(manifest: Mapping[str, Any]) -> str | None:
+    """``package.json`` ``repository`` as ``owner/name`` for GitHub (every form npm accepts:
+    ``github:o/r``, ``o/r``, git/https/ssh URLs, ``{"url": ...}``), else the text as written;
+    None when there is none."""
+    value = manifest.get("repository")
+    if isinstance(value, Mapping):
+        value = value.get("url")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    shorthand = re.fullmatch(r"(?:github:)?([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)", text)
+    if shorthand:
+        return shorthand.group(1)
+    url = text.removeprefix("git+")
+    if url.startswith("git://"):
+        url = "https://" + url.removeprefix("git://")
+    return github_repo_from_url(url) or text
+
+
+def escaped_name(name: str) -> str:
+    """npm-package-arg's ``escapedName``: a scoped name's ``/`` as ``%2f``."""
+    return name.replace("/", "%2f")
 
 
 def document_url(registry: str, name: str) -> str:
@@ -131,6 +204,101 @@ class Npm:
         if response.status_code != 200:
             raise status_error(response, what)
         return parse_document(json_dict(response, what), name, version, self.registry)
+
+    @property
+    def audience(self) -> str:
+        """The ID token's audience npm asks for: ``npm:<registry host name>``."""
+        return f"npm:{urlsplit(self.registry).hostname}"
+
+    def exchange_url(self, name: str) -> str:
+        """npm resolves this absolute path against the registry: a path prefix is dropped."""
+        parts = urlsplit(self.registry)
+        return (
+            f"{parts.scheme}://{parts.netloc}/-/npm/v1/oidc/token/exchange/package/"
+            f"{escaped_name(name)}"
+        )
+
+    def exchange_oidc(self, name: str, id_token: oidc.IdToken) -> str:
+        """The short-lived publish token npm gives for ``id_token`` (what ``npm publish``
+        gets in Actions), or why npm refuses: ``OidcNotTrusted``, ``OidcTokenInvalid``."""
+        what = f"cannot exchange the job's ID token at {self.registry}"
+        with http.client(
+            token=id_token.raw, headers={"Accept": "application/json"}, timeout=self.timeout
+        ) as c:
+            response = send(c, "POST", self.exchange_url(name), what)
+        if response.is_success:
+            token = json_dict(response, what).get("token")
+            if isinstance(token, str) and token:
+                register(token)
+                return token
+            raise OidcNotTrusted(
+                f"npm answered the token exchange for {name} without a token",
+                why=f"{self.registry} answered {response.status_code}",
+                hint="check NPM_CONFIG_REGISTRY, then `shipit check --only registry`",
+            )
+        message = http.message_of(response)
+        if response.status_code == 401:
+            raise OidcTokenInvalid(
+                "npm rejected the job's ID token as invalid",
+                why=f"{self.registry} answered 401: {message}",
+                hint="re-run the job; if it persists, check that NPM_CONFIG_REGISTRY is the "
+                "real registry, then `shipit check --only registry`",
+            )
+        if response.status_code in (400, 403, 404):
+            raise self._not_trusted(name, id_token, f"answered {response.status_code}: {message}")
+        raise status_error(response, what)
+
+    def _not_trusted(self, name: str, id_token: oidc.IdToken, answer: str) -> OidcNotTrusted:
+        """npm says "package not found" for a missing package and for a trust that does not
+        match alike: the package document tells them apart."""
+        if not self.read(name, "0.0.0").package_exists:
+            return OidcNotTrusted(
+                f"npm has no package {name}: trusted publishing cannot create one",
+                why=f"the token exchange at {self.registry} {answer}",
+                hint="publish its first version once with a token (NPM_TOKEN, `npm publish`), "
+                "then add the trusted publisher on npmjs.com; see docs/release-process.md, "
+                '"Trusted publishing"',
+            )
+        repo = id_token.repository or "<owner>/<repo>"
+        command = f"npm trust github {name} --repo {repo} --file {id_token.workflow or '<file>'}"
+        if id_token.environment:
+            command += f" --environment {id_token.environment}"
+        return OidcNotTrusted(
+            f"npm does not trust {id_token.identity()} to publish {name}",
+            why=f"the token exchange at {self.registry} {answer}",
+            hint=f"add this trusted publisher on npmjs.com (package settings, Trusted "
+            f"publishing) or with `{command} --allow-publish`, then "
+            "`shipit check --only registry`",
+        )
+
+    def preflight_oidc(
+        self, name: str, manifest: Mapping[str, Any], env: Mapping[str, str]
+    ) -> oidc.IdToken:
+        """Everything ``npm publish`` needs for trusted publishing, checked without
+        publishing: npm's version, the job's ID token, ``package.json`` ``repository`` and
+        the exchange itself (its token is thrown away)."""
+        require_oidc_npm(env)
+        id_token = oidc.fetch(self.audience, env)
+        declared = repository_of(manifest)
+        job = id_token.repository
+        if job and declared and declared.lower() != job.lower():
+            raise OidcNotTrusted(
+                f"package.json `repository` names {declared}, but this job runs in {job}",
+                why="npm publishes by trusted publishing only for the repository the package "
+                "says it comes from",
+                hint=f'set "repository": "github:{job}" in package.json (or run the release '
+                f"from {declared}), then `shipit check --only registry`",
+            )
+        if not declared and id_token.claims.get("repository_visibility") == "public":
+            raise OidcNotTrusted(
+                "package.json has no `repository`",
+                why="npm adds provenance on its own when a public repository publishes by "
+                "trusted publishing, and refuses provenance without `repository`",
+                hint=f'add "repository": "github:{job}" to package.json, then '
+                "`shipit check --only registry`",
+            )
+        self.exchange_oidc(name, id_token)
+        return id_token
 
     def whoami(self) -> str | None:
         """The user the token belongs to; None when the registry names nobody (verdaccio

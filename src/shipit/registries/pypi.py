@@ -6,12 +6,19 @@ project's simple page (``{index}{normalized-name}/``, PEP 503; links may carry
 ``#sha256=<hex>`` and ``data-yanked``) into one ``PypiRelease``: every file the index lists,
 with the version each filename names. ``sha256_of`` downloads a file whose link has no hash,
 streaming. The simple API is public: no token is sent.
+
+Trusted publishing (warehouse's ``oidc/views.py``, pypa/gh-action-pypi-publish): ``oidc_token``
+asks the index for its audience (``GET <origin>/_/oidc/audience``), gets the job's ID token for
+it and exchanges it (``POST <origin>/_/oidc/mint-token``) for an API token that lives 15
+minutes; any index that implements these endpoints will do. A refusal is explained from
+warehouse's error codes (``invalid-publisher``: no trusted publisher matches this job).
 """
 
 from __future__ import annotations
 
 import html.parser
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -24,10 +31,12 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from shipit import http
+from shipit import http, oidc
 from shipit.config import Config, Settings
+from shipit.errors import OidcError, OidcNotTrusted, OidcTokenInvalid, PermanentError
 from shipit.hashing import sha256_chunks
-from shipit.registries._http import get, status_error, transport_error
+from shipit.redact import register
+from shipit.registries._http import get, json_dict, send, status_error, transport_error
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 _KNOWN_INDEXES = {
@@ -248,3 +257,100 @@ class PyPI:
             response = get(c, self.project_url(name), what)
         if response.status_code >= 500:
             raise status_error(response, what)
+
+    # --- trusted publishing -----------------------------------------------------------------
+
+    @property
+    def oidc_base(self) -> str:
+        """Where the index's OIDC endpoints live: the upload URL's origin (as pypa's action
+        derives them; upload.pypi.org serves them like pypi.org)."""
+        parts = urlsplit(self.upload_url)
+        return f"{parts.scheme}://{parts.netloc}/_/oidc/"
+
+    def oidc_audience(self) -> str:
+        """The audience the index wants ID tokens for (``pypi`` on pypi.org)."""
+        what = f"cannot ask {self.oidc_base} for its trusted-publishing audience"
+        with http.client(headers={"Accept": "application/json"}, timeout=self.timeout) as c:
+            response = get(c, self.oidc_base + "audience", what)
+        if response.status_code in (403, 404, 405):
+            raise OidcError(
+                f"the package index at {self.upload_url} does not offer trusted publishing",
+                why=f"{self.oidc_base}audience answered {response.status_code}: "
+                f"{http.message_of(response)}",
+                hint='set PYPI_TOKEN (and [pypi] auth = "token"), or publish to an index with '
+                "trusted publishing (pypi.org, test.pypi.org)",
+            )
+        if response.status_code != 200:
+            raise status_error(response, what)
+        audience = json_dict(response, what).get("audience")
+        if not isinstance(audience, str) or not audience:
+            raise OidcError(
+                f"the package index at {self.upload_url} named no trusted-publishing audience",
+                why=f"{self.oidc_base}audience answered without `audience`",
+                hint="check TWINE_REPOSITORY_URL / [pypi] repository-url",
+            )
+        return audience
+
+    def mint_token(self, id_token: oidc.IdToken) -> str:
+        """The short-lived API token the index mints for the job's ID token."""
+        what = f"cannot exchange the job's ID token at {self.oidc_base}mint-token"
+        with http.client(headers={"Accept": "application/json"}, timeout=self.timeout) as c:
+            response = send(
+                c, "POST", self.oidc_base + "mint-token", what, json_body={"token": id_token.raw}
+            )
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:  # an error page
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        if response.status_code == 200 and isinstance(body.get("token"), str) and body["token"]:
+            token = str(body["token"])
+            register(token)
+            return token
+        errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+        first = errors[0] if errors and isinstance(errors[0], dict) else {}
+        code, description = str(first.get("code", "")), str(first.get("description", ""))
+        why = f"{self.oidc_base}mint-token answered {response.status_code}" + (
+            f" ({code}): {description}" if code else f": {http.message_of(response)}"
+        )
+        if code == "invalid-publisher":
+            workflow = id_token.workflow or "<workflow file>"
+            environment = id_token.environment or "(none)"
+            raise OidcNotTrusted(
+                f"PyPI does not trust {id_token.identity()} to publish",
+                why=why,
+                hint=f"add a trusted publisher on {self._site()} (the project's Publishing "
+                "settings, or a pending publisher for a new project): owner "
+                f"{(id_token.repository or '<owner>/').split('/')[0]}, repository "
+                f"{(id_token.repository or '/<repo>').split('/')[-1]}, workflow {workflow}, "
+                f"environment {environment}; then `shipit check --only registry`",
+            )
+        if code == "invalid-token":
+            raise OidcTokenInvalid(
+                "PyPI rejected the job's ID token as invalid",
+                why=why,
+                hint="re-run the job; if it persists, check that TWINE_REPOSITORY_URL is the "
+                "real index, then `shipit check --only registry`",
+            )
+        if code == "not-enabled":
+            raise OidcError(
+                f"{self._site()} has trusted publishing turned off",
+                why=why,
+                hint='set PYPI_TOKEN and [pypi] auth = "token" until it is back',
+            )
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise status_error(response, what)
+        raise PermanentError(
+            "the package index refused to mint a token for the job's ID token",
+            why=why,
+            hint="check TWINE_REPOSITORY_URL / [pypi] repository-url, then "
+            "`shipit check --only registry`",
+        )
+
+    def _site(self) -> str:
+        host = urlsplit(self.upload_url).hostname or ""
+        return _MANAGE_HOSTS.get(host, host)
+
+    def oidc_token(self, env: Mapping[str, str]) -> str:
+        """An upload token by trusted publishing: audience, ID token, exchange."""
+        return self.mint_token(oidc.fetch(self.oidc_audience(), env))

@@ -13,7 +13,10 @@ answer was lost waits, visibly, for JSR to finish processing, and otherwise rais
 
 deno takes the token only as ``--token`` on its command line (deno 2.9 has no environment
 variable or file for it): the token is registered with the redactor, so logs and messages
-show ``***``, but it is visible in the process list while deno runs.
+show ``***``, but it is visible in the process list while deno runs. Under trusted publishing
+(``shipit.oidc``) there is no token: deno asks GitHub Actions for the ID token itself, after
+shipit checked that the package is linked to the job's repository; deno then also publishes a
+provenance attestation, except in the sandbox (Sigstore cannot run offline).
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from shipit import git, proc
+from shipit import git, oidc, proc
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
 from shipit.errors import (
     ConfigError,
     NotARepoError,
+    OidcNotTrusted,
+    OidcTokenInvalid,
     OutcomeUnknown,
     PermanentError,
     RegistryError,
@@ -47,6 +52,7 @@ TIMEOUT_S = 900.0
 SETTLE_S = 30.0  # how long a run waits for JSR to finish processing an upload it lost sight of
 DENO_HINT = "install deno (`pip install deno` or https://docs.deno.com/runtime/getting_started/)"
 _MANIFESTS = ("deno.json", "deno.jsonc", "jsr.json")
+OIDC_HINT = "`shipit check --only registry` in the job, then `shipit resume`"
 _PERMANENT_CODES = {
     "invalidBearerToken": "JSR rejected the token",
     "missingAuthentication": "JSR wants a token",
@@ -114,10 +120,22 @@ def jsr_url(ctx: Context) -> str:
     return registry(ctx).url
 
 
-def _oidc(ctx: Context) -> bool:
-    return ctx.env.get("GITHUB_ACTIONS") == "true" and bool(
-        ctx.env.get("ACTIONS_ID_TOKEN_REQUEST_URL")
-    )
+def _auth(ctx: Context) -> oidc.Auth:
+    return oidc.auth_of("jsr", ctx.config, ctx.settings, ctx.env)
+
+
+def _provenance(ctx: Context, auth: oidc.Auth) -> tuple[bool, str]:
+    """Whether deno publishes a provenance attestation (Sigstore), and why (or why not)."""
+    if not auth.oidc:
+        return False, "provenance needs trusted publishing from GitHub Actions"
+    if oidc.Ambient.of(ctx.env).sandbox:
+        return False, (
+            "provenance off: the sandbox's ID tokens come from 127.0.0.1, and Sigstore cannot "
+            "run offline"
+        )
+    if ctx.env.get("DISABLE_JSR_PROVENANCE"):
+        return False, "provenance off: DISABLE_JSR_PROVENANCE is set"
+    return True, "deno publishes a provenance attestation (Sigstore)"
 
 
 # ------------------------------------------------------------------ registry reads
@@ -197,7 +215,10 @@ class JsrPublish:
             name = package_name(ctx)
         except ShipitError:
             name = "<package>"
-        flags = " --no-provenance" if not _oidc(ctx) else ""
+        auth = _auth(ctx)
+        provenance, why = _provenance(ctx, auth)
+        credential = "" if auth.oidc else " --token ***"
+        flags = "" if provenance else " --no-provenance"
         try:
             found = _manifest(ctx)
         except ShipitError:
@@ -206,7 +227,9 @@ class JsrPublish:
             flags += f" --set-version {ctx.version}"
         return (
             f"publish {name}@{ctx.version} to {jsr_url(ctx)}\n"
-            f"JSR_URL={jsr_url(ctx)} deno publish --token ***{flags}  (in {package_dir(ctx)})"
+            f"JSR_URL={jsr_url(ctx)} deno publish{credential}{flags}  (in {package_dir(ctx)})\n"
+            f"auth: {auth.describe()}\n"
+            f"{why}"
         )
 
     def probe(self, ctx: Context) -> Probe:
@@ -231,15 +254,23 @@ class JsrPublish:
                 why="deno would publish the version its config file names",
                 hint=f"run `shipit version sync` (or set {ctx.version} in {found[0].name})",
             )
-        token = ctx.settings.jsr_token
-        if not token and not _oidc(ctx):
+        auth = _auth(ctx)
+        if auth.oidc and auth.problem is not None:
+            raise oidc.unavailable(auth, ctx.env)
+        token = None if auth.oidc else ctx.settings.jsr_token
+        if not token and not auth.oidc:
             raise PermanentError(
                 f"no JSR token to publish {name}",
-                why="JSR_TOKEN is not set and this is not GitHub Actions with OIDC",
+                why=auth.problem or "JSR_TOKEN is not set",
                 hint=TOKEN_HINT,
             )
+        if auth.oidc:
+            id_token = registry(ctx).preflight_oidc(name, ctx.env)
+            progress.log(f"trusted publishing for {id_token.identity()}")
+        provenance, why = _provenance(ctx, auth)
+        progress.log(why)
         protect(ctx.root)
-        argv = self._argv(ctx, token)
+        argv = self._argv(ctx, token, provenance)
         if found is not None and stated is None:  # tag-driven: the release names the version
             argv += ["--set-version", ctx.version]
         env = dict(ctx.env)
@@ -267,13 +298,13 @@ class JsrPublish:
         return self._failed(ctx, name, result, progress)
 
     @staticmethod
-    def _argv(ctx: Context, token: str | None) -> list[str]:
+    def _argv(ctx: Context, token: str | None, provenance: bool) -> list[str]:
         deno = proc.require("deno", hint=DENO_HINT, env=ctx.env)
         argv = [deno, "publish"]
         if token:
             register(token)
             argv += ["--token", token]
-        if not _oidc(ctx):
+        if not provenance:
             argv.append("--no-provenance")
         return argv
 
@@ -350,6 +381,17 @@ class JsrPublish:
         caused = _caused_by(out)
         code_m = re.search(r"\((\w+)\)\s*$", caused)
         code = code_m.group(1) if code_m else None
+        if code == "invalidOidcToken":
+            raise OidcTokenInvalid(
+                "JSR rejected the job's ID token as invalid", why=lines, hint=OIDC_HINT
+            )
+        if code == "actorNotAuthorized" and _auth(ctx).oidc:
+            raise OidcNotTrusted(
+                f"JSR does not let this job publish {name}: the package is not linked to the "
+                "job's repository",
+                why=lines,
+                hint=f"link it at {jsr_url(ctx)}{name}/settings, then {OIDC_HINT}",
+            )
         if code in ("invalidBearerToken", "missingAuthentication"):
             raise PermanentError(
                 f"JSR rejected the token for {jsr_url(ctx)}: {code}", why=lines, hint=TOKEN_HINT

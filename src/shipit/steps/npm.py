@@ -6,7 +6,9 @@ The probe reads the registry's package document (``shipit.registries.npm``) and 
 conflict that is never overwritten.
 A publish whose answer was lost (connection dropped, 5xx after the upload) raises
 ``OutcomeUnknown``, so the orchestrator probes before it tries again. The token goes to npm
-through a private ``.npmrc`` (``NPM_CONFIG_USERCONFIG``), never on the command line.
+through a private ``.npmrc`` (``NPM_CONFIG_USERCONFIG``), never on the command line. Under
+trusted publishing (``shipit.oidc``) no token is given at all: npm exchanges the job's ID token
+itself, after shipit made the same exchange to explain a refusal (npm would not).
 """
 
 from __future__ import annotations
@@ -20,9 +22,15 @@ from typing import Any
 
 import semver
 
-from shipit import proc
+from shipit import oidc, proc
 from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
-from shipit.errors import OutcomeUnknown, PermanentError, ShipitError, TransientError
+from shipit.errors import (
+    OidcNotTrusted,
+    OutcomeUnknown,
+    PermanentError,
+    ShipitError,
+    TransientError,
+)
 from shipit.hashing import sha1_file, sha512_integrity
 from shipit.redact import register
 from shipit.registries.npm import TOKEN_HINT, Npm, NpmVersion
@@ -375,15 +383,17 @@ class NpmPublish:
             parts += ["--access", ctx.config.npm.access]
         if self._provenance(ctx):
             parts.append("--provenance")
-        return f"publish {name}@{ctx.version} to {ctx.settings.npm_registry}\n" + " ".join(parts)
+        auth = _auth(ctx)
+        lines = [f"publish {name}@{ctx.version} to {ctx.settings.npm_registry}", " ".join(parts)]
+        lines.append(f"auth: {auth.describe()}")
+        if auth.oidc:
+            lines.append("npm exchanges the job's ID token itself; shipit tries it first")
+        return "\n".join(lines)
 
     @staticmethod
     def _provenance(ctx: Context) -> bool:
-        return (
-            ctx.config.npm.provenance
-            and ctx.env.get("GITHUB_ACTIONS") == "true"
-            and bool(ctx.env.get("ACTIONS_ID_TOKEN_REQUEST_URL"))
-        )
+        ambient = oidc.Ambient.of(ctx.env)
+        return ctx.config.npm.provenance and ambient.available and not ambient.sandbox
 
     def probe(self, ctx: Context) -> Probe:
         name = package_name(ctx)
@@ -420,7 +430,22 @@ class NpmPublish:
         tag, reason = choose_dist_tag(ctx.version, ctx.config.npm.tag, state.latest)
         progress.log(f"dist-tag {tag} ({reason})")
         if ctx.config.npm.provenance and not self._provenance(ctx):
-            progress.log("provenance skipped: only available in GitHub Actions with id-token")
+            progress.log(
+                "provenance skipped: "
+                + (
+                    "the sandbox's ID tokens cannot reach Sigstore"
+                    if oidc.Ambient.of(ctx.env).sandbox
+                    else "only available in GitHub Actions with id-token"
+                )
+            )
+        auth = _auth(ctx)
+        if auth.oidc:
+            if auth.problem is not None:
+                raise oidc.unavailable(auth, ctx.env)
+            progress.status("trying npm's trusted-publishing exchange")
+            npm = Npm(ctx.settings.npm_registry)
+            id_token = npm.preflight_oidc(name, _manifest(package_dir(ctx)), ctx.env)
+            progress.log(f"trusted publishing for {id_token.identity()}")
         result = self._publish(ctx, tarball, name, tag, progress, otp=ctx.env.get("NPM_OTP"))
         if result.ok:
             return {
@@ -456,7 +481,7 @@ class NpmPublish:
             register(otp)
             env["NPM_CONFIG_OTP"] = otp
         progress.status(f"npm publish {tarball.name} --tag {tag}")
-        token = ctx.settings.npm_token
+        token = ctx.settings.npm_token if not _auth(ctx).oidc else None
         if token:
             with _npmrc.userconfig(registry, token) as rc:
                 env["NPM_CONFIG_USERCONFIG"] = str(rc)
@@ -506,6 +531,13 @@ class NpmPublish:
                     "tag": tag,
                 }
             return self._failed(ctx, retry, tarball, name, tag, integrity, progress)
+        if _auth(ctx).oidc and code in ("E401", "ENEEDAUTH", "E404"):
+            raise OidcNotTrusted(
+                f"npm's own trusted-publishing exchange for {name} failed: {code}",
+                why=f"{lines}\n(npm does not say why; shipit's exchange had just succeeded, "
+                "so the trust or the package changed, or npm could not get an ID token)",
+                hint="run `shipit check --only registry` in the job, then `shipit resume`",
+            )
         raise classify(code, summary, lines, registry=registry, what=what, name=name)
 
     @staticmethod
@@ -585,6 +617,10 @@ def classify(
     if code is None and re.search(r"socket hang up|network|ECONN", lines, re.IGNORECASE):
         return OutcomeUnknown(what, why=why, hint="shipit checks the registry before trying again")
     return PermanentError(what, why=why, hint="fix the problem npm names above, then resume")
+
+
+def _auth(ctx: Context) -> oidc.Auth:
+    return oidc.auth_of("npm", ctx.config, ctx.settings, ctx.env)
 
 
 def _safe_name(ctx: Context) -> str:

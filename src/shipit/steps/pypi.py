@@ -5,7 +5,8 @@ The probe reads the simple index through ``shipit.registries.pypi`` (links carry
 PyPI and pypiserver both serve it) and compares every local file's sha256:
 all there and equal means done; some missing means only those are uploaded (a partial upload
 is finished, never repeated); a file there with another hash is a conflict. The token reaches
-twine through ``TWINE_PASSWORD`` in its environment, never through argv.
+twine through ``TWINE_PASSWORD`` in its environment, never through argv; under trusted
+publishing (``shipit.oidc``) that token is one the index minted for this job moments before.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipit import git, proc
+from shipit import git, oidc, proc
 from shipit.engine.step import (
     Context,
     Evidence,
@@ -31,6 +32,7 @@ from shipit.engine.step import (
     checkpoint,
 )
 from shipit.errors import (
+    OidcNotTrusted,
     OutcomeUnknown,
     PermanentError,
     ShipitError,
@@ -355,11 +357,16 @@ class PypiPublish:
             name = package_name(ctx)
         except ShipitError:
             name = "<project>"
-        return (
+        auth = _auth(ctx)
+        text = (
             f"upload {name} {pep440(ctx)} to {upload_url(ctx)}\n"
             f"python -m twine upload --non-interactive --repository-url {upload_url(ctx)} "
-            f"{out_dir(ctx)}/*"
+            f"{out_dir(ctx)}/*\n"
+            f"auth: {auth.describe()}"
         )
+        if auth.oidc:
+            text += f"\nshipit mints a 15-minute token at {index(ctx).oidc_base}mint-token"
+        return text
 
     def _judge(self, ctx: Context, name: str, files: list[DistFile]) -> tuple[Probe, Comparison]:
         result = compare(ctx, name, files)
@@ -433,12 +440,13 @@ class PypiPublish:
             return dict(probe.evidence)
         for f in comparison.present:
             progress.log(f"{f.name} is already on the index with the same sha256")
+        token = self._token(ctx, progress)
         # one file per upload: a crash between two leaves a partial release that the next
         # probe completes by uploading only what is missing
         for i, missing in enumerate(comparison.missing):
             if i:
                 checkpoint(self.id)
-            result = self._upload(ctx, [missing], progress)
+            result = self._upload(ctx, [missing], progress, token)
             if not result.ok:
                 return self._failed(ctx, name, files, result)
         # trust, then verify: the index must now list every file with our hashes
@@ -453,7 +461,22 @@ class PypiPublish:
             "note": after.why,
         }
 
-    def _upload(self, ctx: Context, files: list[DistFile], progress: Progress) -> proc.Result:
+    @staticmethod
+    def _token(ctx: Context, progress: Progress) -> str | None:
+        """The upload token: PYPI_TOKEN, or one minted now by trusted publishing."""
+        auth = _auth(ctx)
+        if not auth.oidc:
+            return ctx.settings.pypi_token
+        if auth.problem is not None:
+            raise oidc.unavailable(auth, ctx.env)
+        progress.status(f"trusted publishing: minting a token at {index(ctx).oidc_base}")
+        token = index(ctx).oidc_token(ctx.env)
+        progress.log("trusted publishing: minted a short-lived upload token")
+        return token
+
+    def _upload(
+        self, ctx: Context, files: list[DistFile], progress: Progress, token: str | None
+    ) -> proc.Result:
         url = upload_url(ctx)
         argv = [
             sys.executable,
@@ -471,7 +494,6 @@ class PypiPublish:
         for key in ("TWINE_REPOSITORY", "TWINE_REPOSITORY_URL", "TWINE_CERT"):
             env.pop(key, None)
         env["TWINE_USERNAME"] = "__token__"
-        token = ctx.settings.pypi_token
         if token:
             register(token)
             env["TWINE_PASSWORD"] = token
@@ -498,13 +520,27 @@ class PypiPublish:
                 why=relevant_lines(out, 3),
                 hint=f"{sys.executable} -m pip install twine, then `shipit resume`",
             )
-        if not ctx.settings.pypi_token and re.search(r"credentials|password|username", out, re.I):
+        oidc_auth = _auth(ctx).oidc
+        if (
+            not oidc_auth
+            and not ctx.settings.pypi_token
+            and re.search(r"credentials|password|username", out, re.I)
+        ):
             raise PermanentError(f"no PyPI token for {url}", why=lines, hint=TOKEN_HINT)
         status_m = re.search(r"HTTPError: (\d{3})", out) or re.search(
             r"Response from \S+:\s*\n?\s*(\d{3})", out
         )
         status = int(status_m.group(1)) if status_m else None
         if status is not None:
+            if status in (401, 403) and oidc_auth:
+                raise OidcNotTrusted(
+                    f"the package index refused the token it minted for this job: {status}",
+                    why=f"{lines}\n(the project's trusted publisher may not cover {name}: a "
+                    "token minted for one project cannot upload another)",
+                    hint="add a trusted publisher for this project on the index (its "
+                    "Publishing settings), then `shipit check --only registry` and "
+                    "`shipit resume`",
+                )
             if status in (401, 403):
                 raise PermanentError(
                     f"the package index rejected the token for {url}: {status}",
@@ -546,6 +582,10 @@ class PypiPublish:
             hint="yank the release in the web interface: "
             + index(ctx).manage_page(name, pep440(ctx)),
         )
+
+
+def _auth(ctx: Context) -> oidc.Auth:
+    return oidc.auth_of("pypi", ctx.config, ctx.settings, ctx.env)
 
 
 def build_steps(ctx: Context) -> list[Step]:

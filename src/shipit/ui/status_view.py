@@ -85,6 +85,16 @@ class NextStep:
 
 
 @dataclass(frozen=True)
+class AuthInfo:
+    """How one registry authenticates in this environment (``shipit.oidc.Auth``)."""
+
+    registry: str
+    mode: str  # token | oidc | none
+    why: str
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class StatusReport:
     project: ProjectInfo
     git: GitInfo
@@ -93,6 +103,7 @@ class StatusReport:
     next: list[NextStep]
     generated_at: float = field(default_factory=time.time)
     registries_asked: bool = True  # False with --offline
+    auth: list[AuthInfo] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -125,7 +136,21 @@ RELEASE_STYLE = {
 TARGET_NAMES = {"npm": "npm", "jsr": "JSR", "pypi": "PyPI", "github": "GitHub"}
 
 
-def _project(p: ProjectInfo, g: GitInfo) -> RenderableType:
+AUTH_WORDS = {"token": "token", "oidc": "trusted publishing (OIDC)", "none": "no credentials"}
+
+
+def _auth_line(a: AuthInfo) -> Text:
+    """``npm: trusted publishing (OIDC), GitHub Actions job with ...`` (the problem in red)."""
+    style = "red" if a.problem else ("green" if a.mode != "none" else "yellow")
+    line = Text(f"{TARGET_NAMES.get(a.registry, a.registry)}: ")
+    line.append(AUTH_WORDS[a.mode], style=style)
+    line.append(f", {a.why}", style="dim")
+    if a.problem:
+        line.append(f" ({a.problem})", style="red")
+    return line
+
+
+def _project(p: ProjectInfo, g: GitInfo, auth: list[AuthInfo] | None = None) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
@@ -145,6 +170,8 @@ def _project(p: ProjectInfo, g: GitInfo) -> RenderableType:
             "targets",
             ", ".join(f"{TARGET_NAMES.get(t, t)} {pkg}" for t, pkg in p.targets.items()) or "none",
         )
+        for i, a in enumerate(auth or []):
+            grid.add_row("publish as" if i == 0 else "", _auth_line(a))
     if g.error:
         grid.add_row("git", Text(g.error, style="red"))
     else:
@@ -243,7 +270,7 @@ def render(report: StatusReport, now: float | None = None) -> RenderableType:
     """The whole dashboard as one rich renderable (redacted)."""
     now = time.time() if now is None else now
     parts: list[RenderableType] = [
-        _project(report.project, report.git),
+        _project(report.project, report.git, report.auth),
         _live(report.live, report.registries_asked),
     ]
     if report.release is not None:
