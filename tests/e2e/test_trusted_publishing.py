@@ -175,8 +175,9 @@ def test_one_release_publishes_to_npm_jsr_and_pypi_without_any_token(
     results = {r["name"]: r for r in json.loads(check.stdout)["checks"]}
     assert results["registry"]["status"] == "passed"
     for registry in ("npm", "jsr", "pypi"):
-        assert f"{registry}: trusted publishing for {oidc_env['GITHUB_REPOSITORY']}" in (
-            results["registry"]["summary"]
+        assert (
+            f"{registry}: trusted publishing for {oidc_env['GITHUB_REPOSITORY']}"
+            in (results["registry"]["summary"])
         )
 
     plan = _shipit(git_repo, env, "--json", "plan")
