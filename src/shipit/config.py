@@ -213,6 +213,15 @@ class SecurityCheckConfig(CheckConfig):
     severity: Literal["low", "moderate", "medium", "high", "critical"] = "high"
 
 
+class SecretsCheckConfig(CheckConfig):
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Files never scanned for secrets (globs relative to the root, e.g. "
+        "tests/fixtures/**); detect-secrets' .secrets.baseline and `pragma: allowlist secret` "
+        "are honoured too.",
+    )
+
+
 class GitCheckConfig(CheckConfig):
     fetch_timeout: float = 15.0
 
@@ -227,7 +236,7 @@ class ChecksConfig(Section):
     lint: CheckConfig = Field(default_factory=CheckConfig)
     test: TestCheckConfig = Field(default_factory=TestCheckConfig)
     security: SecurityCheckConfig = Field(default_factory=SecurityCheckConfig)
-    secrets: CheckConfig = Field(default_factory=CheckConfig)
+    secrets: SecretsCheckConfig = Field(default_factory=SecretsCheckConfig)
     registry: CheckConfig = Field(default_factory=CheckConfig)
 
 

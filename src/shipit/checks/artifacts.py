@@ -1,20 +1,28 @@
 """Which files each enabled target would publish, computed once per run and shared.
 
-- npm: ``npm pack --dry-run --json --ignore-scripts`` (the exact list and the tarball's
-  integrity, which also lets ``published`` compare content without packing for real);
-- JSR: the files git does not ignore under the package directory, filtered by deno.json's
-  ``publish.include`` / ``publish.exclude`` (and the top-level ``exclude``), as deno does;
-- PyPI: the files git does not ignore under the package directory (what a wheel or sdist can
-  contain; a superset for backends that select less), or the contents of built files in the
-  release's dist directory when they exist;
-- binaries: the non-binary files beside the built binaries in the release's dist directory.
+Each list comes from the tool that publishes, after the build that precedes publishing:
+
+- npm: the ``[npm] build-command`` first when one is configured (a dnt build into ``npm/``,
+  with ``{version}`` replaced), then ``npm pack --dry-run --json`` in the package directory,
+  with the package's own ``prepare``/``prepack`` build (scripts are skipped only when the
+  package has none): the exact list and the tarball's integrity;
+- JSR: ``deno publish --dry-run`` (the files deno would upload; ``--set-version`` for a
+  project versioned by its tags); without deno, deno.json's ``publish.include``/``exclude``
+  applied to the files git keeps;
+- PyPI: the contents of the sdist and wheel ``python -m build`` makes (into a temporary
+  directory), or of the release's built files when they exist;
+- binaries: archives exist only once the release built them: the set is ``deferred`` and the
+  release scans them (``secrets.scan_release_files``) before anything is visible.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import re
+import sys
 import tarfile
+import tempfile
 import threading
 import zipfile
 from collections.abc import Mapping
@@ -23,9 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from shipit import git, proc
+from shipit.checks import deps, output
+from shipit.checks.base import Finding
 from shipit.checks.command import command_env
 from shipit.errors import ConfigError
-from shipit.project.manifests import read_json
+from shipit.project import manifests, tooling
 
 
 @dataclass(frozen=True)
@@ -38,13 +48,19 @@ class PublishSet:
     contents: tuple[tuple[str, bytes], ...] = ()  # files read out of built archives
     integrity: str | None = None  # npm tarball integrity (dry run)
     error: str | None = None
+    deferred: str | None = None  # why the files exist only at release time (binaries)
+    hint: str | None = None  # the fix for ``error``
+    problems: tuple[Finding, ...] = ()  # what caused ``error``, located where the tool says
 
 
 def deno_config(directory: Path) -> tuple[Path, dict[str, Any]] | None:
     for name in ("deno.json", "deno.jsonc", "jsr.json"):
         path = directory / name
         if path.is_file():
-            return path, read_json(path)
+            try:
+                return path, manifests.read_json(path)
+            except ConfigError as exc:
+                raise ValueError(exc.what) from None
     return None
 
 
@@ -109,14 +125,24 @@ def _archive_members(path: Path) -> list[tuple[str, bytes]]:
     return out
 
 
+_DENO_FILE = re.compile(r"^\s+(file://\S+?) \([\d.]+\s?[KMGk]?i?B\)\s*$")
+
+
 @dataclass
 class PublishSets:
-    """Lazily computed, cached publish sets for one run (safe to share between threads)."""
+    """Lazily computed, cached publish sets for one run (safe to share between threads).
+
+    ``npm_build``: the configured build command (``{version}`` replaced by ``version``);
+    ``tag_version``: the version for ``deno publish --set-version`` when deno.json has none."""
 
     root: Path
     env: Mapping[str, str]
     dist_dir: Path | None = None
-    timeout: float = 120.0
+    timeout: float = 300.0
+    npm_build: str | None = None
+    version: str | None = None
+    tag: str | None = None
+    tag_version: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: dict[str, PublishSet] = field(default_factory=dict)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
@@ -153,23 +179,78 @@ class PublishSets:
         except ValueError:
             return str(directory / name)
 
-    def _npm(self, directory: Path) -> PublishSet:
-        if not (directory / "package.json").is_file():
-            return PublishSet(
-                "npm", "npm package", error=f"no package.json in {directory} (not built yet?)"
-            )
-        r = proc.run(
-            ["npm", "pack", "--dry-run", "--json", "--ignore-scripts"],
-            cwd=directory,
-            env=command_env(self.env),
+    def _located(self, text: str) -> tuple[Finding, ...]:
+        """The build's own errors with their file and line (none when unrecognised)."""
+        parsed = output.parse(text, self.root)
+        return tuple(f for f in parsed.findings if parsed.structured and f.file)
+
+    def _run(
+        self, argv: list[str], cwd: Path, extra: Mapping[str, str] | None = None
+    ) -> proc.Result:
+        return proc.run(
+            argv,
+            cwd=cwd,
+            env=command_env(self.env, extra),
             timeout=self.timeout,
             log_output=False,
         )
+
+    def _npm(self, directory: Path) -> PublishSet:
+        if self.npm_build:
+            values = {"version": self.version or "", "tag": self.tag or ""}
+            command = self.npm_build
+            for key, value in values.items():
+                command = command.replace("{" + key + "}", value)
+            built = self._run(
+                proc.shell_argv(command),
+                self.root,
+                {"SHIPIT_VERSION": values["version"], "SHIPIT_TAG": values["tag"]},
+            )
+            if not built.ok:
+                return PublishSet(
+                    "npm",
+                    "npm package",
+                    error=f"the npm build command `{command}` failed: {built.tail(3)}",
+                    hint=f"run `{command}` yourself and fix it ([npm] build-command)",
+                    problems=self._located(built.output),
+                )
+        if not (directory / "package.json").is_file():
+            where = f"{directory} after `{self.npm_build}`" if self.npm_build else str(directory)
+            return PublishSet(
+                "npm",
+                "npm package",
+                error=f"no package.json in {where}",
+                hint="set [npm] directory (or build-command) in shipit.toml",
+            )
+        node = tooling.node(directory)
+        builds = any(node.scripts.get(s) for s in ("prepare", "prepack"))
+        argv = ["npm", "pack", "--dry-run", "--json"]
+        if builds:
+            missing = deps.node_dependencies(directory)
+            if missing is not None:
+                return PublishSet(
+                    "npm",
+                    "npm package",
+                    error=f"the package builds on `npm pack` (prepare/prepack) but "
+                    f"{missing.message}",
+                    hint=missing.hint,
+                    problems=(missing,),
+                )
+        else:
+            argv.append("--ignore-scripts")
+        r = self._run(argv, directory)
         if not r.ok:
             return PublishSet(
-                "npm", "npm package", error=f"`npm pack --dry-run` failed: {r.tail(5)}"
+                "npm",
+                "npm package",
+                error=f"`{' '.join(argv)}` failed"
+                + (" in the package's prepare build" if builds else "")
+                + f": {r.tail(3)}",
+                hint=f"run `{' '.join(argv)}` in {directory} to see the problem",
+                problems=self._located(r.output),
             )
-        start = r.stdout.find("[")
+        start = r.stdout.find("\n[")
+        start = start + 1 if start >= 0 else r.stdout.find("[")
         data = json.loads(r.stdout[start:]) if start >= 0 else []
         if not data:
             return PublishSet(
@@ -179,8 +260,11 @@ class PublishSets:
         files = tuple(
             (self._rel(directory, f["path"]), directory / f["path"]) for f in info.get("files", [])
         )
+        how = "npm pack, after its prepare build" if builds else "npm pack"
+        if self.npm_build:
+            how = f"npm pack, after `{self.npm_build}`"
         return PublishSet(
-            "npm", "files in the npm tarball (npm pack)", files, integrity=info.get("integrity")
+            "npm", f"files in the npm tarball ({how})", files, integrity=info.get("integrity")
         )
 
     def _jsr(self, directory: Path) -> PublishSet:
@@ -190,6 +274,27 @@ class PublishSets:
                 "jsr", "JSR package", error=f"no deno.json or jsr.json in {directory}"
             )
         _, config = found
+        deno = proc.which("deno", command_env(self.env))
+        if deno is not None:
+            argv = [deno, "publish", "--dry-run", "--allow-dirty", "--no-check"]
+            if not config.get("version") and self.tag_version:
+                argv += ["--set-version", self.tag_version]
+            r = self._run(argv, directory)
+            listed = [m.group(1) for m in map(_DENO_FILE.match, r.output.splitlines()) if m]
+            if r.ok and listed:
+                paths = [Path(u[len("file://") :]) for u in listed]
+                return PublishSet(
+                    "jsr",
+                    "files in the JSR package (deno publish --dry-run)",
+                    tuple((self._rel(p.parent, p.name), p) for p in paths),
+                )
+            if not r.ok:
+                return PublishSet(
+                    "jsr",
+                    "JSR package",
+                    error=f"`deno publish --dry-run` failed: {r.tail(5)}",
+                    hint=f"run `deno publish --dry-run` in {directory} to see the problem",
+                )
         candidates = git.list_files(directory, self.env)
         if candidates is None:
             candidates = [
@@ -200,7 +305,7 @@ class PublishSets:
         files = jsr_files(directory, config, candidates)
         return PublishSet(
             "jsr",
-            "files in the JSR package (publish.include/exclude)",
+            "files in the JSR package (publish.include/exclude; deno was not found)",
             tuple((self._rel(directory, f), directory / f) for f in files),
         )
 
@@ -216,28 +321,50 @@ class PublishSets:
 
     def _pypi(self, directory: Path) -> PublishSet:
         built = self._dist_files((".whl", ".tar.gz"), "pypi")  # the build step writes dist/pypi/
-        if built:
+        description = "files in the release's built wheel and sdist"
+        with tempfile.TemporaryDirectory(prefix="shipit-build-") as tmp:
+            if not built:
+                r = self._run([sys.executable, "-m", "build", "--outdir", tmp, "."], directory)
+                if not r.ok:
+                    return PublishSet(
+                        "pypi",
+                        "PyPI package",
+                        error=f"`python -m build` failed: {r.tail(3)}",
+                        hint=f"run `python -m build` in {directory} to see the problem",
+                        problems=self._located(r.output),
+                    )
+                built = sorted(Path(tmp).iterdir())
+                description = "files in the wheel and sdist python -m build makes"
             contents: list[tuple[str, bytes]] = []
             for path in built:
                 contents.extend(_archive_members(path))
-            return PublishSet(
-                "pypi", "files in the built wheel and sdist", contents=tuple(contents)
-            )
-        candidates = git.list_files(directory, self.env) or []
-        return PublishSet(
-            "pypi",
-            "files a wheel or sdist can contain (not ignored by git)",
-            tuple((self._rel(directory, f), directory / f) for f in candidates),
-        )
+        return PublishSet("pypi", description, contents=tuple(contents))
 
     def _binaries(self) -> PublishSet:
-        if self.dist_dir is None or not self.dist_dir.is_dir():
-            return PublishSet("binaries", "files beside the binaries (none built yet)")
-        files = []
+        """Once the release built them: the text files beside the binaries and every text
+        file inside the archives (the programs themselves are not text)."""
+        if self.dist_dir is None or not any(self.dist_dir.glob("*")):
+            return PublishSet(
+                "binaries",
+                "binaries",
+                deferred="the binaries and their archives are built by the release; it scans "
+                "them before anything is published",
+            )
+        files: list[tuple[str, Path | None]] = []
+        contents: list[tuple[str, bytes]] = []
         for p in sorted(self.dist_dir.rglob("*")):
-            if p.is_file() and not _is_binary(p):
+            if not p.is_file():
+                continue
+            if p.name.endswith((".tar.gz", ".tgz", ".zip")):
+                contents.extend(m for m in _archive_members(p) if b"\0" not in m[1][:4096])
+            elif not _is_binary(p):
                 files.append((self._rel(p.parent, p.name), p))
-        return PublishSet("binaries", "files beside the binaries", tuple(files))
+        return PublishSet(
+            "binaries",
+            "files beside and inside the release's binaries",
+            tuple(files),
+            contents=tuple(contents),
+        )
 
 
 def _is_binary(path: Path) -> bool:

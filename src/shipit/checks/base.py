@@ -35,6 +35,7 @@ class Kind(enum.StrEnum):
     FORMAT = "unformatted file"
     TEST = "failing test"
     DEPENDENCY = "dependency problem"
+    SECRET = "secret"  # a secret or .env file in what would be published
     ERROR = "error"  # a tool's own error (bad configuration, crash) with its location
     OUTPUT = "output"  # unrecognised output, shown verbatim
 

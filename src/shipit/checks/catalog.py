@@ -7,7 +7,7 @@ from pathlib import Path
 
 from shipit.checks import presets
 from shipit.checks.artifacts import PublishSets
-from shipit.checks.base import Check, CheckContext
+from shipit.checks.base import Check, CheckContext, CheckResult, skipped
 from shipit.checks.git_state import GitCheck
 from shipit.checks.published import PublishedLookup
 from shipit.checks.registry import RegistryCheck
@@ -32,10 +32,31 @@ BUILT_IN = {
 LOG_DIR = Path(".shipit") / "checks"
 
 
+class VersionsOrTags:
+    """The ``versions`` check, or for a project whose version lives only in its git tags
+    (deno.json without a version, hatch-vcs, setuptools-scm) and no ``--version`` given, a
+    skip that says so: nothing in the files can disagree."""
+
+    name = "versions"
+    heavy = False
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        project = ctx.project
+        if project.tag_driven and ctx.release_version is None:
+            last = project.tags.latest_version
+            shown = f" (last {project.tag_for(last)})" if last else ""
+            return skipped(
+                self.name,
+                f"{project.tag_driven}{shown}: the release names the next version "
+                "(`shipit release --version X.Y.Z`)",
+            )
+        return VersionsCheck().run(ctx)
+
+
 def all_checks() -> list[Check]:
     return [
         GitCheck(),
-        VersionsCheck(),
+        VersionsOrTags(),
         typecheck_check(),
         lint_check(),
         TestCheck(),
@@ -62,11 +83,20 @@ def build_context(
     logs = log_dir or root / LOG_DIR
     protect(root)
     dist = None
+    tag: str | None = None
     version = release_version or project.version
     if version:
         tag = tags.release_tag(config, project.tags, version)
         dist = root / ".shipit" / "releases" / tag.replace("/", "_") / "dist"
-    sets = PublishSets(root, env, dist_dir=dist)
+    sets = PublishSets(
+        root,
+        env,
+        dist_dir=dist,
+        npm_build=config.npm.build_command,
+        version=version,
+        tag=tag,
+        tag_version=project.tags.latest_version if project.tag_driven else None,
+    )
     return CheckContext(
         root=root,
         config=config,

@@ -209,7 +209,15 @@ def _override(enabled: bool | None, key: str, found: Target) -> Target:
 def _npm_target(config: Config, directory: Path, pkg: _Manifest | None) -> Target:
     rel = config.npm.directory.rstrip("/")
     shown = "package.json" if rel in ("", ".") else f"{rel}/package.json"
-    if pkg is None:
+    if pkg is None and config.npm.build_command:
+        found = Target(
+            "npm",
+            True,
+            f"{shown} is written by [npm] build-command (not built yet)",
+            None,
+            directory,
+        )
+    elif pkg is None:
         found = Target("npm", False, f"no {shown}", None, directory)
     elif pkg.data.get("private") is True:
         found = Target(

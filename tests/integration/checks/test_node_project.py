@@ -61,7 +61,7 @@ def test_good_node_project_passes_every_check(node_project: ExampleFactory) -> N
     assert "npm: token accepted (user " in by["registry"].summary
     assert f"npm: {ex.name} 1.0.0 not published yet" in by["registry"].summary
     # README.md, index.js, package.json, shipit.toml, test/index.test.js; not .shipit/ logs
-    assert by["secrets"].summary == "no secrets in 5 file(s) for npm"
+    assert by["secrets"].summary == "no secrets in 5 npm files"
 
 
 def test_failing_node_test_is_named(node_project: ExampleFactory) -> None:

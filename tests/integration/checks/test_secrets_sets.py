@@ -19,7 +19,9 @@ def test_env_file_in_the_jsr_package(deno_project: ExampleFactory) -> None:
     f = r.findings[0]
     assert f.message == ".env is an environment file and would be published to jsr"
     assert (f.file, f.line) == (".env", 2)
-    assert f.hint == 'remove .env from the package: add it to "publish": {"exclude": [...]}'
+    assert (
+        f.hint == 'take .env out of the JSR package: "publish": {"exclude": [".env"]} in deno.json'
+    )
 
 
 def test_jsr_publish_exclude_is_honoured(deno_project: ExampleFactory, unique_name: str) -> None:
@@ -33,17 +35,34 @@ def test_jsr_publish_exclude_is_honoured(deno_project: ExampleFactory, unique_na
     ex = deno_project(_DOT_env=DOTENV, deno_DOT_json=json.dumps(deno_json))
     r = ex.check("secrets")
     assert r.status is Status.PASSED, r.findings
-    assert r.summary == "no secrets in 5 file(s) for jsr"  # deno.json LICENSE README mod mod_test
+    assert r.summary == "no secrets in 5 jsr files"  # deno.json LICENSE README mod mod_test
 
 
-def test_env_file_in_a_python_package(python_project: ExampleFactory) -> None:
-    ex = python_project(files={".env.production": "PYPI_TOKEN=pypi-AgEIcHlwaS5vcmcCJGFiY2RlZg\n"})
+def test_env_file_in_a_python_package(python_project: ExampleFactory, unique_name: str) -> None:
+    ex = python_project(
+        files={
+            ".env.production": "PYPI_TOKEN=pypi-AgEIcHlwaS5vcmcCJGFiY2RlZg\n",
+            "MANIFEST.in": "include .env.production\n",  # so the sdist really holds it
+        }
+    )
     r = ex.check("secrets")
     assert r.status is Status.FAILED
     f = r.findings[0]
-    assert f.message == ".env.production is an environment file and would be published to pypi"
-    assert (f.file, f.line) == (".env.production", 1)
-    assert f.hint == "add .env.production to .gitignore (and delete it from the build)"
+    assert f.message.endswith(
+        "/.env.production is an environment file and would be published to pypi"
+    )
+    sdist = f"{unique_name.replace('-', '_')}-1.0.0.tar.gz"
+    assert (f.file, f.line) == (f"{sdist}!{unique_name.replace('-', '_')}-1.0.0/.env.production", 1)
+    # the fix takes it out of the package the way setuptools selects files (a tracked file
+    # stays tracked whatever .gitignore says)
+    assert f.hint == "take .env.production out of the sdist: remove its line from MANIFEST.in"
+
+
+def test_untracked_env_file_is_not_in_a_setuptools_sdist(python_project: ExampleFactory) -> None:
+    ex = python_project(files={".env.production": "PYPI_TOKEN=pypi-AgEIcHlwaS5vcmcCJGFiY2RlZg\n"})
+    r = ex.check("secrets")  # setuptools packs only the package and its MANIFEST.in files
+    assert r.status is Status.PASSED, r.findings
+    assert r.summary.startswith("no secrets in ") and r.summary.endswith(" pypi files")
 
 
 def test_gitignored_env_is_not_in_a_python_package(python_project: ExampleFactory) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shipit.checks import secrets
 from shipit.checks.artifacts import deno_config, glob_match, jsr_files
+from shipit.checks.base import Kind
 from shipit.checks.secrets import is_env_file
+from shipit.config import Config
 
 FILES = ["deno.json", "mod.ts", "mod_test.ts", "src/a.ts", "src/b_test.ts", "docs/x.md", ".env"]
 
@@ -50,20 +53,75 @@ def test_env_file_rule() -> None:
     assert not is_env_file(".env.example") and not is_env_file("env.ts")
 
 
-def test_pypi_set_reads_the_files_the_build_step_wrote_to_dist_pypi(tmp_path: Path) -> None:
-    """The PyPI build step writes dist/pypi/; the set lists what is inside those files."""
-    import zipfile
+AWS = "AKIAZ7XQ2M4KJH6PW3NB"
 
-    from shipit.checks.artifacts import PublishSets
 
-    built = tmp_path / "dist" / "pypi"
-    built.mkdir(parents=True)
-    with zipfile.ZipFile(built / "demo-1.0.0-py3-none-any.whl", "w") as zf:
-        zf.writestr("demo/__init__.py", "SECRET_FREE = True\n")
-    project = tmp_path / "project"
-    project.mkdir()
-    found = PublishSets(project, {}, dist_dir=tmp_path / "dist").get("pypi", project)
-    assert found.description == "files in the built wheel and sdist"
-    assert found.contents == (
-        ("demo-1.0.0-py3-none-any.whl!demo/__init__.py", b"SECRET_FREE = True\n"),
+def scan(
+    tmp_path: Path,
+    files: dict[str, str],
+    config: dict[str, object] | None = None,
+    target: str = "pypi",
+) -> list[tuple[str | None, int | None, str]]:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found = secrets.findings_for(
+        target,
+        [(n, tmp_path / n) for n in files],
+        tmp_path,
+        Config.model_validate(config or {}),
     )
+    assert all(f.kind == Kind.SECRET for f in found)
+    return [(f.file, f.line, f.message.split(" in ")[0]) for f in found]
+
+
+def test_commit_hashes_and_text_test_vectors_are_not_secrets(tmp_path: Path) -> None:
+    files = {
+        "CITATION.cff": "cff-version: 1.2.0\ncommit: 3f786850e387550fdab836ed7e6dc881de23001b\n",
+        "tests/vectors.py": 'HELLO = "SGVsbG8sIFdvcmxkISBUaGlzIGlzIGEgdGVzdCB2ZWN0b3Iu"\n',
+        "keys.py": f'token = "x"\naws = "{AWS}"\n',
+    }
+    assert scan(tmp_path, files) == [("keys.py", 2, "possible secret (AWS Access Key)")]
+
+
+def test_allowlists_maintainers_already_use(tmp_path: Path) -> None:
+    files = {
+        "a.py": f'aws = "{AWS}"  # pragma: allowlist secret\n',
+        "b.py": f'aws = "{AWS}"\n',
+        "fixtures/c.py": f'aws = "{AWS}"\n',
+        "d.py": f'aws = "{AWS}"\n',
+    }
+    # b.py recorded in detect-secrets' baseline (by its hash), fixtures/ excluded in config
+    import hashlib
+
+    hashed = hashlib.sha1(AWS.encode()).hexdigest()
+    (tmp_path / ".secrets.baseline").write_text(
+        '{"version": "1.5.0", "results": {"b.py": [{"type": "AWS Access Key", '
+        f'"filename": "b.py", "hashed_secret": "{hashed}", "is_verified": false, '
+        '"line_number": 1}]}}'
+    )
+    found = scan(tmp_path, files, {"checks": {"secrets": {"exclude": ["fixtures/**"]}}})
+    assert found == [("d.py", 1, "possible secret (AWS Access Key)")]
+
+
+def test_archive_members_match_the_baseline_by_their_source_path() -> None:
+    assert secrets._source_name("pkg-1.0.tar.gz!pkg-1.0/src/pkg/a.py") == "src/pkg/a.py"
+    assert secrets._source_name("pkg-1.0-py3-none-any.whl!pkg/a.py") == "pkg/a.py"
+    assert secrets.excluded("pkg-1.0.tar.gz!pkg-1.0/tests/x.py", ["tests/*"])
+
+
+def test_advice_fits_how_the_target_selects_files(tmp_path: Path) -> None:
+    (tmp_path / "MANIFEST.in").write_text("include CITATION.cff\n")
+    hint = secrets.exclude_hint("pypi", "CITATION.cff", tmp_path)
+    assert hint == "take CITATION.cff out of the sdist: remove its line from MANIFEST.in"
+    assert secrets.exclude_hint("pypi", "notes.txt", tmp_path).endswith(
+        "add `exclude notes.txt` to MANIFEST.in"
+    )
+    (tmp_path / "pyproject.toml").write_text('[build-system]\nbuild-backend = "hatchling.build"\n')
+    assert "[tool.hatch.build] exclude" in secrets.exclude_hint("pypi", "a.txt", tmp_path)
+    assert "`files` in package.json" in secrets.exclude_hint("npm", "a.txt", tmp_path)
+    assert '"publish": {"exclude"' in secrets.exclude_hint("jsr", "a.txt", tmp_path)
+    for target in ("npm", "jsr", "pypi", "binaries"):
+        hint = secrets.secret_hint(target, "a.txt", tmp_path)
+        assert ".gitignore" not in hint  # never: it does not untrack a tracked file
+        assert "pragma: allowlist secret" in hint and ".secrets.baseline" in hint
