@@ -332,6 +332,6 @@ def secret_hint(target: str, name: str, root: Path) -> str:
         "if it is a secret: remove it, load it from the environment, and revoke it if it was "
         f"ever pushed; or {exclude_hint(target, name, root)}. If it is not a secret: add "
         "`pragma: allowlist secret` in a comment on that line, record it in .secrets.baseline "
-        "(detect-secrets scan --baseline .secrets.baseline), or list the file in "
+        "(detect-secrets scan > .secrets.baseline), or list the file in "
         "[checks.secrets] exclude"
     )

@@ -125,3 +125,27 @@ def test_advice_fits_how_the_target_selects_files(tmp_path: Path) -> None:
         hint = secrets.secret_hint(target, "a.txt", tmp_path)
         assert ".gitignore" not in hint  # never: it does not untrack a tracked file
         assert "pragma: allowlist secret" in hint and ".secrets.baseline" in hint
+
+
+def test_the_release_scans_what_it_built(tmp_path: Path) -> None:
+    """scan_release_files: what the release calls on its archives before anything is
+    visible; programs inside are skipped, text files are scanned."""
+    import io
+    import tarfile
+
+    archive = tmp_path / "tool-1.0.0-x86_64-linux.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        for name, data in (
+            ("tool", b"\x7fELF\x02\x01\x01\x00" + b"\0" * 64 + AWS.encode()),
+            ("README.md", b"# tool\n"),
+            ("config/.env", f"AWS_KEY={AWS}\n".encode()),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    found = secrets.scan_release_files([archive], tmp_path, Config())
+    assert {(f.file, f.line) for f in found} == {
+        (f"{archive.name}!config/.env", 1),
+    }
+    assert all(f.kind == Kind.SECRET and "binaries" in f.message for f in found)
+    assert AWS not in " ".join(f.message + (f.hint or "") for f in found)
