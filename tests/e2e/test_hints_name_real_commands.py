@@ -18,9 +18,15 @@ _COMMAND = re.compile(r"(?<![\w/.-])(`?)shipit((?: (?:-[\w-]+|[a-z][\w-]*))+)")
 _STOP = re.compile(r"[`'\")(\[\],;:!?]|\.(?:\s|$)")
 GLOBAL_FLAGS = {"-v", "--verbose", "--json", "--no-color", "--ci"}
 GLOBAL_WITH_VALUE = {"-C", "--directory", "--config"}
-# announced by DESIGN.md and named by the generated CI workflow, added by the engine's work
-# on `release`: strict, so the test says so the day the option exists
-PENDING = {"release --parts": "`shipit release --parts DIR` is being added to `release`"}
+# options of `release` that messages already name and the engine's work on `release` adds
+# (DESIGN.md's `release --parts`, project/release_version's `--bump`); strict, so the day
+# an option exists this test fails until its line here is removed
+PENDING = {
+    "release --parts": "`shipit release --parts DIR` is being added to `release`: "
+    "remove this line from PENDING once it exists",
+    "release --bump": "`shipit release --bump` is being added to `release`: "
+    "remove this line from PENDING once it exists",
+}
 
 
 def _commands() -> Any:
