@@ -17,7 +17,11 @@ MAX_LISTED = 5
 
 
 def release_tag(ctx: CheckContext) -> str | None:
+    """The tag this release makes; None when unknown (a tag-driven project whose next
+    version the release names: the last tag is not this release's)."""
     version = ctx.version
+    if ctx.project.tag_driven and ctx.release_version is None:
+        return None
     if not version:
         return None
     return tags.release_tag(ctx.config, ctx.project.tags, version)
