@@ -136,10 +136,7 @@ def choose(registry: str, configured: str, token: str | None, env: Mapping[str, 
         return Auth(registry, "oidc", f"GitHub Actions job with id-token: write, and no {var}")
     reason = ambient.unavailable_because() or "no ID token"
     return Auth(
-        registry,
-        "none",
-        f"no {var}, and no trusted publishing",
-        problem=f"{var} is not set, and trusted publishing is not possible: {reason}",
+        registry, "none", f"no {var}", problem=f"trusted publishing is not possible: {reason}"
     )
 
 

@@ -228,8 +228,8 @@ class JsrPublish:
         return (
             f"publish {name}@{ctx.version} to {jsr_url(ctx)}\n"
             f"JSR_URL={jsr_url(ctx)} deno publish{credential}{flags}  (in {package_dir(ctx)})\n"
-            f"auth: {auth.describe()}\n"
-            f"{why}"
+            f"# auth: {auth.describe()}\n"
+            f"# {why}"
         )
 
     def probe(self, ctx: Context) -> Probe:

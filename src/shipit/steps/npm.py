@@ -385,9 +385,9 @@ class NpmPublish:
             parts.append("--provenance")
         auth = _auth(ctx)
         lines = [f"publish {name}@{ctx.version} to {ctx.settings.npm_registry}", " ".join(parts)]
-        lines.append(f"auth: {auth.describe()}")
+        lines.append(f"# auth: {auth.describe()}")
         if auth.oidc:
-            lines.append("npm exchanges the job's ID token itself; shipit tries it first")
+            lines.append("# npm exchanges the job's ID token itself; shipit tries it first")
         return "\n".join(lines)
 
     @staticmethod

@@ -362,10 +362,10 @@ class PypiPublish:
             f"upload {name} {pep440(ctx)} to {upload_url(ctx)}\n"
             f"python -m twine upload --non-interactive --repository-url {upload_url(ctx)} "
             f"{out_dir(ctx)}/*\n"
-            f"auth: {auth.describe()}"
+            f"# auth: {auth.describe()}"
         )
         if auth.oidc:
-            text += f"\nshipit mints a 15-minute token at {index(ctx).oidc_base}mint-token"
+            text += f"\n# shipit mints a 15-minute token at {index(ctx).oidc_base}mint-token"
         return text
 
     def _judge(self, ctx: Context, name: str, files: list[DistFile]) -> tuple[Probe, Comparison]:

@@ -97,8 +97,9 @@ def render_plan(doc: PlanDocument, *, targets: bool = True) -> str:
         undo = "reversible" if step.reversible else "irreversible"
         description = step.description.splitlines() or [""]
         lines.append(f"  {step.state:<9} {step.id:<{width}}  {description[0]}  [{undo}]")
-        for extra in description[1:]:
-            lines.append(f"  {'':<9} {'':<{width}}    $ {extra}")
+        for extra in description[1:]:  # commands, and notes written as "# ..."
+            mark = "" if extra.startswith("# ") else "$ "
+            lines.append(f"  {'':<9} {'':<{width}}    {mark}{extra}")
         if step.why:
             lines.append(f"  {'':<9} {'':<{width}}    ({step.why})")
         if step.hint:

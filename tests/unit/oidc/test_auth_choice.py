@@ -47,9 +47,10 @@ def test_auto_without_token_outside_actions_says_both_ways_are_missing() -> None
     auth = choose("pypi", "auto", None, {"CI": "true"})
 
     assert auth.mode == "none"
+    assert auth.describe() == "no credentials: no PYPI_TOKEN"
     assert auth.problem == (
-        "PYPI_TOKEN is not set, and trusted publishing is not possible: this is not a GitHub "
-        "Actions job (GITHUB_ACTIONS is not true)"
+        "trusted publishing is not possible: this is not a GitHub Actions job "
+        "(GITHUB_ACTIONS is not true)"
     )
 
 
