@@ -321,7 +321,12 @@ class PublishSets:
         description = "files in the release's built wheel and sdist"
         with tempfile.TemporaryDirectory(prefix="shipit-build-") as tmp:
             if not built:
-                r = self._run([sys.executable, "-m", "build", "--outdir", tmp, "."], directory)
+                # in this environment when it has the project's build backend (seconds
+                # faster), else isolated as the release builds
+                build = [sys.executable, "-m", "build", "--outdir", tmp]
+                r = self._run([*build, "--no-isolation", "."], directory)
+                if not r.ok:
+                    r = self._run([*build, "."], directory)
                 if not r.ok:
                     return PublishSet(
                         "pypi",
