@@ -43,7 +43,12 @@ def test_plan_json_lists_every_step_with_its_live_state(project: Project) -> Non
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert PlanDocument.model_validate(doc).format == "shipit-plan/1"  # the documented schema
-    assert doc["release"] == {"version": "1.3.0", "tag": "v1.3.0", "commit": project.base}
+    assert doc["release"] == {
+        "version": "1.3.0",
+        "tag": "v1.3.0",
+        "commit": project.base,
+        "tag_source": "the default: no release tags yet",  # tag-format unset, no tags to learn from
+    }
     ids = [s["id"] for s in doc["steps"]]
     assert ids == ["command:pre", "git:commit", "git:tag", "git:push", "command:post"]
     for step in doc["steps"]:
