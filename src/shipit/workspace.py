@@ -4,11 +4,18 @@ Journals, logs, built artifacts and the sandbox live there. ``protect`` makes su
 is ever committed or published: a ``.gitignore`` of ``*`` inside it (npm pack, deno publish
 and Python build backends read ``.gitignore`` files but not ``.git/info/exclude``) and an
 entry in ``.git/info/exclude``. Every writer of ``.shipit/`` calls it first.
+
+``build_leaves_no_trace(directory)`` wraps a Python build (the release's, and the checks' scan
+of what would be published): what setuptools-style backends leave in the source tree
+(``*.egg-info``, ``build/``) is removed again unless it was there before, so a check or a
+build never makes the tree dirty for the git check or ``deno publish``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 DIRNAME = ".shipit"
@@ -60,3 +67,25 @@ def _exclude_from_git(root: Path) -> None:
         if current and not current.endswith("\n"):
             handle.write("\n")
         handle.write(".shipit/\n")
+
+
+def build_leftovers(directory: Path) -> set[Path]:
+    """What setuptools-style builds leave in the source tree: ``*.egg-info`` and ``build/``."""
+    found: set[Path] = set()
+    for base in (directory, directory / "src"):
+        if base.is_dir():
+            found |= {p for p in base.glob("*.egg-info") if p.is_dir()}
+    if (directory / "build").is_dir():
+        found.add(directory / "build")
+    return found
+
+
+@contextlib.contextmanager
+def build_leaves_no_trace(directory: Path) -> Iterator[None]:
+    """Remove, after the block, the build leftovers it created in ``directory``."""
+    before = build_leftovers(directory)
+    try:
+        yield
+    finally:
+        for path in build_leftovers(directory) - before:
+            shutil.rmtree(path, ignore_errors=True)

@@ -189,7 +189,7 @@ def test_one_release_publishes_to_npm_jsr_and_pypi_without_any_token(
     assert "Sigstore" in described["jsr:publish"]
 
     done = _shipit(git_repo, env, "--json", "release", "--yes")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     states = {s["id"]: s["state"] for s in report["steps"]}
     for step in ("git:tag", "git:push", "npm:publish", "jsr:publish", "pypi:publish"):

@@ -36,6 +36,7 @@ from shipit.checks.base import Finding
 from shipit.checks.command import command_env
 from shipit.errors import ConfigError
 from shipit.project import manifests, tooling
+from shipit.workspace import build_leaves_no_trace
 
 
 @dataclass(frozen=True)
@@ -322,11 +323,13 @@ class PublishSets:
         with tempfile.TemporaryDirectory(prefix="shipit-build-") as tmp:
             if not built:
                 # in this environment when it has the project's build backend (seconds
-                # faster), else isolated as the release builds
+                # faster), else isolated as the release builds; no egg-info left behind:
+                # the tree stays clean
                 build = [sys.executable, "-m", "build", "--outdir", tmp]
-                r = self._run([*build, "--no-isolation", "."], directory)
-                if not r.ok:
-                    r = self._run([*build, "."], directory)
+                with build_leaves_no_trace(directory):
+                    r = self._run([*build, "--no-isolation", "."], directory)
+                    if not r.ok:
+                        r = self._run([*build, "."], directory)
                 if not r.ok:
                     return PublishSet(
                         "pypi",

@@ -45,7 +45,7 @@ from shipit.redact import register
 from shipit.registries.pypi import PyPI, PypiRelease
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
-from shipit.workspace import protect
+from shipit.workspace import build_leaves_no_trace, protect
 
 BUILD_ID = "pypi:build"
 PUBLISH_ID = "pypi:publish"
@@ -231,17 +231,6 @@ def _build_env(ctx: Context) -> dict[str, str]:
     return env
 
 
-def _leftovers(directory: Path) -> set[Path]:
-    """What setuptools-style builds leave in the source tree: ``*.egg-info`` and ``build/``."""
-    found: set[Path] = set()
-    for base in (directory, directory / "src"):
-        if base.is_dir():
-            found |= {p for p in base.glob("*.egg-info") if p.is_dir()}
-    if (directory / "build").is_dir():
-        found.add(directory / "build")
-    return found
-
-
 class PypiBuild:
     """Build sdist and wheel once; record each file's sha256."""
 
@@ -279,8 +268,9 @@ class PypiBuild:
         protect(ctx.root)
         argv = self._argv(ctx)
         progress.status("building sdist and wheel")
-        before = _leftovers(package_dir(ctx))
-        try:
+        # leave the tree as it was: an egg-info or build/ left behind would make it dirty
+        # for `deno publish` and end up in other packages
+        with build_leaves_no_trace(package_dir(ctx)):
             result = proc.run(
                 argv,
                 cwd=package_dir(ctx),
@@ -288,11 +278,6 @@ class PypiBuild:
                 timeout=TIMEOUT_S,
                 on_line=progress.log,
             )
-        finally:
-            # leave the tree as it was: an egg-info or build/ left behind would make it dirty
-            # for `deno publish` and end up in other packages
-            for path in _leftovers(package_dir(ctx)) - before:
-                shutil.rmtree(path, ignore_errors=True)
         if not result.ok and "No module named build" in result.output:
             raise ToolMissingError(
                 "the Python `build` package is not installed",

@@ -106,3 +106,15 @@ def test_built_wheel_contents_are_scanned(python_project: ExampleFactory, module
     names = {f.file for f in r.findings}
     assert f"{wheel.name}!{module_name}/.env" in names
     assert "wJalrXUtnFEMI" not in " ".join(f.message for f in r.findings)
+
+
+def test_scanning_the_python_package_leaves_no_egg_info_behind(
+    python_project: ExampleFactory,
+) -> None:
+    # a project whose .gitignore does not hide *.egg-info: the sdist build of the scan must
+    # not make its tree dirty (the release's own git check and `deno publish` would refuse)
+    ex = python_project(files={".gitignore": "__pycache__/\n.mypy_cache/\n.pytest_cache/\n"})
+    r = ex.check("secrets")
+    assert r.status is Status.PASSED, r.findings
+    assert not list(ex.path.glob("src/*.egg-info")) and not list(ex.path.glob("*.egg-info"))
+    assert ex.repo.git("status", "--porcelain") == ""
