@@ -63,6 +63,20 @@ def select_targets(
     return list(dict.fromkeys(wanted))
 
 
+def keep_out_of_git(root: Path, out: Path) -> None:
+    """An output directory inside the work tree gets a ``.gitignore`` of ``*``: parts are never
+    committed, and the tree stays clean for a release from this checkout."""
+    top = git.repo_root(root)
+    try:
+        out.resolve().relative_to(top)
+    except ValueError:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / ".gitignore"
+    if not marker.exists():
+        marker.write_text("# written by shipit build: parts are not committed\n*\n")
+
+
 def require_clean(root: Path, out: Path) -> None:
     """Refuse a tree with uncommitted changes (the output directory itself excepted)."""
     top = git.repo_root(root)

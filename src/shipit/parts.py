@@ -4,12 +4,12 @@
 and writes them into DIR with ``DIR/<target>.part.json`` (``PartManifest``: the tool version,
 the project, version, tag and commit, the target, each file's name, size and sha256, and how
 it was built). ``shipit release --parts DIR`` reads every manifest (``collect``) and, before
-anything is visible, lists every reason not to release them (``problems``): a configured
-target without a part, a part of another commit, version or tag, a file that is missing or
-whose size or sha256 differs from its manifest, a file name the configuration would not give,
-or a build that differs from the one this release recorded when it started. The schema of the
-manifest is committed (``docs/schemas/part-manifest.schema.json``; ``python -m shipit.parts
---schema`` prints it) so other tools can read parts too.
+anything is visible, ``refuse_mismatches`` lists every reason not to release them
+(``problems``): a configured target without a part, a part of another commit, version or tag,
+a file that is missing or whose size or sha256 differs from its manifest, a file name the
+configuration would not give, or a build that differs from the one this release recorded when
+it started. The schema of the manifest is committed (``docs/schemas/part-manifest.schema.json``;
+``python -m shipit.parts --schema`` prints it) so other tools can read parts too.
 """
 
 from __future__ import annotations
@@ -303,7 +303,7 @@ def _part_problems(part: Part, expected: Expected) -> list[Problem]:
     return out
 
 
-def check(ctx: Context) -> None:
+def refuse_mismatches(ctx: Context) -> None:
     """Refuse ``ctx.parts`` for this release (PartsRejected listing every problem) before
     anything is visible: the expectations come from the configuration, the journal's
     recorded builds, and whether the release would first make a version commit."""

@@ -35,7 +35,8 @@ from shipit.project.tags import effective_format
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "release.yml"
 INPUTS_MARK = "# shipit-ci-inputs: "
-PARTS_DIR = "shipit-parts"
+PARTS_DIR = "shipit-parts"  # under the runner's temp directory: never inside the checkout,
+# where the publish job's clean-tree check (and a package without a `files` list) would see it
 PLAN_FILE = "shipit-plan.json"
 PACKAGE = "shipit-release"
 NODE_VERSION = "24"  # npm >= 11.5.1 for trusted publishing comes with Node 24
@@ -386,11 +387,11 @@ def _build_job(inputs: WorkflowInputs) -> list[str]:
         "      - name: Build and verify ${{ matrix.target }}",
         "        env:",
         "          TARGET: ${{ matrix.target }}",
-        f'        run: shipit --ci build --target "$TARGET" --out {PARTS_DIR}',
+        f'        run: shipit --ci build --target "$TARGET" --out "$RUNNER_TEMP/{PARTS_DIR}"',
         f"      - uses: {UPLOAD_ARTIFACT.uses()}",
         "        with:",
         "          name: shipit-part-${{ matrix.slug }}",
-        f"          path: {_in_dir(inputs, PARTS_DIR)}/",
+        f"          path: ${{{{ runner.temp }}}}/{PARTS_DIR}/",
         "          if-no-files-found: error",
     ]
     return lines
@@ -427,10 +428,10 @@ def _publish_job(inputs: WorkflowInputs) -> list[str]:
             f"      - uses: {DOWNLOAD_ARTIFACT.uses()}",
             "        with:",
             "          pattern: shipit-part-*",
-            f"          path: {_in_dir(inputs, PARTS_DIR)}",
+            f"          path: ${{{{ runner.temp }}}}/{PARTS_DIR}",
             "          merge-multiple: true",
         ]
-        release += f" --parts {PARTS_DIR}"
+        release += f' --parts "$RUNNER_TEMP/{PARTS_DIR}"'
     lines += ["      - name: Release", "        env:"]
     if inputs.github:
         lines.append("          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}")

@@ -169,10 +169,12 @@ def test_example_project_workflow_has_plan_native_builds_and_one_publish(hello: 
         "x86_64-windows-gnu": "windows-2025",
     }
     assert build["runs-on"] == "${{ matrix.runner }}"
-    assert 'shipit --ci build --target "$TARGET" --out shipit-parts' in runs(build)
+    assert 'shipit --ci build --target "$TARGET" --out "$RUNNER_TEMP/shipit-parts"' in runs(build)
     assert '"ziglang"' in runs(build)  # the zig preset's compiler on every runner
     [part_upload] = [s for s in build["steps"] if "upload-artifact" in s.get("uses", "")]
     assert part_upload["with"]["name"] == "shipit-part-${{ matrix.slug }}"
+    # parts live outside the checkout: the publish job's tree stays clean for its git check
+    assert part_upload["with"]["path"] == "${{ runner.temp }}/shipit-parts/"
     assert part_upload["with"]["if-no-files-found"] == "error"
     assert publish["needs"] == ["plan", "build"]
     assert publish["permissions"] == {"contents": "write", "id-token": "write"}
@@ -183,11 +185,11 @@ def test_example_project_workflow_has_plan_native_builds_and_one_publish(hello: 
     [download] = [s for s in publish["steps"] if "download-artifact" in s.get("uses", "")]
     assert download["with"] == {
         "pattern": "shipit-part-*",
-        "path": "shipit-parts",
+        "path": "${{ runner.temp }}/shipit-parts",
         "merge-multiple": True,
     }
     [release] = [s for s in publish["steps"] if s.get("name") == "Release"]
-    assert release["run"] == "shipit --ci release --yes --parts shipit-parts"
+    assert release["run"] == 'shipit --ci release --yes --parts "$RUNNER_TEMP/shipit-parts"'
     assert set(release["env"]) == {"GITHUB_TOKEN", "NPM_TOKEN", "JSR_TOKEN", "PYPI_TOKEN"}
     tools = " ".join(uses(doc))
     assert "setup-node" in tools and "setup-deno" in tools
@@ -312,12 +314,8 @@ def test_project_in_a_monorepo_directory_runs_there(tmp_path: Path) -> None:
     actionlint(path)
     doc = load(path)
     assert doc["defaults"]["run"]["working-directory"] == "tools/hello"
-    [upload] = [s for s in doc["jobs"]["build"]["steps"] if "upload-artifact" in s.get("uses", "")]
-    assert upload["with"]["path"] == "tools/hello/shipit-parts/"  # actions ignore defaults.run
-    [download] = [
-        s for s in doc["jobs"]["publish"]["steps"] if "download-artifact" in s.get("uses", "")
-    ]
-    assert download["with"]["path"] == "tools/hello/shipit-parts"
+    [upload] = [s for s in doc["jobs"]["plan"]["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert upload["with"]["path"] == "tools/hello/shipit-plan.json"  # actions ignore defaults.run
     assert shipit(project, "ci", "check").returncode == 0
 
 
@@ -393,3 +391,17 @@ def test_output_option_writes_and_checks_another_file(hello: Path) -> None:
     assert shipit(hello, "ci", "init", "--output", str(other)).returncode == 0
     assert other.is_file() and not (hello / WORKFLOW).exists()
     assert shipit(hello, "ci", "check", "--output", str(other)).returncode == 0
+
+
+def test_committed_example_workflow_is_current_and_valid() -> None:
+    """examples/workflows/release-from-ci.yml is what `ci init` writes for examples/hello."""
+    committed = ROOT / "examples" / "workflows" / "release-from-ci.yml"
+    result = shipit(EXAMPLE, "ci", "check", "--output", str(committed))
+    assert result.returncode == 0, (
+        result.stderr + "\nregenerate: shipit -C examples/hello ci init --force "
+        "--output ../workflows/release-from-ci.yml"
+    )
+    actionlint(committed)
+    doc = load(committed)
+    assert doc["defaults"]["run"]["working-directory"] == "examples/hello"
+    assert len(doc["jobs"]["build"]["strategy"]["matrix"]["include"]) == 5

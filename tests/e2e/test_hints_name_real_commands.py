@@ -19,11 +19,9 @@ _STOP = re.compile(r"[`'\")(\[\],;:!?]|\.(?:\s|$)")
 GLOBAL_FLAGS = {"-v", "--verbose", "--json", "--no-color", "--ci"}
 GLOBAL_WITH_VALUE = {"-C", "--directory", "--config"}
 # options of `release` that messages already name and the engine's work on `release` adds
-# (DESIGN.md's `release --parts`, project/release_version's `--bump`); strict, so the day
-# an option exists this test fails until its line here is removed
+# (project/release_version's `--bump`); strict, so the day an option exists this test fails
+# until its line here is removed (`release --parts` exists: its line is gone)
 PENDING = {
-    "release --parts": "`shipit release --parts DIR` is being added to `release`: "
-    "remove this line from PENDING once it exists",
     "release --bump": "`shipit release --bump` is being added to `release`: "
     "remove this line from PENDING once it exists",
 }

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from shipit import oidc
+from shipit import git, oidc
 from shipit.checks.base import CheckContext, CheckResult, Finding, Status, skipped
 from shipit.checks.versions import next_patch
 from shipit.errors import (
@@ -375,6 +375,13 @@ def check_github(ctx: CheckContext, target: Target) -> Outcome:
             )
         ], []
     if published is not None:
+        tag_name = str(published.get("tag_name", ""))
+        if _tag_at_head(ctx, tag_name):  # this very release, run again (CI re-run, resume)
+            return [], [
+                "token may push",
+                f"the GitHub release {tag_name} is published and its tag is at HEAD: "
+                "resumable (its assets are compared before anything is uploaded)",
+            ]
         return [
             Finding(
                 f"a published GitHub release for {published.get('tag_name')} already exists "
@@ -383,6 +390,14 @@ def check_github(ctx: CheckContext, target: Target) -> Outcome:
             )
         ], []
     return [], ["token may push"]
+
+
+def _tag_at_head(ctx: CheckContext, tag: str) -> bool:
+    """The release tag exists here and points at HEAD: the release being checked made it."""
+    if not tag:
+        return False
+    head = git.head_commit(ctx.root)
+    return head is not None and git.local_tag_commit(ctx.root, tag) == head
 
 
 CHECKERS: dict[str, Callable[[CheckContext, Target], Outcome]] = {

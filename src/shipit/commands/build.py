@@ -71,6 +71,7 @@ def build_command(
     out = (root / out).resolve()  # -C DIR: as if started in DIR
     commit = git.require_head(root)
     build_parts.require_clean(root, out)
+    build_parts.keep_out_of_git(root, out)
     ctx = build_parts.context_for(
         root,
         config,

@@ -9,9 +9,7 @@ differs and ``shipit ci init --force`` as the fix.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +18,7 @@ import typer
 from shipit import git
 from shipit.commands.common import Globals, globals_of
 from shipit.errors import WorkflowExists, WorkflowOutdated
+from shipit.files import write_text_atomic
 from shipit.release_workflow import WORKFLOW_PATH, WorkflowInputs, compare, inputs_for, render
 
 MAX_DIFF_LINES = 80
@@ -58,17 +57,6 @@ def _shown(path: Path, top: Path) -> str:
         return str(path)
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def init(g: Globals, *, output: Path | None, force: bool) -> int:
     inputs, top = _inputs(g)
     path = _target(g, top, output)
@@ -82,7 +70,7 @@ def init(g: Globals, *, output: Path | None, force: bool) -> int:
             else "shipit does not overwrite a workflow without --force",
             hint="shipit ci check  (shows what differs); shipit ci init --force  (replaces it)",
         )
-    _write(path, text)
+    write_text_atomic(path, text, mode=0o644)
     jobs = (
         f"plan, build ({len(inputs.builds)} targets), publish"
         if inputs.builds
@@ -100,6 +88,7 @@ def init(g: Globals, *, output: Path | None, force: bool) -> int:
                 "add these repository secrets (or set up trusted publishing): "
                 + ", ".join(inputs.secrets),
                 markup=False,
+                soft_wrap=True,
             )
         g.err.print(f"then commit it: git add {_shown(path, top)}", markup=False)
     return 0

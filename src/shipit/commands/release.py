@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -59,6 +59,7 @@ from shipit.errors import (
     UsageError,
 )
 from shipit.logfile import release_log
+from shipit.parts import Part, collect, refuse_mismatches
 from shipit.project import release_version
 from shipit.project.detect import detect
 from shipit.project.model import Project
@@ -121,9 +122,11 @@ def _open_journal(
     commit: str,
     *,
     reuse: frozenset[ReleaseState],
+    parts: Mapping[str, Part] | None = None,
 ) -> Journal:
     """The stored journal of this release when its state is in ``reuse``, else a new one in
-    memory (``Journal.begin`` writes it when the release starts)."""
+    memory (``Journal.begin`` writes it when the release starts); a new one records where the
+    ``parts`` are, so that `shipit resume` takes the same ones."""
     tag = tag_for(config, project, version)
     stored = _stored_journal(root, tag)
     if stored is not None and stored.state in reuse:
@@ -135,6 +138,7 @@ def _open_journal(
         commit=commit,
         config_digest=config.digest(),
         source_version=project.version,
+        parts=sorted({str(p.directory) for p in (parts or {}).values()}),
     )
 
 
@@ -148,8 +152,10 @@ def _planned(
     commit: str,
     dry_run: bool = False,
     only: Sequence[str] | None = None,
+    parts: Mapping[str, Part] | None = None,
 ) -> Prepared:
-    """The Context of the release (reading ``journal``'s evidence), then its plan."""
+    """The Context of the release (reading ``journal``'s evidence, taking the binaries of
+    ``parts`` instead of building those targets), then its plan."""
     ctx = make_context(
         root=g.directory,
         config=config,
@@ -161,8 +167,22 @@ def _planned(
         ci=g.ci,
         interactive=g.interactive,
         evidence_of=journal.evidence_of,
+        parts=parts,
     )
     return Prepared(g, config, project, journal, build_plan(ctx, only=only))
+
+
+def read_parts(g: Globals, directories: Sequence[Path | str]) -> dict[str, Part] | None:
+    """The part manifests under ``--parts`` directories (relative to the project), by target."""
+    if not directories:
+        return None
+    return collect([(g.directory / d).resolve() for d in directories])
+
+
+def check_parts(prepared: Prepared) -> None:
+    """Refuse the parts before anything is visible (PartsRejected naming every problem)."""
+    if prepared.ctx.parts:
+        refuse_mismatches(prepared.ctx)
 
 
 def preview(
@@ -172,6 +192,7 @@ def preview(
     *,
     version: str | None = None,
     only: Sequence[str] | None = None,
+    parts: Mapping[str, Part] | None = None,
 ) -> Prepared:
     """The release as `plan` and `--dry-run` show it: any stored journal is only read."""
     release_version = _release_version(project, version)
@@ -180,7 +201,15 @@ def preview(
         g.directory, config, project, release_version, head, reuse=frozenset(ReleaseState)
     )
     return _planned(
-        g, config, project, journal, version=release_version, commit=head, dry_run=True, only=only
+        g,
+        config,
+        project,
+        journal,
+        version=release_version,
+        commit=head,
+        dry_run=True,
+        only=only,
+        parts=parts,
     )
 
 
@@ -369,12 +398,15 @@ def run_steps(
     dry_run: bool = False,
     checks: bool = False,
     command: str = "release",
+    parts_dirs: Sequence[Path] = (),
 ) -> int:
     """Plan, confirm and run (all steps, or those whose id starts with ``only``); ``checks``
-    runs `shipit check` first."""
+    runs `shipit check` first; ``parts_dirs`` hold binaries built on other machines."""
     config, project = _load(g)
+    parts = read_parts(g, parts_dirs)  # an unreadable part manifest stops before the checks
     if dry_run:
-        prepared = preview(g, config, project, version=version, only=only)
+        prepared = preview(g, config, project, version=version, only=only, parts=parts)
+        check_parts(prepared)
         doc = probed_plan(prepared, dry_run=True)
         if g.json:
             g.emit_json(doc.model_dump(mode="json"))
@@ -388,11 +420,19 @@ def run_steps(
         release_version = _release_version(project, version)
         head = git.require_head(g.directory)
         journal = _open_journal(
-            g.directory, config, project, release_version, head, reuse=RESUMABLE
+            g.directory, config, project, release_version, head, reuse=RESUMABLE, parts=parts
         )
         prepared = _planned(
-            g, config, project, journal, version=release_version, commit=head, only=only
+            g,
+            config,
+            project,
+            journal,
+            version=release_version,
+            commit=head,
+            only=only,
+            parts=parts,
         )
+        check_parts(prepared)  # with the journal's recorded builds, before anything visible
         resume = journal.written
         if resume:
             _check_same_inputs(prepared)
@@ -473,14 +513,23 @@ def _last_release(root: Path, *, allowed: frozenset[ReleaseState], verb: str) ->
     return journal
 
 
-def resume_release(g: Globals, *, yes: bool = False) -> int:
+def resume_release(g: Globals, *, yes: bool = False, parts_dirs: Sequence[Path] = ()) -> int:
     config, project = _load(g)
     with locked(g.directory, "resume"):
         journal = _last_release(g.directory, allowed=RESUMABLE, verb="resume")
+        recorded = [Path(d) for d in journal.inputs.parts]
+        parts = read_parts(g, parts_dirs or recorded)  # the parts the release started with
         prepared = _planned(
-            g, config, project, journal, version=journal.version, commit=journal.commit
+            g,
+            config,
+            project,
+            journal,
+            version=journal.version,
+            commit=journal.commit,
+            parts=parts,
         )
         _check_same_inputs(prepared)
+        check_parts(prepared)
         if not g.json:
             _print_plan(prepared.plan.document(journal_states(journal)), targets=False)
         _confirm(g, yes, config, f"resume release {journal.tag}?")
@@ -557,6 +606,15 @@ VersionOpt = Annotated[
     typer.Option("--version", help="Version to release (default: the manifests' version)."),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before side effects.")]
+PartsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--parts",
+        help="Directory of parts from `shipit build` (repeatable): their binaries are "
+        "released instead of building those targets here.",
+        metavar="DIR",
+    ),
+]
 
 
 def _run_checks(g: Globals, config: Config, project: Project, version: str | None) -> None:
@@ -614,17 +672,25 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--skip-checks", help="Do not run `shipit check` first.")
         ] = False,
         version: VersionOpt = None,
+        parts: PartsOpt = None,
     ) -> None:
         """Run the release: checks, plan, then every step, resumable at any point."""
         g = globals_of(ctx)
         raise typer.Exit(
-            run_steps(g, version=version, yes=yes, dry_run=dry_run, checks=not skip_checks)
+            run_steps(
+                g,
+                version=version,
+                yes=yes,
+                dry_run=dry_run,
+                checks=not skip_checks,
+                parts_dirs=parts or (),
+            )
         )
 
     @app.command("resume")
-    def resume_cmd(ctx: typer.Context, yes: YesOpt = False) -> None:
+    def resume_cmd(ctx: typer.Context, yes: YesOpt = False, parts: PartsOpt = None) -> None:
         """Continue the last failed or interrupted release with the same inputs."""
-        raise typer.Exit(resume_release(globals_of(ctx), yes=yes))
+        raise typer.Exit(resume_release(globals_of(ctx), yes=yes, parts_dirs=parts or ()))
 
     @app.command("rollback")
     def rollback_cmd(ctx: typer.Context, yes: YesOpt = False) -> None:

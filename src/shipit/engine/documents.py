@@ -72,6 +72,11 @@ class ReleaseInputs(_Doc):
     source_version: str | None = Field(
         default=None, description="The version the project's manifests stated at the start."
     )
+    parts: list[str] = Field(
+        default_factory=list,
+        description="Directories of the parts (`release --parts`) it started with; "
+        "`shipit resume` takes them again.",
+    )
 
 
 class Transition(_Doc):

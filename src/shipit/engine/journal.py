@@ -111,6 +111,7 @@ class Journal:
         commit: str,
         config_digest: str,
         source_version: str | None = None,
+        parts: Sequence[str] = (),
     ) -> Journal:
         """A new journal in memory (state ``planned``, no steps): nothing is written until
         ``begin``, so a plan that is shown and not confirmed leaves no trace."""
@@ -123,6 +124,7 @@ class Journal:
                 config_digest=config_digest,
                 started_at=started,
                 source_version=source_version,
+                parts=list(parts),
             ),
             state=ReleaseState.PLANNED,
             updated_at=started,

@@ -33,6 +33,7 @@ def test_build_writes_verified_parts_and_touches_nothing_else(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     out = job / "shipit-parts"
     assert sorted(p.name for p in out.iterdir()) == [
+        ".gitignore",
         "hello-1.4.0-x86_64-linux-gnu.tar.gz",
         "x86_64-linux-gnu.part.json",
     ]
@@ -56,7 +57,8 @@ def test_build_writes_verified_parts_and_touches_nothing_else(tmp_path: Path) ->
     assert _refs(job) == refs_before and _refs(origin.remote) == remote_before
     assert origin.tags() == []
     assert not (job / ".shipit" / "releases").exists()
-    assert git_remote.git("status", "--porcelain", cwd=job).split() == ["??", "shipit-parts/"]
+    assert git_remote.git("status", "--porcelain", cwd=job) == ""  # parts are never committed
+    assert (out / ".gitignore").read_text().endswith("*\n")
 
 
 def test_all_local_builds_every_target_with_json_output(tmp_path: Path) -> None:
