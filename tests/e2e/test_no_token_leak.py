@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from shipit.sandbox.git_remote import GitRepo
@@ -90,6 +91,17 @@ def _project(repo: GitRepo, name: str, hook: str) -> None:
     repo.push()
 
 
+def _delete_github_releases(env: dict[str, str], tag: str) -> None:
+    api, repo = env["GITHUB_API_URL"], env["GITHUB_REPOSITORY"]
+    headers = {"Authorization": f"Bearer {env['GITHUB_TOKEN']}"}
+    listed = httpx.get(f"{api}/repos/{repo}/releases", headers=headers, timeout=10)
+    for release in listed.json():
+        if release["tag_name"] == tag:
+            httpx.delete(
+                f"{api}/repos/{repo}/releases/{release['id']}", headers=headers, timeout=10
+            )
+
+
 def _forms(secret: str) -> list[str]:
     """The secret and the encodings it could hide in (basic auth for twine's __token__)."""
     forms = [secret]
@@ -146,8 +158,13 @@ def test_a_full_release_leaks_no_token(
     assert any("Released" in r.get("title", "") for r in received)
     shipit("-v", "status")
     shipit("--json", "plan")
-    shipit("-v", "release", "--yes")  # again: everything found done
+    again = shipit("-v", "release", "--yes")  # again: everything found done, nothing twice
+    assert again.returncode == 0, again.stderr[-3000:]
     shipit("-v", "rollback", "--yes")  # undo what can be undone (exit code does not matter)
+    # that rollback undoes the second run's journal, which created nothing (every step was
+    # already done), so the first run's GitHub release stays; the session's GitHub repository
+    # is shared by every test: remove it
+    _delete_github_releases(env, "v1.0.0")
 
     leaks: list[str] = []
     for label, text in outputs.items():
