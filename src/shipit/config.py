@@ -387,6 +387,22 @@ class CiConfig(Section):
     )
 
 
+class SandboxConfig(Section):
+    """Where `shipit rehearse`'s sandbox reads the project's dependencies from."""
+
+    npm_upstream: str | None = Field(
+        default=None,
+        description="Registry the sandbox's npm registry reads packages it does not hold from "
+        "(default: the registry your npm uses: npm_config_registry or .npmrc, else "
+        'https://registry.npmjs.org/); "" for none. Publishes stay in the sandbox.',
+    )
+    jsr_upstream: str | None = Field(
+        default=None,
+        description="JSR the sandbox's JSR reads packages it does not hold from (default: "
+        'JSR_URL, else https://jsr.io/); "" for none.',
+    )
+
+
 NotifyEvent = Literal["started", "succeeded", "failed", "rolled-back"]
 
 
@@ -417,6 +433,7 @@ class Config(Section):
     binaries: BinariesConfig = Field(default_factory=BinariesConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     ci: CiConfig = Field(default_factory=CiConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     commands: list[CommandStepConfig] = Field(default_factory=list)
 
     def digest(self) -> str:

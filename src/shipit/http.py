@@ -36,6 +36,7 @@ from shipit.errors import (
     StepFailure,
     TransientError,
 )
+from shipit.npmrc import npm_config
 from shipit.redact import redact
 
 log = logging.getLogger("shipit.http")
@@ -79,47 +80,13 @@ def tls_from_env(env: Mapping[str, str] | None = None) -> Tls:
     return Tls(True, tuple(dict.fromkeys(files)), tuple(dirs))
 
 
-def _npmrc_values(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return {}
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", ";")) or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        values[key.strip().lower()] = value.strip().strip("\"'")
-    return values
-
-
 def npm_tls(env: Mapping[str, str] | None = None, project: Path | None = None) -> Tls:
-    """``tls_from_env`` plus npm's ``cafile`` and ``strict-ssl`` for the npm registry, from
-    ``npm_config_*`` variables, the project's ``.npmrc`` and the user's (``NPM_CONFIG_USERCONFIG``
-    or ``~/.npmrc``), in npm's order of precedence."""
-    source = os.environ if env is None else env
-    lowered = {k.lower(): v for k, v in source.items()}
-    configs: list[dict[str, str]] = [
-        {
-            k[len("npm_config_") :].replace("_", "-"): v
-            for k, v in lowered.items()
-            if k.startswith("npm_config_")
-        }
-    ]
-    if project is not None:
-        configs.append(_npmrc_values(project / ".npmrc"))
-    user = lowered.get("npm_config_userconfig") or str(Path.home() / ".npmrc")
-    configs.append(_npmrc_values(Path(user).expanduser()))
-
-    def first(key: str) -> str | None:
-        return next((c[key] for c in configs if c.get(key)), None)
-
-    base = tls_from_env(source)
-    cafile = first("cafile")
-    strict = (first("strict-ssl") or "true").lower() not in ("false", "0", "no")
-    files = base.cafiles + ((cafile,) if cafile else ())
-    return Tls(strict, files, base.capaths)
+    """``tls_from_env`` plus npm's ``cafile`` and ``strict-ssl`` for the npm registry
+    (``shipit.npmrc``: ``npm_config_*`` variables, the project's and the user's ``.npmrc``)."""
+    base = tls_from_env(env)
+    cafile = npm_config("cafile", env, project)
+    strict = (npm_config("strict-ssl", env, project) or "true").lower() not in ("false", "0")
+    return Tls(strict, base.cafiles + ((cafile,) if cafile else ()), base.capaths)
 
 
 @functools.lru_cache(maxsize=16)

@@ -2,15 +2,23 @@
 
 A fresh sandbox (verdaccio, pypiserver, the JSR and GitHub test servers, a bare git remote;
 ``shipit.sandbox.manager``) and a throw-away clone of the repository at HEAD, whose
-``origin`` is the sandbox's remote. The real ``shipit release --yes`` runs in the clone, from
-the checks to the notification, in an environment without any real credential (notifications
-go to a local receiver, never to the configured services). Then the report: what was published
-where (asked of the sandbox's registries), each step, the notification a person would have
-received, and the dashboard; then everything is torn down.
+``origin`` is the sandbox's remote. Dependencies resolve as they do for the project: the
+sandbox's npm and JSR registries read packages they do not hold from the registries the
+user's tools use (``[sandbox] npm-upstream`` / ``jsr-upstream``; publishes stay in the
+sandbox), and the clone gets the project's installed ``node_modules`` (a link), or installs
+them from the lockfile (``npm ci``) when the project has none installed. The real
+``shipit release --yes`` runs in the clone, from the checks to the notification, in an
+environment without any real credential (notifications go to a local receiver, never to the
+configured services). Then the report: what was published where (asked of the sandbox's
+registries), each step, the notification a person would have received, and the dashboard;
+then everything is torn down. The release's journal and logs are copied to
+``.shipit/rehearsal/`` in the project first, and the report names that copy and commands
+that work once the clone is gone (``--keep`` keeps both, and says how to stop the sandbox).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -33,12 +41,14 @@ from rich.table import Table
 from rich.text import Text
 
 from shipit import git, live_versions, proc
-from shipit.config import Settings, load
+from shipit.config import Config, Settings, load
 from shipit.engine.states import ReleaseState
 from shipit.errors import ExitCode, GitError, RehearsalError, ShipitError
+from shipit.npmrc import npm_config
 from shipit.redact import redact, register
 from shipit.sandbox.isolation import isolated_env
 from shipit.sandbox.manager import DEFAULT_REPO, Sandbox
+from shipit.workspace import protect
 
 log = logging.getLogger("shipit.rehearse")
 
@@ -69,6 +79,9 @@ class Rehearsal:
     warnings: list[str] = field(default_factory=list)
     output_tail: list[str] = field(default_factory=list)
     kept: str | None = None
+    saved: str | None = None  # the copy of the release's journal and logs in the project
+    stop: str | None = None  # the command that stops a kept sandbox
+    upstreams: dict[str, str] = field(default_factory=dict)  # npm/jsr: where reads go
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -165,6 +178,127 @@ def _rehearsal_config(work: Path, explicit: Path | None, notify_url: str, dest: 
     return dest
 
 
+# ---------------------------------------------------------------- dependencies
+
+NPMJS = "https://registry.npmjs.org/"
+JSR_IO = "https://jsr.io/"
+
+
+def upstreams(root: Path, config: Config, env: Mapping[str, str]) -> dict[str, str]:
+    """Where the sandbox reads packages it does not hold from: ``[sandbox] npm-upstream`` /
+    ``jsr-upstream``, else the registries the user's npm and deno use ("" turns one off)."""
+    npm = config.sandbox.npm_upstream
+    if npm is None:
+        npm = npm_config("registry", env, root) or NPMJS
+    jsr = config.sandbox.jsr_upstream
+    if jsr is None:
+        jsr = env.get("JSR_URL") or JSR_IO
+    return {name: url for name, url in (("npm", npm), ("jsr", jsr)) if url}
+
+
+def _package_dirs(root: Path, config: Config) -> list[Path]:
+    """The project's directories with a package.json or a Deno config (deduplicated)."""
+    found: list[Path] = []
+    for rel in (".", config.npm.directory, config.jsr.directory):
+        directory = (root / rel).resolve()
+        has_manifest = any(
+            (directory / n).is_file() for n in ("package.json", "deno.json", "deno.jsonc")
+        )
+        if has_manifest and directory not in found:
+            found.append(directory)
+    return found
+
+
+def bring_dependencies(
+    root: Path, work: Path, config: Config, env: Mapping[str, str], on_line: Callable[[str], None]
+) -> list[str]:
+    """Give the clone the project's installed dependencies; return what was done, in words.
+
+    ``node_modules`` (npm, or deno's ``nodeModulesDir``) and deno's ``vendor/`` are linked
+    from the project (nothing is copied; the rehearsal never writes into them). Without an
+    installed ``node_modules``, a ``package-lock.json`` is installed with ``npm ci`` through
+    the sandbox's registry, which reads the packages from the upstream."""
+    done: list[str] = []
+    for source in _package_dirs(root, config):
+        target = work / source.relative_to(root.resolve())
+        for name in ("node_modules", "vendor"):
+            installed, wanted = source / name, target / name
+            if (installed.is_dir() or installed.is_symlink()) and not wanted.exists():
+                if name == "vendor" and not (source / "deno.json").is_file():
+                    continue
+                wanted.symlink_to(installed.resolve(), target_is_directory=True)
+                done.append(f"linked {installed}")
+        lock = target / "package-lock.json"
+        if lock.is_file() and not (target / "node_modules").exists() and _has_deps(target):
+            npm = proc.which("npm", env)
+            if npm is None:
+                continue
+            on_line(f"npm ci in {target} (through the sandbox's registry)")
+            result = proc.run(
+                [npm, "ci", "--no-audit", "--no-fund"],
+                cwd=target,
+                env=env,
+                timeout=900,
+                on_line=on_line,
+            )
+            done.append(
+                f"npm ci in {source}" + ("" if result.ok else f" FAILED (exit {result.returncode})")
+            )
+    return done
+
+
+def _has_deps(directory: Path) -> bool:
+    try:
+        data = json.loads((directory / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and any(
+        data.get(k) for k in ("dependencies", "devDependencies", "optionalDependencies")
+    )
+
+
+# ---------------------------------------------------------------- after the release
+
+SAVED_DIR = Path(".shipit") / "rehearsal"
+
+
+def save_release_files(root: Path, work: Path, tag: str | None) -> Path | None:
+    """Copy the clone's release directory (journal, events, shipit.log, logs/) into the
+    project's ``.shipit/rehearsal/`` (kept out of git) before the clone goes."""
+    if not tag:
+        return None
+    source = work / ".shipit" / "releases" / tag.replace("/", "_")
+    if not source.is_dir():
+        return None
+    protect(root)
+    dest = root / SAVED_DIR
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for item in source.iterdir():
+        if item.name in ("dist", "build"):
+            continue  # artifacts stay in the clone
+        if item.is_dir():
+            shutil.copytree(item, dest / item.name)
+        else:
+            shutil.copy2(item, dest / item.name)
+    return dest
+
+
+def clean_tail(lines: list[str], work: Path, tag: str | None, saved: Path | None) -> list[str]:
+    """The release's last lines as they read after the rehearsal: paths in the clone point at
+    the saved copy, and the release's own `next:` advice (resume, rollback: commands for the
+    throw-away clone) is left out; the report gives the rehearsal's."""
+    release_dir = str(work / ".shipit" / "releases" / (tag or "").replace("/", "_"))
+    out = []
+    for text in lines:
+        if text.strip().startswith(("next:", "hint:")):
+            continue
+        if saved is not None and tag:
+            text = text.replace(release_dir, str(saved))
+        out.append(text.replace(str(work), "<rehearsal clone>"))
+    return out
+
+
 # ---------------------------------------------------------------- the rehearsal
 
 
@@ -242,9 +376,25 @@ def rehearse(
     """Run the whole rehearsal and return its report (the sandbox is always torn down)."""
     started = time.monotonic()
     base = dict(os.environ if base_env is None else base_env)
+    from shipit.project.detect import detect
+
+    if config_path is not None and not config_path.is_absolute():
+        config_path = (root / config_path).resolve()
     with _workspace(keep) as tmp, _Receiver() as receiver:
         project_repo = _github_repo(root, base)
-        sandbox = Sandbox(tmp / "sandbox", repo=project_repo, record=False)
+        own = load(root, config_path).config
+        reads = upstreams(root, own, base)
+        detected = detect(root, own, base)
+        npm_target, jsr_target = detected.target("npm"), detected.target("jsr")
+        sandbox = Sandbox(
+            tmp / "sandbox",
+            repo=project_repo,
+            record=keep,  # a kept sandbox is stopped later with `shipit sandbox down --dir`
+            npm_upstream=reads.get("npm"),
+            jsr_upstream=reads.get("jsr"),
+            npm_local=(npm_target.package,) if npm_target and npm_target.package else (),
+            jsr_local=(jsr_target.package,) if jsr_target and jsr_target.package else (),
+        )
         try:
             info = sandbox.up()
             sandbox_env = sandbox.env()
@@ -254,8 +404,6 @@ def rehearse(
             branch, head = make_clone(root, remote, clone)
             top = git.repo_root(root)
             work = clone / root.resolve().relative_to(top)  # the project may be a subdirectory
-            if config_path is not None and not config_path.is_absolute():
-                config_path = (root / config_path).resolve()
             explicit = config_path
             if explicit is not None and explicit.is_relative_to(top):
                 explicit = clone / explicit.relative_to(top)
@@ -284,11 +432,13 @@ def rehearse(
                 if on_line is not None:
                     on_line(text)
 
+            prepared = bring_dependencies(root, work, load(work, cfg).config, env, line)
             result = proc.run(argv, cwd=work, env=env, timeout=timeout, on_line=line)
             data, steps = _steps(work)
             inputs = (data or {}).get("inputs", {})
             rel_version = inputs.get("version") or version
             tag = inputs.get("tag")
+            saved = save_release_files(root, work, tag)
             published = _published(work, cfg, env, rel_version, tag)
             if dashboard is not None:
                 try:
@@ -320,9 +470,12 @@ def rehearse(
                 steps=steps,
                 notifications=list(receiver.received),
                 services=info["services"],
-                warnings=warnings,
-                output_tail=tail[-15:],
+                warnings=warnings + [f"dependencies: {d}" for d in prepared if "FAILED" in d],
+                output_tail=clean_tail(tail[-15:], work, tag, saved),
                 kept=str(tmp) if keep else None,
+                saved=str(saved) if saved else None,
+                stop=f"shipit sandbox down --dir {tmp / 'sandbox'}" if keep else None,
+                upstreams=reads,
             )
         finally:
             if not keep:
@@ -385,8 +538,23 @@ def render(report: Rehearsal, console: Console, *, steps: bool = True) -> None:
         console.print("last lines of the release:", style="bold")
         for text in report.output_tail:
             console.print(f"  {text}", markup=False, highlight=False)
+    if report.saved:
+        console.print(f"the release's journal and logs: {report.saved}", markup=False)
+    if not report.ok:
+        console.print(
+            "next: fix what the release names above, then `shipit rehearse` again "
+            "(`shipit rehearse --keep` keeps the clone and the sandbox to look into)",
+            markup=False,
+        )
     if report.kept:
-        console.print(f"kept for inspection: {report.kept}", markup=False)
+        console.print(
+            f"kept for inspection: {report.kept} (the clone: {report.kept}/project)", markup=False
+        )
+        console.print(
+            f"the sandbox is still running: stop it with `{report.stop}`, then remove "
+            f"{report.kept}",
+            markup=False,
+        )
     else:
         console.print("sandbox and clone removed.", style="dim")
 
@@ -425,7 +593,8 @@ def register_command(app: typer.Typer) -> None:
 
             config = load(work, cfg).config
             report = collect(work, config, Settings.from_env(env, config), env, timeout=10.0)
-            g.err.print(render_status(report))
+            # its "what to do next" is about the throw-away clone: the rehearsal says its own
+            g.err.print(render_status(dataclasses.replace(report, next=[])))
 
         report = rehearse(
             g.directory,

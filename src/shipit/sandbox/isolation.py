@@ -64,6 +64,9 @@ def isolated_env(
     for name in ENDPOINT_VARS:
         env[name] = CLOSED_URL
     env.update(QUIET)
+    for name in ("NO_PROXY", "no_proxy"):  # the user's own exceptions stay, loopback added
+        hosts = [h.strip() for h in base.get(name, "").split(",") if h.strip()]
+        env[name] = ",".join(dict.fromkeys([*hosts, "127.0.0.1", "localhost"]))
     if npm_userconfig is not None:
         env["NPM_CONFIG_USERCONFIG"] = str(npm_userconfig)
     if sandbox:

@@ -10,8 +10,12 @@ failure after ``--processing-delay`` seconds), ``duplicateVersionPublish`` with 
 module files, and yanking; ``POST /_shipit/settle`` finishes pending tasks at once. Tokens
 given with ``--token`` may publish; they are scope admins (may yank) unless
 ``--scope-admin-token`` names the admins explicitly. With no token configured at all, any
-bearer token is accepted. State lives under ``--data`` (``index.json`` plus ``tarballs/``) and
-survives a restart. Fault rules (``shipit.sandbox.faults``) apply.
+bearer token is accepted. ``--upstream URL`` (a rehearsal's JSR, e.g. https://jsr.io/) serves
+the public reads of packages this registry does not hold from there, as jsr.io serves a
+package it does not host from its fallback registry, so ``deno`` resolves a project's ``jsr:``
+dependencies while publishing stays here; packages named with ``--local`` (the project's own)
+are never read from the upstream. State lives under ``--data`` (``index.json`` plus
+``tarballs/``) and survives a restart. Fault rules (``shipit.sandbox.faults``) apply.
 
 GitHub Actions OIDC (``--oidc-issuer URL``): a publish with ``Authorization: githuboidc <ID
 token>`` is checked as jsr.io does: the token must be signed by that issuer, its ``aud`` a JSON
@@ -259,10 +263,14 @@ class JsrRegistry(FaultApp):
         processing_delay: float = 0.5,
         oidc_issuer: str | None = None,
         trust_repo: str | None = None,
+        upstream: str | None = None,
+        local: list[str] | None = None,
         log: Any = None,
     ) -> None:
         super().__init__(log)
         self.data = data
+        self.upstream = (upstream.rstrip("/") + "/") if upstream else None
+        self.local = set(local or [])
         self.tokens = set(tokens or [])
         self.admin_tokens = set(admin_tokens or [])
         self.auto_create = auto_create
@@ -833,6 +841,9 @@ class JsrHandler(FaultHandler):
             return
         with reg.lock:
             pkg = reg.package(scope, name)
+            if pkg is None and reg.upstream and f"@{scope}/{name}" not in reg.local:
+                self.relay_upstream("/".join(parts))
+                return
             if pkg is None:
                 raise self.missing_package(scope, name)
             pkg = json.loads(json.dumps(pkg))
@@ -871,6 +882,23 @@ class JsrHandler(FaultHandler):
             raise self.not_found()
         content = self.read_member(rec, file_path)
         self.send_bytes(200, content, {"Content-Type": "application/octet-stream"})
+
+    def relay_upstream(self, path: str) -> None:
+        """Answer a public read of a package this registry does not hold from the upstream
+        (its status, body and content type as they are)."""
+        import httpx
+
+        from shipit.http import client
+
+        upstream = self.reg.upstream
+        assert upstream is not None
+        try:
+            with client(timeout=30.0) as http:
+                answer = http.get(upstream + path, headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise JsrError(502, "upstreamUnreachable", f"{upstream}: {exc}") from None
+        kind = answer.headers.get("Content-Type", "application/octet-stream")
+        self.send_bytes(answer.status_code, answer.content, {"Content-Type": kind})
 
     def read_member(self, rec: dict[str, Any], file_path: str) -> bytes:
         raw = gzip.decompress((self.reg.data / rec["tarball"]).read_bytes())
@@ -911,6 +939,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--trust-repo", help="owner/name every package is linked to unless told otherwise"
     )
+    parser.add_argument(
+        "--upstream", help="serve reads of packages this registry does not hold from this JSR"
+    )
+    parser.add_argument(
+        "--local",
+        action="append",
+        default=[],
+        help="@scope/name never read from the upstream (the project's own package)",
+    )
     args = parser.parse_args(argv)
     tokens = tokens_of(args)
     registry = JsrRegistry(
@@ -921,6 +958,8 @@ def main(argv: list[str] | None = None) -> int:
         processing_delay=args.processing_delay,
         oidc_issuer=args.oidc_issuer,
         trust_repo=args.trust_repo,
+        upstream=args.upstream,
+        local=args.local,
         log=open_log(args.log, args.verbose),
     )
     return serve_main(SandboxHTTPServer(args.port, JsrHandler, registry))

@@ -14,6 +14,11 @@ verdaccio and pypiserver (``oidc_exchange``, their URLs become the registries' U
 ``githuboidc`` in the JSR server, each trusting the issuer for the sandbox's repository. Its
 ``env()`` then holds ``GITHUB_ACTIONS=true`` and the ``ACTIONS_ID_TOKEN_REQUEST_*`` pair and no
 registry token (``token_env()`` still gives the token way).
+
+``npm_upstream`` / ``jsr_upstream`` (a rehearsal's): the registries the sandbox reads packages
+it does not hold from, so a project's dependencies resolve (verdaccio's uplink; the JSR
+server's upstream) while everything published stays in the sandbox; ``npm_local`` names the
+project's own npm packages and ``jsr_local`` its JSR packages, never read from the upstream.
 """
 
 from __future__ import annotations
@@ -126,8 +131,16 @@ class Sandbox:
         record: bool = True,
         timeout: float = 60.0,
         oidc: bool = False,
+        npm_upstream: str | None = None,
+        jsr_upstream: str | None = None,
+        npm_local: tuple[str, ...] = (),
+        jsr_local: tuple[str, ...] = (),
     ) -> None:
         self.dir = directory.resolve()
+        self.npm_upstream = npm_upstream or None
+        self.jsr_upstream = jsr_upstream or None
+        self.npm_local = npm_local
+        self.jsr_local = jsr_local
         self.repo = repo
         self.record = record
         self.timeout = timeout
@@ -232,6 +245,8 @@ class Sandbox:
                 port=port,
                 token=self._secrets.get("npm_token"),
                 timeout=self.timeout,
+                upstream=self.npm_upstream,
+                local=self.npm_local,
             )
             with self._lock:
                 self._secrets["npm_token"] = npm.token
@@ -248,6 +263,8 @@ class Sandbox:
                 port=port or 0,
                 oidc_issuer=issuer,
                 trust_repo=self.repo if self.oidc else None,
+                upstream=self.jsr_upstream,
+                local=self.jsr_local,
                 timeout=self.timeout,
             )
         if name == "oidc":

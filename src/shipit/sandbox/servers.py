@@ -97,10 +97,13 @@ def start_jsr(
     auto_create: bool = True,
     oidc_issuer: str | None = None,
     trust_repo: str | None = None,
+    upstream: str | None = None,
+    local: tuple[str, ...] = (),
     timeout: float = 30.0,
 ) -> TestServer:
     """Start the JSR test server with its state in ``data_dir/data``; with ``oidc_issuer`` it
-    takes that issuer's ID tokens (``githuboidc``) for packages linked to ``trust_repo``."""
+    takes that issuer's ID tokens (``githuboidc``) for packages linked to ``trust_repo``; with
+    ``upstream`` it reads packages it does not hold from that JSR."""
     data, token_file = _prepare(data_dir, token)
     args = ["--data", str(data), "--token-file", str(token_file)]
     if auto_create:
@@ -109,6 +112,10 @@ def start_jsr(
         args += ["--oidc-issuer", oidc_issuer]
     if trust_repo:
         args += ["--trust-repo", trust_repo]
+    if upstream:
+        args += ["--upstream", upstream]
+        for name in local:
+            args += ["--local", name]
     running = _launch(
         "jsr_server", "jsr", args, log=data_dir / "jsr.log", port=port, timeout=timeout
     )
