@@ -11,7 +11,7 @@ them from the lockfile (``npm ci``) when the project has none installed. The rea
 environment without any real credential (notifications go to a local receiver, never to the
 configured services). Then the report: what was published where (asked of the sandbox's
 registries), each step, the notification a person would have received, and the dashboard;
-then everything is torn down. The release's journal and logs are copied to
+then everything is torn down. When the release failed, its journal and logs are copied to
 ``.shipit/rehearsal/`` in the project first, and the report names that copy and commands
 that work once the clone is gone (``--keep`` keeps both, and says how to stop the sandbox).
 """
@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -161,12 +161,17 @@ def make_clone(root: Path, remote: Path, work: Path) -> tuple[str, str]:
     return branch, head
 
 
-def _rehearsal_config(work: Path, explicit: Path | None, notify_url: str, dest: Path) -> Path:
-    """The project's configuration with notifications sent to the local receiver."""
+def _rehearsal_config(
+    work: Path, explicit: Path | None, notify_url: str, dest: Path, skip: Sequence[str] = ()
+) -> Path:
+    """The project's configuration with notifications sent to the local receiver (and the
+    checks named in ``skip`` switched off, as `shipit check --skip` leaves them out)."""
     config = load(work, explicit).config
     # only what the project sets: a default written out would count as configured (a tag
     # format inferred from the tags would become "v{version}")
     data = config.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
+    for name in skip:
+        data.setdefault("checks", {}).setdefault(name, {})["enabled"] = False
     notify = data.setdefault("notify", {})
     configured = list(config.notify.urls)
     notify["urls"] = [notify_url]
@@ -215,12 +220,16 @@ def bring_dependencies(
     """Give the clone the project's installed dependencies; return what was done, in words.
 
     ``node_modules`` (npm, or deno's ``nodeModulesDir``) and deno's ``vendor/`` are linked
-    from the project (nothing is copied; the rehearsal never writes into them). Without an
-    installed ``node_modules``, a ``package-lock.json`` is installed with ``npm ci`` through
-    the sandbox's registry, which reads the packages from the upstream."""
+    from the project (nothing is copied; the rehearsal never writes into them), then the
+    package's ``prepare`` script runs as ``npm install`` would have run it (its build output
+    is not in git). Without an installed ``node_modules``, a ``package-lock.json`` is
+    installed with ``npm ci`` (which runs ``prepare`` itself) through the sandbox's registry,
+    which reads the packages from the upstream."""
     done: list[str] = []
+    npm = proc.which("npm", env)
     for source in _package_dirs(root, config):
         target = work / source.relative_to(root.resolve())
+        linked = False
         for name in ("node_modules", "vendor"):
             installed, wanted = source / name, target / name
             if (installed.is_dir() or installed.is_symlink()) and not wanted.exists():
@@ -228,33 +237,34 @@ def bring_dependencies(
                     continue
                 wanted.symlink_to(installed.resolve(), target_is_directory=True)
                 done.append(f"linked {installed}")
-        lock = target / "package-lock.json"
-        if lock.is_file() and not (target / "node_modules").exists() and _has_deps(target):
-            npm = proc.which("npm", env)
-            if npm is None:
-                continue
-            on_line(f"npm ci in {target} (through the sandbox's registry)")
-            result = proc.run(
-                [npm, "ci", "--no-audit", "--no-fund"],
-                cwd=target,
-                env=env,
-                timeout=900,
-                on_line=on_line,
-            )
-            done.append(
-                f"npm ci in {source}" + ("" if result.ok else f" FAILED (exit {result.returncode})")
-            )
+                linked = linked or name == "node_modules"
+        manifest = _package_json(target)
+        argv: list[str] | None = None
+        if linked and "prepare" in (manifest.get("scripts") or {}):
+            argv = ["run", "prepare"]
+        elif (
+            (target / "package-lock.json").is_file()
+            and not (target / "node_modules").exists()
+            and any(manifest.get(k) for k in ("dependencies", "devDependencies"))
+        ):
+            argv = ["ci", "--no-audit", "--no-fund"]
+        if argv is None or npm is None:
+            continue
+        on_line(f"npm {' '.join(argv)} in {target} (through the sandbox's registry)")
+        result = proc.run([npm, *argv], cwd=target, env=env, timeout=900, on_line=on_line)
+        words = f"npm {argv[0]} {argv[1] if argv[0] == 'run' else ''}".strip()
+        done.append(
+            f"{words} in {source}" + ("" if result.ok else f" FAILED (exit {result.returncode})")
+        )
     return done
 
 
-def _has_deps(directory: Path) -> bool:
+def _package_json(directory: Path) -> dict[str, Any]:
     try:
         data = json.loads((directory / "package.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and any(
-        data.get(k) for k in ("dependencies", "devDependencies", "optionalDependencies")
-    )
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 # ---------------------------------------------------------------- after the release
@@ -286,13 +296,14 @@ def save_release_files(root: Path, work: Path, tag: str | None) -> Path | None:
 
 def clean_tail(lines: list[str], work: Path, tag: str | None, saved: Path | None) -> list[str]:
     """The release's last lines as they read after the rehearsal: paths in the clone point at
-    the saved copy, and the release's own `next:` advice (resume, rollback: commands for the
-    throw-away clone) is left out; the report gives the rehearsal's."""
+    the saved copy, and the release's own advice (`next:`, `ways on:`: resume, rollback,
+    commands for the throw-away clone) is left out; the report gives the rehearsal's."""
     release_dir = str(work / ".shipit" / "releases" / (tag or "").replace("/", "_"))
     out = []
     for text in lines:
-        if text.strip().startswith(("next:", "hint:")):
+        if text.strip().startswith(("next:", "hint:", "ways on:")):
             continue
+        text = text.split(" -- next: ", 1)[0]
         if saved is not None and tag:
             text = text.replace(release_dir, str(saved))
         out.append(text.replace(str(work), "<rehearsal clone>"))
@@ -368,6 +379,7 @@ def rehearse(
     config_path: Path | None = None,
     version: str | None = None,
     skip_checks: bool = False,
+    skip: Sequence[str] = (),
     keep: bool = False,
     on_line: Callable[[str], None] | None = None,
     timeout: float = 1800.0,
@@ -407,7 +419,7 @@ def rehearse(
             explicit = config_path
             if explicit is not None and explicit.is_relative_to(top):
                 explicit = clone / explicit.relative_to(top)
-            cfg = _rehearsal_config(work, explicit, receiver.url, tmp / "rehearsal.toml")
+            cfg = _rehearsal_config(work, explicit, receiver.url, tmp / "rehearsal.toml", skip)
             npmrc = tmp / "npmrc"
             npmrc.write_text("")
             env = isolated_env(
@@ -438,7 +450,10 @@ def rehearse(
             inputs = (data or {}).get("inputs", {})
             rel_version = inputs.get("version") or version
             tag = inputs.get("tag")
-            saved = save_release_files(root, work, tag)
+            state = (data or {}).get("state")
+            passed = result.ok and state == ReleaseState.RELEASED
+            # a failure's journal and logs outlive the clone (a kept clone keeps its own)
+            saved = None if passed or keep else save_release_files(root, work, tag)
             published = _published(work, cfg, env, rel_version, tag)
             if dashboard is not None:
                 try:
@@ -457,9 +472,8 @@ def rehearse(
                     f"rehearsed commit {head[:12]} on {branch}; {len(dirty)} uncommitted "
                     "change(s) in your working tree were not part of it"
                 )
-            state = (data or {}).get("state")
             return Rehearsal(
-                ok=result.ok and state == ReleaseState.RELEASED,
+                ok=passed,
                 exit_code=result.returncode,
                 version=rel_version,
                 tag=tag,
@@ -537,9 +551,12 @@ def render(report: Rehearsal, console: Console, *, steps: bool = True) -> None:
     if not report.ok and report.output_tail:
         console.print("last lines of the release:", style="bold")
         for text in report.output_tail:
-            console.print(f"  {text}", markup=False, highlight=False)
+            console.print(f"  {text}", markup=False, emoji=False, highlight=False, soft_wrap=True)
+    # paths and commands on one line each, never wrapped: they are to be copied
     if report.saved:
-        console.print(f"the release's journal and logs: {report.saved}", markup=False)
+        console.print(
+            f"the release's journal and logs: {report.saved}", markup=False, soft_wrap=True
+        )
     if not report.ok:
         console.print(
             "next: fix what the release names above, then `shipit rehearse` again "
@@ -548,15 +565,30 @@ def render(report: Rehearsal, console: Console, *, steps: bool = True) -> None:
         )
     if report.kept:
         console.print(
-            f"kept for inspection: {report.kept} (the clone: {report.kept}/project)", markup=False
+            f"kept for inspection: {report.kept} (the clone: {report.kept}/project)",
+            markup=False,
+            soft_wrap=True,
         )
         console.print(
             f"the sandbox is still running: stop it with `{report.stop}`, then remove "
             f"{report.kept}",
             markup=False,
+            soft_wrap=True,
         )
     else:
         console.print("sandbox and clone removed.", style="dim")
+
+
+def _skipped_checks(value: str | None) -> list[str]:
+    """``--skip a,b`` as check names (an unknown name is a usage error with a suggestion)."""
+    from shipit.checks import catalog
+    from shipit.commands.check import _unknown_checks
+
+    names = [n.strip() for n in (value or "").split(",") if n.strip()]
+    unknown = [n for n in names if n not in catalog.NAMES]
+    if unknown:
+        raise _unknown_checks(unknown, catalog.NAMES)
+    return names
 
 
 def register_command(app: typer.Typer) -> None:
@@ -572,6 +604,15 @@ def register_command(app: typer.Typer) -> None:
         skip_checks: Annotated[
             bool, typer.Option("--skip-checks", help="Do not run `shipit check` first.")
         ] = False,
+        skip: Annotated[
+            str | None,
+            typer.Option(
+                "--skip",
+                help="Leave these checks out (comma-separated), as `shipit check --skip` does; "
+                "e.g. security offline.",
+                metavar="A,B",
+            ),
+        ] = None,
         keep: Annotated[
             bool, typer.Option("--keep", help="Keep the sandbox running and the clone on disk.")
         ] = False,
@@ -583,7 +624,9 @@ def register_command(app: typer.Typer) -> None:
 
         def show(text: str) -> None:
             if not g.json:
-                g.err.print(f"  | {text}", markup=False, highlight=False, soft_wrap=True)
+                g.err.print(
+                    f"  | {text}", markup=False, emoji=False, highlight=False, soft_wrap=True
+                )
 
         def dashboard(work: Path, cfg: Path, env: Mapping[str, str]) -> None:
             if g.json:
@@ -602,6 +645,7 @@ def register_command(app: typer.Typer) -> None:
             config_path=g.config_path,
             version=version,
             skip_checks=skip_checks,
+            skip=_skipped_checks(skip),
             keep=keep,
             on_line=show,
             dashboard=dashboard,

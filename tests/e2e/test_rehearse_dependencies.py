@@ -174,9 +174,84 @@ def test_the_tail_of_a_failed_rehearsal_names_what_survives_it(tmp_path: Path) -
         f"log: {work}/.shipit/releases/v1.0.0/shipit.log",
         f"in {work}/src",
         "next: shipit resume",
+        "command:boom: FAILED (0.0s): exit 3 -- next: fix it, then `shipit resume`",
+        "ways on: fix the cause and run `shipit resume`",
     ]
     assert clean_tail(lines, work, "v1.0.0", saved) == [
         "error: npm pack failed",
         f"log: {saved}/shipit.log",
         "in <rehearsal clone>/src",
+        "command:boom: FAILED (0.0s): exit 3",
     ]
+
+
+def _small_npm_project(repo: GitRepo, name: str, toml: str) -> None:
+    package = {"name": name, "version": "0.2.0", "license": "MIT", "main": "index.js"}
+    repo.commit(
+        "a small library",
+        {
+            "package.json": json.dumps(package) + "\n",
+            "index.js": "module.exports = 1;\n",
+            "shipit.toml": CHECKS_OFF + toml,
+        },
+    )
+    repo.push()
+
+
+@pytest.mark.slow
+def test_a_failed_rehearsal_keeps_its_log_and_names_commands_that_still_work(
+    git_repo: GitRepo, unique_name: str
+) -> None:
+    toml = (
+        '\n[[commands]]\nid = "boom"\nrun = "echo the build broke >&2; exit 3"\nafter = "build"\n'
+    )
+    _small_npm_project(git_repo, unique_name, toml)
+    result = subprocess.run(
+        [sys.executable, "-m", "shipit", "-C", str(git_repo.path), "rehearse"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 1
+    text = " ".join(result.stderr.split())
+    saved = git_repo.path / ".shipit" / "rehearsal"
+    assert (saved / "shipit.log").is_file() and (saved / "journal.json").is_file()
+    assert "the build broke" in (saved / "shipit.log").read_text()
+    assert f"the release's journal and logs: {saved}" in text
+    assert "next: fix what the release names above, then `shipit rehearse` again" in text
+    tail = text.split("last lines of the release:")[1]
+    assert "shipit-rehearse-" not in tail  # no path into the deleted clone
+    assert "next: shipit resume" not in tail and "`shipit resume`" not in tail
+    assert git_repo.git("status", "--porcelain") == ""  # .shipit/ stays out of git
+
+
+@pytest.mark.slow
+def test_keep_says_how_to_stop_the_sandbox(git_repo: GitRepo, unique_name: str) -> None:
+    _small_npm_project(git_repo, unique_name, "")
+    result = subprocess.run(
+        [sys.executable, "-m", "shipit", "-C", str(git_repo.path), "rehearse", "--keep"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = " ".join(result.stderr.split())
+    command = text.split("stop it with `")[1].split("`")[0]
+    assert command.startswith("shipit sandbox down --dir ")
+    kept = Path(command.rsplit(" ", 1)[1]).parent
+    assert (kept / "project" / "package.json").is_file()
+    stopped = subprocess.run(
+        [sys.executable, "-m", *command.split()],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert stopped.returncode == 0, stopped.stderr
+    state = json.loads((kept / "sandbox" / "sandbox.json").read_text())
+    assert state["services"] == []
+    import shutil
+
+    shutil.rmtree(kept)

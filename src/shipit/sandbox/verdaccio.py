@@ -214,6 +214,13 @@ def write_config(
             "    timeout: 30s\n"
             "    max_fails: 5\n"
             "    fail_timeout: 10s\n"
+            # `npm audit` through the sandbox: verdaccio forwards it to npm's advisory service
+            "middlewares:\n"
+            "  audit:\n"
+            "    enabled: true\n"
+            # a publish never waits for (or fails with) the upstream: it stays here
+            "publish:\n"
+            "  allow_offline: true\n"
         )
     rules = "".join(_package_rules(name, proxy=False) for name in local)
     rules += _package_rules("@*/*", proxy=bool(upstream))

@@ -72,6 +72,16 @@ def _manifest(directory: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def not_built_yet(ctx: Context) -> bool:
+    """True when ``[npm] build-command`` makes the package and it has not run yet (a dnt
+    build into npm/): nothing can tell the package's name before."""
+    return (
+        bool(ctx.config.npm.build_command)
+        and not ctx.evidence_of(PACK_ID).get("name")
+        and not (package_dir(ctx) / "package.json").is_file()
+    )
+
+
 def package_name(ctx: Context) -> str:
     """The npm package name: from the pack evidence, detection, or package.json."""
     name = ctx.evidence_of(PACK_ID).get("name")
@@ -396,6 +406,11 @@ class NpmPublish:
         return ctx.config.npm.provenance and ambient.available and not ambient.sandbox
 
     def probe(self, ctx: Context) -> Probe:
+        if not_built_yet(ctx):
+            return Probe.todo(
+                f"the npm package is made by `{ctx.config.npm.build_command}`: its name is "
+                "known once it is built (npm:pack)"
+            )
         name = package_name(ctx)
         state = read_registry(ctx, name, ctx.version)
         if not state.exists:
