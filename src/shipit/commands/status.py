@@ -62,6 +62,7 @@ def project_info(root: Path, config: Config, env: Mapping[str, str]) -> ProjectI
         sources=sources,
         targets=targets,
         tag_format=effective_format(config, project.tags),
+        tag_driven=bool(project.tag_driven),
     )
 
 
@@ -191,6 +192,11 @@ def next_steps(
                 )
             )
     version = project.version
+    if version is None and project.tag_driven:
+        out.append(
+            NextStep("shipit release --version 0.1.0", "the version comes from the tags: none yet")
+        )
+        return out
     if version is None:
         out.append(NextStep("shipit version set 0.1.0", "no version found in any manifest"))
         return out
@@ -200,12 +206,17 @@ def next_steps(
     )
     live_everywhere = bool(live) and all(lv.has_current for lv in live if lv.ok)
     if released_here or (git.last_tag == tag and live_everywhere):
-        out.append(
-            NextStep(
-                "shipit version set <next>",
-                f"{tag} is released; bump the version for the next release",
+        if project.tag_driven:  # nothing to write: the next release names its version
+            out.append(
+                NextStep("shipit release --version <next>", f"{tag} is released; the next one")
             )
-        )
+        else:
+            out.append(
+                NextStep(
+                    "shipit version set <next>",
+                    f"{tag} is released; bump the version for the next release",
+                )
+            )
         return out
     if release is not None and release.state in (
         ReleaseState.ROLLED_BACK,

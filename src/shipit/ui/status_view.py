@@ -40,6 +40,7 @@ class ProjectInfo:
     targets: dict[str, str]  # enabled target -> package
     error: str | None = None
     tag_format: str = "v{version}"  # configured, or inferred from the tags
+    tag_driven: bool = False  # the version lives in the git tags only
 
 
 @dataclass(frozen=True)

@@ -135,3 +135,14 @@ def test_dashboard_on_narrow_terminals_folds_long_ids_and_urls_without_cutting()
         last = "".join(r[4].strip() for r in rows)
         assert step in first, screen
         assert url in last, screen
+
+
+def test_a_tag_driven_project_is_told_to_name_its_next_version() -> None:
+    """Its version lives in the tags: `version set` writes nothing; the release names it."""
+    tagged = ProjectInfo("demo", "/p", "1.2.0", True, [], {"jsr": "@d/demo"}, tag_driven=True)
+    released = next_steps(tagged, GIT, _release("released"), [])
+    assert [n.command for n in released] == ["shipit release --version <next>"]
+    fresh = ProjectInfo("demo", "/p", None, True, [], {"jsr": "@d/demo"}, tag_driven=True)
+    assert [n.command for n in next_steps(fresh, GIT, None, [])] == [
+        "shipit release --version 0.1.0"
+    ]
