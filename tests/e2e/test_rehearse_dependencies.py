@@ -28,14 +28,19 @@ def _run(argv: list[str], cwd: Path, **env: str) -> str:
     return done.stdout
 
 
-def rehearse(repo: GitRepo) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", "shipit", "-C", str(repo.path), "--json", "rehearse"],
+def shipit(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real CLI, as a user runs it (offline: real registries are closed ports)."""
+    return subprocess.run(
+        [sys.executable, "-m", "shipit", *args],
         env=dict(os.environ),
         capture_output=True,
         text=True,
         timeout=900,
     )
+
+
+def rehearse(repo: GitRepo) -> dict[str, Any]:
+    result = shipit("-C", str(repo.path), "--json", "rehearse")
     report: dict[str, Any] = json.loads(result.stdout)
     assert result.returncode == 0, "\n".join(report["output_tail"])
     return report
@@ -206,13 +211,7 @@ def test_a_failed_rehearsal_keeps_its_log_and_names_commands_that_still_work(
         '\n[[commands]]\nid = "boom"\nrun = "echo the build broke >&2; exit 3"\nafter = "build"\n'
     )
     _small_npm_project(git_repo, unique_name, toml)
-    result = subprocess.run(
-        [sys.executable, "-m", "shipit", "-C", str(git_repo.path), "rehearse"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    result = shipit("-C", str(git_repo.path), "rehearse")
     assert result.returncode == 1
     text = " ".join(result.stderr.split())
     saved = git_repo.path / ".shipit" / "rehearsal"
@@ -229,26 +228,14 @@ def test_a_failed_rehearsal_keeps_its_log_and_names_commands_that_still_work(
 @pytest.mark.slow
 def test_keep_says_how_to_stop_the_sandbox(git_repo: GitRepo, unique_name: str) -> None:
     _small_npm_project(git_repo, unique_name, "")
-    result = subprocess.run(
-        [sys.executable, "-m", "shipit", "-C", str(git_repo.path), "rehearse", "--keep"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    result = shipit("-C", str(git_repo.path), "rehearse", "--keep")
     assert result.returncode == 0, result.stderr[-2000:]
     text = " ".join(result.stderr.split())
     command = text.split("stop it with `")[1].split("`")[0]
     assert command.startswith("shipit sandbox down --dir ")
     kept = Path(command.rsplit(" ", 1)[1]).parent
     assert (kept / "project" / "package.json").is_file()
-    stopped = subprocess.run(
-        [sys.executable, "-m", *command.split()],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    stopped = shipit(*command.split()[1:])
     assert stopped.returncode == 0, stopped.stderr
     state = json.loads((kept / "sandbox" / "sandbox.json").read_text())
     assert state["services"] == []
