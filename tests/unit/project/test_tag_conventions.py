@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from shipit.errors import VersionError
+from shipit.project.model import Project
+from shipit.project.release_version import choose
 from shipit.project.tags import DEFAULT_FORMAT, convention, infer
 
 
@@ -71,3 +76,26 @@ def test_a_configured_format_wins_and_is_warned_about_when_the_tags_disagree() -
     )
     agreeing = convention("{version}", tags, tags, None)
     assert agreeing.warning is None and agreeing.latest_tag == "3.0.4"
+
+
+def _tag_driven(latest: str | None) -> Project:
+    tags = convention(
+        None, [f"v{latest}"] if latest else [], [f"v{latest}"] if latest else [], None
+    )
+    return Project(Path("."), ("deno",), (), None, tags=tags, tag_driven="deno.json has no version")
+
+
+def test_the_release_version_of_a_tag_driven_project_comes_from_its_latest_tag() -> None:
+    project = _tag_driven("0.3.0")
+    assert project.version == "0.3.0"
+    assert choose(project) == "0.3.0"
+    assert choose(project, bump="minor") == "0.4.0"
+    assert choose(project, version="1.0.0") == "1.0.0"
+
+
+def test_a_tag_driven_project_without_tags_needs_its_first_version() -> None:
+    with pytest.raises(VersionError) as caught:
+        choose(_tag_driven(None), bump="patch")
+    assert caught.value.what == "no version to bump (patch)"
+    assert caught.value.hint == "pass the first version: shipit release --version 0.1.0"
+    assert choose(_tag_driven(None), version="0.1.0") == "0.1.0"
