@@ -2,7 +2,10 @@
 
 npm reads ``//host:port/path/:_authToken=...`` lines from the file named by
 ``NPM_CONFIG_USERCONFIG``; the file is created 0600 in a private temporary directory and
-deleted as soon as the npm command is over.
+deleted as soon as the npm command is over. It replaces the user's own ``.npmrc`` for that
+command, so the user's network settings (``cafile``, ``ca``, ``strict-ssl``, ``proxy``,
+``https-proxy``, ``noproxy``, client certificates) are carried over: npm behind a proxy or a
+company CA publishes as it does by hand.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,16 +30,54 @@ def nerf_dart(registry: str) -> str:
     return f"//{parts.netloc}{path}"
 
 
+NETWORK_KEYS = frozenset(
+    {
+        "cafile",
+        "ca",
+        "ca[]",
+        "strict-ssl",
+        "proxy",
+        "https-proxy",
+        "noproxy",
+        "cert",
+        "key",
+        "local-address",
+        "maxsockets",
+    }
+)
+
+
+def network_lines(env: Mapping[str, str] | None = None) -> list[str]:
+    """The network settings of the user's ``.npmrc`` (``NPM_CONFIG_USERCONFIG`` or
+    ``~/.npmrc``), as written there."""
+    source = os.environ if env is None else env
+    named = next((v for k, v in source.items() if k.lower() == "npm_config_userconfig"), None)
+    path = Path(named).expanduser() if named else Path.home() / ".npmrc"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    kept = []
+    for line in text.splitlines():
+        key = line.split("=", 1)[0].strip().lower()
+        if "=" in line and key in NETWORK_KEYS:
+            kept.append(line.strip())
+    return kept
+
+
 @contextlib.contextmanager
-def userconfig(registry: str, token: str) -> Iterator[Path]:
-    """Yield the path of a private ``.npmrc`` that authenticates ``token`` for ``registry``."""
+def userconfig(registry: str, token: str, env: Mapping[str, str] | None = None) -> Iterator[Path]:
+    """Yield the path of a private ``.npmrc`` that authenticates ``token`` for ``registry``
+    (with the network settings of the user's ``.npmrc`` named in ``env``)."""
     register(token)
+    carried = network_lines(env)
     directory = Path(tempfile.mkdtemp(prefix="shipit-npmrc-"))
     try:
         os.chmod(directory, 0o700)
         path = directory / ".npmrc"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.writelines(f"{line}\n" for line in carried)
             fh.write(f"registry={registry}\n")
             fh.write(f"{nerf_dart(registry)}:_authToken={token}\n")
         yield path

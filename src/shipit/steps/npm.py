@@ -498,7 +498,7 @@ class NpmPublish:
         progress.status(f"npm publish {tarball.name} --tag {tag}")
         token = ctx.settings.npm_token if not _auth(ctx).oidc else None
         if token:
-            with _npmrc.userconfig(registry, token) as rc:
+            with _npmrc.userconfig(registry, token, env) as rc:
                 env["NPM_CONFIG_USERCONFIG"] = str(rc)
                 return proc.run(argv, cwd=ctx.dist_dir, env=env, timeout=TIMEOUT_S)
         return proc.run(argv, cwd=ctx.dist_dir, env=env, timeout=TIMEOUT_S)
@@ -587,7 +587,7 @@ class NpmPublish:
         env = _base_env(ctx)
         token = ctx.settings.npm_token
         if token:
-            with _npmrc.userconfig(registry, token) as rc:
+            with _npmrc.userconfig(registry, token, env) as rc:
                 env["NPM_CONFIG_USERCONFIG"] = str(rc)
                 result = proc.run(argv, cwd=ctx.root, env=env, timeout=TIMEOUT_S)
         else:
