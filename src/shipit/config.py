@@ -379,7 +379,28 @@ class CiConfig(Section):
         '"self-hosted" } (default: a native runner: ubuntu-24.04, ubuntu-24.04-arm, '
         "macos-15, macos-15-intel, windows-2025; ubuntu-24.04 cross-compiles the rest).",
     )
-    python_version: str = Field(default="3.12", description="Python the jobs run shipit with.")
+    python_version: str = Field(
+        default="3.12",
+        description="Python the jobs run shipit with, and the project's Python checks.",
+    )
+    node_version: str | None = Field(
+        default=None,
+        description="Node.js version of the jobs that run Node (default: the project's "
+        ".nvmrc, .node-version, or package.json's volta.node, devEngines or engines.node; "
+        "else 24).",
+    )
+    deno_version: str | None = Field(
+        default=None,
+        description="Deno version of the jobs that run Deno (default: the project's .dvmrc, "
+        ".deno-version, .tool-versions or deno.json's engines.deno; else v2.x).",
+    )
+    shipit_requirement: str | None = Field(
+        default=None,
+        description="What the jobs install shipit from, as a pip requirement, e.g. "
+        '"shipit-release @ git+https://github.com/acme/shipit@<commit>" (default: the '
+        "shipit that writes the workflow: shipit-release==<its version> from PyPI, or the "
+        "git commit it was installed from).",
+    )
     environment: str = Field(
         default="release",
         description="GitHub environment of the publish job (protection rules, trusted "

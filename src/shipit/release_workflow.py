@@ -3,18 +3,25 @@
 ``shipit ci init`` writes it, ``shipit ci check`` compares it with what the configuration gives
 now. The workflow has three jobs, like cargo-dist's plan/build/host split:
 
-- **plan** (one Linux runner): ``shipit check`` (without the registry check: tokens live in
-  the publish job only) and ``shipit plan --json``, uploaded as the ``shipit-plan`` artifact;
-  its ``tag`` output names the release, and on a tag push it must be the pushed tag.
+- **plan** (one Linux runner): ``shipit ci check`` (the workflow itself still matches the
+  configuration, before anything is built), ``shipit check`` (without the registry check:
+  tokens live in the publish job only) and ``shipit plan --json``, uploaded as the
+  ``shipit-plan`` artifact; its ``tag`` output names the release, and on a tag push it must
+  be the pushed tag.
 - **build** (a matrix, one native runner per ``[binaries]`` target): ``shipit build --target T
   --out shipit-parts``, uploaded as ``shipit-part-<target>`` (the files and their part
   manifest). Left out when the project builds no binaries.
-- **publish** (needs every build; one ``concurrency`` group per tag; ``contents: write`` and
-  ``id-token: write``): downloads every part and runs ``shipit release --parts shipit-parts``.
+- **publish** (needs every build; one ``concurrency`` group per tag; ``contents: write``, and
+  ``id-token: write`` when a registry may use trusted publishing): downloads every part and
+  runs ``shipit release --parts shipit-parts``.
 
-Every action is pinned by full commit SHA with its version in a comment. The file's header
-records the inputs it was generated from (``# shipit-ci-inputs: {...}``), so ``ci check`` can
-say in words what changed (a target added, another shipit version) rather than only a diff.
+What each job installs before that (shipit, the project's toolchains and dependencies) comes
+from ``shipit.workflow_setup``; the actions, pinned by full commit SHA, from
+``shipit.workflow_actions``. Every job gets only the permissions it uses (the workflow's
+default is none), and only the publish job keeps the checkout's credentials (it pushes the
+tag). The file's header records the inputs it was generated from (``# shipit-ci-inputs:
+{...}``), so ``ci check`` can say in words what changed (a target added, another shipit
+version) rather than only a diff.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import difflib
 import json
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,41 +39,59 @@ from shipit import __version__, binformat
 from shipit.config import Config
 from shipit.project.model import Project
 from shipit.project.tags import effective_format
+from shipit.workflow_actions import (
+    CHECKOUT,
+    DOWNLOAD_ARTIFACT,
+    SETUP_DENO,
+    SETUP_GO,
+    SETUP_NODE,
+    SETUP_PNPM,
+    SETUP_PYTHON,
+    SETUP_UV,
+    UPLOAD_ARTIFACT,
+    Action,
+)
+from shipit.workflow_setup import (
+    DenoSetup,
+    NodeSetup,
+    PythonSetup,
+    deno_setup,
+    deno_steps,
+    install_shipit,
+    minisign_steps,
+    node_setup,
+    node_steps,
+    python_deps_steps,
+    python_setup,
+    python_steps,
+    q,
+    shipit_requirement,
+)
+
+__all__ = [  # the pinned actions are part of this module's story (and its tests)
+    "CHECKOUT",
+    "DOWNLOAD_ARTIFACT",
+    "SETUP_DENO",
+    "SETUP_GO",
+    "SETUP_NODE",
+    "SETUP_PNPM",
+    "SETUP_PYTHON",
+    "SETUP_UV",
+    "UPLOAD_ARTIFACT",
+    "Action",
+    "WorkflowInputs",
+    "compare",
+    "inputs_for",
+    "render",
+]
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "release.yml"
 INPUTS_MARK = "# shipit-ci-inputs: "
 PARTS_DIR = "shipit-parts"  # under the runner's temp directory: never inside the checkout,
 # where the publish job's clean-tree check (and a package without a `files` list) would see it
 PLAN_FILE = "shipit-plan.json"
-PACKAGE = "shipit-release"
-NODE_VERSION = "24"  # npm >= 11.5.1 for trusted publishing comes with Node 24
 CROSS_RUNNER = "ubuntu-24.04"
-
-
-@dataclass(frozen=True)
-class Action:
-    """A GitHub action pinned by the full commit SHA of a release tag."""
-
-    repo: str
-    version: str
-    sha: str
-
-    def uses(self) -> str:
-        return f"{self.repo}@{self.sha} # {self.version}"
-
-
-# The commit each release tag names (git rev-parse <tag>^{commit} in the action's repository).
-CHECKOUT = Action("actions/checkout", "v7.0.1", "3d3c42e5aac5ba805825da76410c181273ba90b1")
-SETUP_PYTHON = Action("actions/setup-python", "v7.0.0", "5fda3b95a4ea91299a34e894583c3862153e4b97")
-SETUP_NODE = Action("actions/setup-node", "v7.0.0", "820762786026740c76f36085b0efc47a31fe5020")
-SETUP_DENO = Action("denoland/setup-deno", "v2.0.4", "667a34cdef165d8d2b2e98dde39547c9daac7282")
-SETUP_GO = Action("actions/setup-go", "v7.0.0", "b7ad1dad31e06c5925ef5d2fc7ad053ef454303e")
-UPLOAD_ARTIFACT = Action(
-    "actions/upload-artifact", "v7.0.0", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f"
-)
-DOWNLOAD_ARTIFACT = Action(
-    "actions/download-artifact", "v8.0.1", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"
-)
+RUST_TOOLCHAIN_FILES = ("rust-toolchain.toml", "rust-toolchain")
 
 #: The GitHub-hosted runner that runs a target's binaries natively, by (OS, CPU).
 NATIVE_RUNNERS: dict[tuple[str, str], str] = {
@@ -123,10 +148,15 @@ class WorkflowInputs:
     jsr: bool
     pypi: bool
     github: bool
-    tools: tuple[str, ...]  # node, deno: what `shipit check` needs for the project's own tests
     secrets: tuple[str, ...]  # environment variables the publish job takes from secrets
     environment: str
+    shipit_requirement: str = ""  # what pipx installs shipit from
+    node: NodeSetup | None = None  # plan and publish jobs
+    deno: DenoSetup | None = None  # the jobs it names
+    python_deps: PythonSetup | None = None  # plan and publish jobs: what the checks need
+    id_token: bool = False  # the publish job may use trusted publishing (or npm provenance)
     go_version_file: str = ""
+    rust_toolchain_file: str = ""
     signing: str = "none"
 
     def to_json(self) -> dict[str, Any]:
@@ -136,13 +166,21 @@ class WorkflowInputs:
         return normalised
 
 
+def _repo_relative(path: Path, repo_root: Path) -> str:
+    try:
+        return path.resolve().relative_to(repo_root.resolve()).as_posix()
+    except ValueError:
+        return ""
+
+
+def _first_file(directory: Path, names: tuple[str, ...]) -> Path | None:
+    return next((directory / n for n in names if (directory / n).is_file()), None)
+
+
 def inputs_for(config: Config, project: Project, repo_root: Path) -> WorkflowInputs:
     """What the workflow for this project needs: its targets, registries, tools and secrets."""
     root = project.root.resolve()
-    try:
-        directory = root.relative_to(repo_root.resolve()).as_posix()
-    except ValueError:
-        directory = ""
+    directory = _repo_relative(root, repo_root)
     directory = "" if directory == "." else directory
     bins = config.binaries
     builds: list[BuildTarget] = []
@@ -154,18 +192,16 @@ def inputs_for(config: Config, project: Project, repo_root: Path) -> WorkflowInp
     jsr = project.target("jsr") is not None
     pypi = project.target("pypi") is not None
     github = config.github.enabled is not False  # Actions always sets GITHUB_REPOSITORY
-    tools = tuple(
-        t
-        for t, on in (
-            ("node", npm or "node" in project.ecosystems),
-            ("deno", jsr or "deno" in project.ecosystems),
-        )
-        if on
+    registries = (
+        ("npm", npm, config.npm.auth),
+        ("jsr", jsr, config.jsr.auth),
+        ("pypi", pypi, config.pypi.auth),
     )
-    secrets: list[str] = []
-    for name, on in (("NPM_TOKEN", npm), ("JSR_TOKEN", jsr), ("PYPI_TOKEN", pypi)):
-        if on:
-            secrets.append(name)
+    secrets: list[str] = [
+        f"{name.upper()}_TOKEN" for name, on, auth in registries if on and auth != "oidc"
+    ]
+    id_token = any(on and auth != "token" for _, on, auth in registries)
+    id_token = id_token or (npm and config.npm.provenance)
     signing = bins.signing
     for var in (signing.key_env, signing.password_env):
         if signing.method != "none" and var and var not in secrets:
@@ -173,14 +209,15 @@ def inputs_for(config: Config, project: Project, repo_root: Path) -> WorkflowInp
     from shipit.steps.notify import url_variables
 
     secrets.extend(v for v in url_variables(config.notify.urls) if v not in secrets)
-    go_file = ""
+    go_file = rust_file = ""
+    build_dir = (root / bins.directory).resolve()
     if builds and bins.preset == "go":
-        go_mod = (root / bins.directory / "go.mod").resolve()
-        if go_mod.is_file():
-            try:
-                go_file = go_mod.relative_to(repo_root.resolve()).as_posix()
-            except ValueError:
-                go_file = ""
+        go_mod = _first_file(build_dir, ("go.mod",))
+        go_file = _repo_relative(go_mod, repo_root) if go_mod else ""
+    if builds and bins.preset == "cargo":
+        toolchain = _first_file(build_dir, RUST_TOOLCHAIN_FILES)
+        rust_file = _repo_relative(toolchain, repo_root) if toolchain else ""
+    requirement, _ = shipit_requirement(config)
     return WorkflowInputs(
         shipit=__version__,
         python=config.ci.python_version,
@@ -192,10 +229,15 @@ def inputs_for(config: Config, project: Project, repo_root: Path) -> WorkflowInp
         jsr=jsr,
         pypi=pypi,
         github=github,
-        tools=tools,
         secrets=tuple(secrets),
         environment=config.ci.environment,
+        shipit_requirement=requirement,
+        node=node_setup(config, project, repo_root),
+        deno=deno_setup(config, project, repo_root, build=bool(builds) and bins.preset == "deno"),
+        python_deps=python_setup(config, project),
+        id_token=id_token,
         go_version_file=go_file,
+        rust_toolchain_file=rust_file,
         signing=signing.method if builds else "none",
     )
 
@@ -203,49 +245,93 @@ def inputs_for(config: Config, project: Project, repo_root: Path) -> WorkflowInp
 # ---------------------------------------------------------------- text
 
 
-def _q(text: str) -> str:
-    """A YAML double-quoted scalar (JSON's string syntax is valid YAML)."""
-    return json.dumps(text)
-
-
 def _in_dir(inputs: WorkflowInputs, path: str) -> str:
     """A path relative to the repository (actions ignore ``working-directory``)."""
     return f"{inputs.directory}/{path}" if inputs.directory else path
 
 
-def _install(inputs: WorkflowInputs, extra: Sequence[str] = ()) -> list[str]:
-    packages = " ".join(_q(p) for p in (f"{PACKAGE}=={inputs.shipit}", *extra))
-    return [
-        "      - name: Install shipit",
-        f"        run: python -m pip install --disable-pip-version-check {packages}",
-    ]
-
-
-def _setup(
-    inputs: WorkflowInputs, tools: Sequence[str], *, fetch_all: bool, push: bool
-) -> list[str]:
+def _checkout(*, fetch_all: bool, push: bool) -> list[str]:
     lines = [f"      - uses: {CHECKOUT.uses()}", "        with:"]
     if fetch_all:
-        lines.append("          fetch-depth: 0")
-    lines.append(f"          persist-credentials: {'true' if push else 'false'}")
-    lines += [
-        f"      - uses: {SETUP_PYTHON.uses()}",
-        "        with:",
-        f"          python-version: {_q(inputs.python)}",
-    ]
-    if "node" in tools:
-        lines += [
-            f"      - uses: {SETUP_NODE.uses()}",
-            "        with:",
-            f"          node-version: {_q(NODE_VERSION)}",
-        ]
-    if "deno" in tools:
-        lines += [
-            f"      - uses: {SETUP_DENO.uses()}",
-            "        with:",
-            '          deno-version: "v2.x"',
-        ]
+        lines.append("          fetch-depth: 0  # every tag: shipit reads the tag convention")
+    if push:
+        lines.append("          persist-credentials: true  # shipit pushes the release tag")
+    else:
+        lines.append("          persist-credentials: false")
     return lines
+
+
+def _shipit(inputs: WorkflowInputs, inject: tuple[str, ...] = ()) -> list[str]:
+    return [
+        *python_steps(inputs.python),
+        *install_shipit(inputs.shipit_requirement, inputs.shipit, inject),
+    ]
+
+
+def _project_tools(inputs: WorkflowInputs, job: str) -> list[str]:
+    """The toolchains and dependencies the checks (and the publish steps) of ``job`` need."""
+    lines: list[str] = []
+    if inputs.node is not None:
+        lines += node_steps(inputs.node, job=job)
+    if inputs.deno is not None and job in inputs.deno.jobs:
+        lines += deno_steps(inputs.deno)
+    if inputs.python_deps is not None:
+        lines += python_deps_steps(inputs.python_deps, directory=inputs.directory, job=job)
+    return lines
+
+
+def _node_words(node: NodeSetup) -> list[str]:
+    words = [f"Node {node.version}" if node.version else f"Node ({node.version_file})"]
+    if node.manager == "pnpm":
+        words.append("pnpm")
+    if node.corepack:
+        words.append("Yarn (corepack)")
+    if node.install:
+        words.append(node.install)
+    return words
+
+
+def _deno_words(deno: DenoSetup) -> str:
+    return f"Deno {deno.version}" if deno.version else f"Deno ({deno.version_file})"
+
+
+def installs(inputs: WorkflowInputs) -> dict[str, list[str]]:
+    """What each job installs before it runs shipit, in words (the header, `ci init`)."""
+    common = [f"Python {inputs.python}", f"{inputs.shipit_requirement} (pipx)"]
+    checks: list[str] = []
+    if inputs.node is not None:
+        checks += _node_words(inputs.node)
+    if inputs.deno is not None and "plan" in inputs.deno.jobs:
+        checks.append(_deno_words(inputs.deno))
+    py = inputs.python_deps
+    if py is not None:
+        checks += [f"{runner} (pipx)" for runner in py.runners]
+        if py.install:
+            checks.append(py.source)
+    publish = list(checks)
+    if inputs.node is not None and inputs.node.npm_upgrade:
+        publish.append("npm >= 11.5.1 if older")
+    if inputs.signing == "minisign":
+        publish.append("minisign")
+    out = {"plan": common + checks}
+    if inputs.builds:
+        build = {
+            "zig": ["ziglang (beside shipit)"],
+            "go": [f"Go ({inputs.go_version_file or 'stable'})"],
+            "cargo": [
+                "the Rust target"
+                + (
+                    f" and the toolchain of {inputs.rust_toolchain_file}"
+                    if inputs.rust_toolchain_file
+                    else ""
+                )
+            ],
+        }.get(inputs.preset, [])
+        if inputs.deno is not None and "build" in inputs.deno.jobs:
+            build.append(_deno_words(inputs.deno))
+        out["build"] = common + build
+    out["publish"] = common + publish
+    return out
 
 
 def _header(inputs: WorkflowInputs) -> list[str]:
@@ -266,8 +352,9 @@ def _header(inputs: WorkflowInputs) -> list[str]:
         "# `shipit ci check` tells whether it still matches, `shipit ci init --force` rewrites it.",
         "#",
         f"# On a pushed release tag ({inputs.tag_pattern}) or a manual run, {' -> '.join(jobs)}:",
-        "#   plan     shipit check, then shipit plan --json (artifact shipit-plan); on a tag push",
-        "#            the planned tag must be the pushed one",
+        "#   plan     shipit ci check (this file still matches the configuration), shipit",
+        "#            check, then shipit plan --json (artifact shipit-plan); on a tag push the",
+        "#            planned tag must be the pushed one",
     ]
     if inputs.builds:
         lines += [
@@ -284,8 +371,10 @@ def _header(inputs: WorkflowInputs) -> list[str]:
         f"once per tag: {checked} {', '.join(publishes)} (a re-run probes first and "
         "publishes nothing twice)"
     )
-    wrapped = textwrap.wrap(publish, width=78)
-    lines += [f"#   publish  {wrapped[0]}", *(f"#            {line}" for line in wrapped[1:])]
+    lines += _wrapped("#   publish  ", publish)
+    lines += ["#", "# What each job installs first:"]
+    for job, things in installs(inputs).items():
+        lines += _wrapped(f"#   {job:<8} ", ", ".join(things))
     if inputs.secrets:
         lines += [
             "#",
@@ -297,16 +386,29 @@ def _header(inputs: WorkflowInputs) -> list[str]:
     return lines
 
 
+def _wrapped(first: str, text: str) -> list[str]:
+    rest = "#" + " " * (len(first) - 1)
+    wrapped = textwrap.wrap(text, width=90 - len(first), break_on_hyphens=False)
+    return [first + wrapped[0], *(rest + line for line in wrapped[1:])]
+
+
 def _plan_job(inputs: WorkflowInputs) -> list[str]:
     lines = [
         "  plan:",
         "    name: plan",
         "    runs-on: ubuntu-24.04",
+        "    permissions:",
+        "      contents: read",
         "    outputs:",
         "      tag: ${{ steps.plan.outputs.tag }}",
         "    steps:",
-        *_setup(inputs, inputs.tools, fetch_all=True, push=False),
-        *_install(inputs),
+        *_checkout(fetch_all=True, push=False),
+        *_shipit(inputs),
+        "      - name: This workflow still matches the configuration",
+        "        run: |",
+        '          workflow="${GITHUB_WORKFLOW_REF%@*}"  # owner/repo/.github/workflows/<file>',
+        '          shipit --ci ci check --output "$GITHUB_WORKSPACE/${workflow#*/*/}"',
+        *_project_tools(inputs, "plan"),
         "      - name: Check the project (the registry check runs in the publish job)",
         "        run: shipit --ci check --skip registry",
         "      - name: Plan the release",
@@ -332,41 +434,47 @@ def _plan_job(inputs: WorkflowInputs) -> list[str]:
     return lines
 
 
-def _build_tools(inputs: WorkflowInputs) -> tuple[list[str], list[str]]:
-    """Setup steps and extra pip packages the build preset needs."""
+def _build_tools(inputs: WorkflowInputs) -> tuple[list[str], tuple[str, ...]]:
+    """Setup steps and packages installed beside shipit that the build preset needs."""
     steps: list[str] = []
-    packages: list[str] = []
     if inputs.preset == "zig":
-        packages.append("ziglang")
-    elif inputs.preset == "deno":
-        steps += [
-            f"      - uses: {SETUP_DENO.uses()}",
-            "        with:",
-            '          deno-version: "v2.x"',
-        ]
+        return steps, ("ziglang",)  # shipit runs `python -m ziglang cc` with its own Python
+    if inputs.deno is not None and "build" in inputs.deno.jobs:
+        steps += deno_steps(inputs.deno)
     elif inputs.preset == "go":
         steps += [f"      - uses: {SETUP_GO.uses()}", "        with:"]
         if inputs.go_version_file:
-            steps.append(f"          go-version-file: {_q(inputs.go_version_file)}")
+            steps.append(f"          go-version-file: {q(inputs.go_version_file)}")
         else:
             steps.append('          go-version: "stable"')
+        steps.append(
+            "          cache: false  # never a cache in a job that builds what is published"
+        )
     elif inputs.preset == "cargo":
+        if inputs.rust_toolchain_file:
+            steps += [
+                f"      - name: The Rust toolchain of {inputs.rust_toolchain_file}",
+                f"        working-directory: {q(str(Path(inputs.rust_toolchain_file).parent))}",
+                "        run: rustup toolchain install",
+            ]
         steps += [
             "      - name: Add the Rust target",
             "        env:",
             "          TARGET: ${{ matrix.target }}",
             '        run: rustup target add "$TARGET"',
         ]
-    return steps, packages
+    return steps, ()
 
 
 def _build_job(inputs: WorkflowInputs) -> list[str]:
-    tool_steps, packages = _build_tools(inputs)
+    tool_steps, inject = _build_tools(inputs)
     lines = [
         "  build:",
         "    name: build ${{ matrix.target }}",
         "    needs: plan",
         "    runs-on: ${{ matrix.runner }}",
+        "    permissions:",
+        "      contents: read",
         "    strategy:",
         "      fail-fast: true",
         "      matrix:",
@@ -375,15 +483,15 @@ def _build_job(inputs: WorkflowInputs) -> list[str]:
     for b in inputs.builds:
         note = "" if b.native else "  # no native runner: cross-compiled"
         lines += [
-            f"          - target: {_q(b.target)}",
-            f"            slug: {_q(b.slug)}",
-            f"            runner: {_q(b.runner)}{note}",
+            f"          - target: {q(b.target)}",
+            f"            slug: {q(b.slug)}",
+            f"            runner: {q(b.runner)}{note}",
         ]
     lines += [
         "    steps:",
-        *_setup(inputs, (), fetch_all=False, push=False),
+        *_checkout(fetch_all=False, push=False),
+        *_shipit(inputs, inject),
         *tool_steps,
-        *_install(inputs, packages),
         "      - name: Build and verify ${{ matrix.target }}",
         "        env:",
         "          TARGET: ${{ matrix.target }}",
@@ -406,17 +514,25 @@ def _publish_job(inputs: WorkflowInputs) -> list[str]:
         "    runs-on: ubuntu-24.04",
     ]
     if inputs.environment:
-        lines.append(f"    environment: {_q(inputs.environment)}")
+        lines.append(f"    environment: {q(inputs.environment)}")
     lines += [
         "    concurrency:",
         "      group: shipit-publish-${{ needs.plan.outputs.tag }}",
         "      cancel-in-progress: false",
         "    permissions:",
-        "      contents: write",
-        "      id-token: write",
+        "      contents: write  # push the tag, create the GitHub release",
+    ]
+    if inputs.id_token:
+        lines.append("      id-token: write  # trusted publishing (OIDC), npm provenance")
+    lines += [
         "    steps:",
-        *_setup(inputs, inputs.tools, fetch_all=True, push=True),
-        *_install(inputs),
+        *_checkout(fetch_all=True, push=True),
+        *_shipit(inputs),
+        *_project_tools(inputs, "publish"),
+    ]
+    if inputs.signing == "minisign":
+        lines += minisign_steps()
+    lines += [
         "      - name: Identify the release commit's author",
         "        run: |",
         '          git config user.name "github-actions[bot]"',
@@ -459,18 +575,17 @@ def render(inputs: WorkflowInputs) -> str:
         "on:",
         "  push:",
         "    tags:",
-        f"      - {_q(inputs.tag_pattern)}",
+        f"      - {q(inputs.tag_pattern)}",
         "  workflow_dispatch:",
         "",
-        "permissions:",
-        "  contents: read",
+        "permissions: {}  # each job names what it needs",
         "",
         "defaults:",
         "  run:",
         "    shell: bash",
     ]
     if inputs.directory:
-        lines.append(f"    working-directory: {_q(inputs.directory)}")
+        lines.append(f"    working-directory: {q(inputs.directory)}")
     lines += ["", "jobs:", *_plan_job(inputs)]
     if inputs.builds:
         lines += ["", *_build_job(inputs)]
@@ -495,6 +610,7 @@ def recorded_inputs(text: str) -> dict[str, Any] | None:
 
 _LABELS: dict[str, str] = {
     "shipit": "shipit version",
+    "shipit_requirement": "what the jobs install shipit from ([ci] shipit-requirement)",
     "python": "[ci] python-version",
     "directory": "project directory in the repository",
     "tag_pattern": "release tag pattern ([release] tag-format)",
@@ -503,10 +619,14 @@ _LABELS: dict[str, str] = {
     "jsr": "JSR publishing",
     "pypi": "PyPI publishing",
     "github": "GitHub release",
-    "tools": "tools installed for the checks",
+    "node": "Node.js set-up",
+    "deno": "Deno set-up",
+    "python_deps": "Python dependencies for the checks",
     "secrets": "secrets passed to the publish job",
+    "id_token": "id-token: write (trusted publishing)",
     "environment": "[ci] environment",
     "go_version_file": "go.mod used for the Go version",
+    "rust_toolchain_file": "Rust toolchain file",
     "signing": "[binaries.signing] method",
 }
 
@@ -528,7 +648,17 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     )
     for key, label in _LABELS.items():
         before, after = old.get(key), new.get(key)
-        if before != after:
+        if before == after or (_shown(before) == _shown(after) == "none"):
+            continue  # a key an older shipit did not record, still empty
+        if isinstance(before, dict) and isinstance(after, dict):
+            for field in sorted({*before, *after}):
+                if before.get(field) != after.get(field):
+                    shown = field.replace("_", " ")
+                    out.append(
+                        f"{label}, {shown}: {_shown(before.get(field))} -> "
+                        f"{_shown(after.get(field))}"
+                    )
+        else:
             out.append(f"{label}: {_shown(before)} -> {_shown(after)}")
     return out
 
@@ -538,6 +668,8 @@ def _shown(value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value)) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in value.items() if v)
     return str(value) if value not in (None, "") else "none"
 
 

@@ -1,9 +1,12 @@
 """`shipit ci init` / `ci check`: the generated release workflow is valid (the real actionlint,
-offline), has the plan -> native build matrix -> one publish shape, and drift is reported.
+offline), has the plan -> native build matrix -> one publish shape, sets up in each job exactly
+the toolchains and dependencies the project needs (and nothing else), and drift is reported.
 
 Each project is shaped like a real one (the bundled example, a Go CLI, a Rust CLI with signing
-and notifications, a pure Python library, a package inside a monorepo) in a real git
-repository, and the `shipit` command runs as a user runs it.
+and notifications, a pure Python library, a package inside an npm workspace; then a pnpm
+TypeScript package, a Yarn 4 package, a Deno library and a uv project) in a real git
+repository, and the `shipit` command runs as a user runs it. The plan job's own `ci check`
+step runs, as bash on a runner would run it, against every freshly generated file.
 """
 
 from __future__ import annotations
@@ -93,6 +96,54 @@ def _pins(text: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"uses: (\S+ # \S+)$", text, re.M)]
 
 
+#: The first step of each job's own work: everything before it sets the runner up.
+WORK = ("Check the project", "Build and verify", "Identify the release commit's author")
+
+
+def setup(job: dict[str, Any]) -> list[str]:
+    """What a job does before its own work: each action (without its pin) or step name."""
+    out: list[str] = []
+    for step in job["steps"]:
+        name = str(step.get("name", ""))
+        if name.startswith(WORK):
+            return out
+        out.append(step["uses"].split("@")[0] if "uses" in step else name)
+    raise AssertionError("the job never starts its work")
+
+
+def step_of(job: dict[str, Any], name: str) -> dict[str, Any]:
+    [found] = [s for s in job["steps"] if s.get("name") == name or name in s.get("uses", "")]
+    return found
+
+
+INSTALL = f"Install shipit {__version__}"
+CI_CHECK = "This workflow still matches the configuration"
+DEPS = "Install what the checks need"
+
+
+def ci_check_step_passes(top: Path, doc: dict[str, Any], workflow: Path = WORKFLOW) -> None:
+    """Run the plan job's `ci check` step as a runner would: bash, in the project's directory,
+    with GitHub's variables naming this workflow file and the checkout."""
+    run = step_of(doc["jobs"]["plan"], CI_CHECK)["run"]
+    workdir = top / doc["defaults"]["run"].get("working-directory", ".")
+    bindir = Path(sys.executable).parent  # where `shipit` is, as pipx puts it on PATH
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", run],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **_env(),
+            "PATH": f"{bindir}:{_env()['PATH']}",
+            "GITHUB_WORKSPACE": str(top),
+            "GITHUB_WORKFLOW_REF": f"acme/project/{workflow.as_posix()}@refs/tags/v1.0.0",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "matches the configuration" in result.stderr
+
+
 # ---------------------------------------------------------------- projects
 
 
@@ -154,8 +205,9 @@ def test_example_project_workflow_has_plan_native_builds_and_one_publish(hello: 
     doc = load(path)
     assert doc["on"]["push"]["tags"] == ["v[0-9]+.[0-9]+.[0-9]+*"]
     assert "workflow_dispatch" in doc["on"]
-    assert doc["permissions"] == {"contents": "read"}
+    assert doc["permissions"] == {}  # each job names what it needs
     plan, build, publish = doc["jobs"]["plan"], doc["jobs"]["build"], doc["jobs"]["publish"]
+    assert plan["permissions"] == build["permissions"] == {"contents": "read"}
     assert "shipit --ci check" in runs(plan)
     assert "shipit --ci --json plan > shipit-plan.json" in runs(plan)
     uploads = [s for s in plan["steps"] if "upload-artifact" in s.get("uses", "")]
@@ -170,7 +222,7 @@ def test_example_project_workflow_has_plan_native_builds_and_one_publish(hello: 
     }
     assert build["runs-on"] == "${{ matrix.runner }}"
     assert 'shipit --ci build --target "$TARGET" --out "$RUNNER_TEMP/shipit-parts"' in runs(build)
-    assert '"ziglang"' in runs(build)  # the zig preset's compiler on every runner
+    assert 'pipx inject shipit-release "ziglang"' in runs(build)  # the zig preset's compiler
     [part_upload] = [s for s in build["steps"] if "upload-artifact" in s.get("uses", "")]
     assert part_upload["with"]["name"] == "shipit-part-${{ matrix.slug }}"
     # parts live outside the checkout: the publish job's tree stays clean for its git check
@@ -198,6 +250,47 @@ def test_example_project_workflow_has_plan_native_builds_and_one_publish(hello: 
     pins = _pins(path.read_text())
     assert pins and all(PINNED.match(p) for p in pins), pins
     assert f'"shipit-release=={__version__}"' in runs(plan)
+    assert "what each job installs first:" in result.stderr
+
+    # each job sets up exactly what it needs: Node (npm publishing, `npm test`) and Deno (JSR,
+    # `deno test`) where the checks and the publishing run, pytest for the Python tests, zig
+    # (beside shipit) where the binaries are built
+    assert setup(plan) == [
+        "actions/checkout",
+        "actions/setup-python",
+        INSTALL,
+        CI_CHECK,
+        "actions/setup-node",
+        "denoland/setup-deno",
+        DEPS,
+    ]
+    assert setup(build) == ["actions/checkout", "actions/setup-python", f"{INSTALL} and ziglang"]
+    assert setup(publish) == [
+        "actions/checkout",
+        "actions/setup-python",
+        INSTALL,
+        "actions/setup-node",
+        "denoland/setup-deno",
+        DEPS,
+    ]
+    assert step_of(plan, DEPS)["run"] == "python -m pip install -e . pytest"  # nothing declared
+    assert step_of(plan, "setup-node")["with"] == {
+        "node-version": "24",
+        "package-manager-cache": False,
+    }
+    assert step_of(publish, "setup-node")["with"] == {
+        "node-version": "24",
+        "registry-url": "https://registry.npmjs.org",
+        "package-manager-cache": False,
+    }
+    assert step_of(plan, "setup-deno")["with"] == {"deno-version": "v2.x"}
+    install = step_of(plan, INSTALL)
+    assert install["env"] == {"PYTHON": "${{ steps.python.outputs.python-path }}"}
+    assert install["run"] == f'pipx install --python "$PYTHON" "shipit-release=={__version__}"'
+    assert step_of(plan, "setup-python")["id"] == "python"
+    checkouts = [step_of(job, "actions/checkout")["with"] for job in (plan, build, publish)]
+    assert [c["persist-credentials"] for c in checkouts] == [False, False, True]
+    ci_check_step_passes(hello, doc)
 
 
 def test_go_cli_with_its_own_tag_format(tmp_path: Path) -> None:
@@ -224,11 +317,26 @@ def test_go_cli_with_its_own_tag_format(tmp_path: Path) -> None:
         ("windows/amd64", "windows-amd64", "windows-2025"),
     ]
     [go] = [s for s in doc["jobs"]["build"]["steps"] if "setup-go" in s.get("uses", "")]
-    assert go["with"] == {"go-version-file": "go.mod"}
+    assert go["with"] == {"go-version-file": "go.mod", "cache": False}  # no cache in a build
     publish = doc["jobs"]["publish"]
     [release] = [s for s in publish["steps"] if s.get("name") == "Release"]
     assert set(release["env"]) == {"GITHUB_TOKEN"}  # no registry: no registry secrets
+    assert publish["permissions"] == {"contents": "write"}  # and no ID token to ask for
     assert "setup-node" not in " ".join(uses(doc))
+    assert setup(doc["jobs"]["plan"]) == [
+        "actions/checkout",
+        "actions/setup-python",
+        INSTALL,
+        CI_CHECK,
+    ]
+    assert setup(doc["jobs"]["build"]) == [
+        "actions/checkout",
+        "actions/setup-python",
+        INSTALL,
+        "actions/setup-go",
+    ]
+    assert setup(publish) == ["actions/checkout", "actions/setup-python", INSTALL]
+    ci_check_step_passes(root, doc)
 
 
 def test_rust_cli_with_signing_notifications_and_runner_overrides(tmp_path: Path) -> None:
@@ -238,6 +346,7 @@ def test_rust_cli_with_signing_notifications_and_runner_overrides(tmp_path: Path
             "Cargo.toml": '[package]\nname = "rcli"\nversion = "0.3.0"\n',
             "src/main.rs": 'fn main() { println!("rcli"); }\n',
             "minisign.pub": "untrusted comment: test\nRWQ\n",
+            "rust-toolchain.toml": '[toolchain]\nchannel = "1.89.0"\n',
             "shipit.toml": RUST_TOML,
         },
         origin="https://example.org/acme/rcli.git",
@@ -271,14 +380,59 @@ def test_rust_cli_with_signing_notifications_and_runner_overrides(tmp_path: Path
     assert release["env"]["MINISIGN_KEY"] == "${{ secrets.MINISIGN_KEY }}"
     python = [s for s in publish["steps"] if "setup-python" in s.get("uses", "")]
     assert python[0]["with"] == {"python-version": "3.13"}
+    build = doc["jobs"]["build"]
+    assert setup(build) == [
+        "actions/checkout",
+        "actions/setup-python",
+        INSTALL,
+        "The Rust toolchain of rust-toolchain.toml",
+        "Add the Rust target",
+    ]
+    assert step_of(build, "The Rust toolchain of rust-toolchain.toml")["run"] == (
+        "rustup toolchain install"
+    )
+    assert setup(publish) == [
+        "actions/checkout",
+        "actions/setup-python",
+        INSTALL,
+        "Install minisign (signs SHA256SUMS)",  # it signs SHA256SUMS there
+    ]
+    assert publish["permissions"] == {"contents": "write"}
+    ci_check_step_passes(root, doc)
+
+
+PYLIB = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "pylib"
+version = "2.0.0"
+requires-python = ">=3.10"
+dependencies = ["httpx>=0.27"]
+
+[project.optional-dependencies]
+dev = ["pytest>=8", "ruff>=0.5", "mypy>=1.10"]
+
+[tool.ruff]
+line-length = 100
+
+[tool.mypy]
+strict = true
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"""
 
 
 def test_python_library_without_binaries_has_no_build_job(tmp_path: Path) -> None:
     root = _repo(
         tmp_path / "pylib",
         {
-            "pyproject.toml": '[project]\nname = "pylib"\nversion = "2.0.0"\n',
+            "pyproject.toml": PYLIB,
             "src/pylib/__init__.py": "",
+            "tests/test_pylib.py": "def test_ok() -> None:\n    assert True\n",
         },
         origin="https://github.com/acme/pylib.git",
     )
@@ -294,16 +448,29 @@ def test_python_library_without_binaries_has_no_build_job(tmp_path: Path) -> Non
     [release] = [s for s in publish["steps"] if s.get("name") == "Release"]
     assert release["run"] == "shipit --ci release --yes"
     assert set(release["env"]) == {"GITHUB_TOKEN", "PYPI_TOKEN"}
+    assert publish["permissions"] == {"contents": "write", "id-token": "write"}
+    # Python and its declared development extra; no Node, no Deno, nothing else
+    expected = ["actions/checkout", "actions/setup-python", INSTALL]
+    assert setup(doc["jobs"]["plan"]) == [*expected, CI_CHECK, DEPS]
+    assert setup(publish) == [*expected, DEPS]
+    assert step_of(publish, DEPS)["run"] == 'python -m pip install -e ".[dev]"'
+    assert not any(u.startswith(("actions/setup-node", "denoland/")) for u in uses(doc))
+    ci_check_step_passes(root, doc)
 
 
 def test_project_in_a_monorepo_directory_runs_there(tmp_path: Path) -> None:
+    package = json.loads((EXAMPLE / "package.json").read_text())
+    package["devDependencies"] = {"typescript": "^5.9.0"}
     top = _repo(
         tmp_path / "mono",
         {
             "README.md": "monorepo\n",
+            ".nvmrc": "22\n",
+            "package.json": json.dumps({"private": True, "workspaces": ["tools/*"]}),
+            "package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {}}),
             "tools/hello/shipit.toml": (EXAMPLE / "shipit.toml").read_text(),
             "tools/hello/cli/main.c": (EXAMPLE / "cli" / "main.c").read_text(),
-            "tools/hello/package.json": (EXAMPLE / "package.json").read_text(),
+            "tools/hello/package.json": json.dumps(package, indent=2),
         },
         origin="https://github.com/acme/mono.git",
     )
@@ -317,6 +484,170 @@ def test_project_in_a_monorepo_directory_runs_there(tmp_path: Path) -> None:
     [upload] = [s for s in doc["jobs"]["plan"]["steps"] if "upload-artifact" in s.get("uses", "")]
     assert upload["with"]["path"] == "tools/hello/shipit-plan.json"  # actions ignore defaults.run
     assert shipit(project, "ci", "check").returncode == 0
+    # the workspace's Node version and lockfile are at the top: so is the install
+    plan, publish = doc["jobs"]["plan"], doc["jobs"]["publish"]
+    assert step_of(plan, "setup-node")["with"] == {
+        "node-version-file": ".nvmrc",
+        "cache": "npm",
+        "cache-dependency-path": "package-lock.json",
+    }
+    deps = step_of(plan, "Install the Node dependencies (package-lock.json)")
+    assert (deps["working-directory"], deps["run"]) == (".", "npm ci")
+    assert setup(publish) == [
+        "actions/checkout",
+        "actions/setup-python",
+        INSTALL,
+        "actions/setup-node",
+        "npm >= 11.5.1 (trusted publishing)",  # Node 22's npm may be older
+        "Install the Node dependencies (package-lock.json)",
+    ]
+    assert "package-manager-cache" in step_of(publish, "setup-node")["with"]  # no cache there
+    ci_check_step_passes(top, doc)
+
+
+# ---------------------------------------------------------------- more project shapes
+
+
+TS_PACKAGE = {
+    "name": "@acme/typed",
+    "version": "3.1.0",
+    "license": "MIT",
+    "type": "module",
+    "exports": "./dist/index.js",
+    "files": ["dist"],
+    "packageManager": "pnpm@10.4.1",
+    "engines": {"node": ">=20"},
+    "scripts": {"build": "tsc", "prepack": "tsc", "test": "node --test", "typecheck": "tsc"},
+    "devDependencies": {"typescript": "^5.9.0"},
+}
+
+
+def test_pnpm_typescript_package_takes_its_node_from_engines(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path / "typed",
+        {
+            "package.json": json.dumps(TS_PACKAGE, indent=2),
+            "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+            "tsconfig.json": "{}\n",
+            "src/index.ts": "export const x = 1;\n",
+        },
+        origin="https://github.com/acme/typed.git",
+    )
+    assert shipit(root, "ci", "init").returncode == 0
+    path = root / WORKFLOW
+    actionlint(path)
+    doc = load(path)
+    plan, publish = doc["jobs"]["plan"], doc["jobs"]["publish"]
+    node = ["pnpm/action-setup", "actions/setup-node"]
+    assert setup(plan) == [
+        "actions/checkout",
+        "actions/setup-python",
+        INSTALL,
+        CI_CHECK,
+        *node,
+        "Install the Node dependencies (pnpm-lock.yaml)",
+    ]
+    assert "with" not in step_of(plan, "pnpm/action-setup")  # packageManager names the version
+    assert step_of(plan, "setup-node")["with"] == {
+        "node-version-file": "package.json",
+        "cache": "pnpm",
+        "cache-dependency-path": "pnpm-lock.yaml",
+    }
+    assert step_of(plan, "Install the Node dependencies (pnpm-lock.yaml)")["run"] == (
+        "pnpm install --frozen-lockfile"
+    )
+    assert setup(publish)[3:] == [
+        *node,
+        "npm >= 11.5.1 (trusted publishing)",
+        "Install the Node dependencies (pnpm-lock.yaml)",
+    ]
+    ci_check_step_passes(root, doc)
+
+
+def test_yarn_4_package_comes_from_corepack(tmp_path: Path) -> None:
+    package = {**TS_PACKAGE, "name": "@acme/yarned", "packageManager": "yarn@4.9.2"}
+    del package["engines"]
+    root = _repo(
+        tmp_path / "yarned",
+        {
+            "package.json": json.dumps(package, indent=2),
+            "yarn.lock": "__metadata:\n  version: 8\n",
+            ".yarnrc.yml": "nodeLinker: node-modules\n",
+        },
+        origin="https://github.com/acme/yarned.git",
+    )
+    assert shipit(root, "ci", "init").returncode == 0
+    path = root / WORKFLOW
+    actionlint(path)
+    doc = load(path)
+    plan = doc["jobs"]["plan"]
+    assert setup(plan)[4:] == [
+        "actions/setup-node",
+        "Yarn from package.json's packageManager (corepack)",
+        "Install the Node dependencies (yarn.lock)",
+    ]
+    assert step_of(plan, "Install the Node dependencies (yarn.lock)")["run"] == (
+        "yarn install --immutable"
+    )
+    assert step_of(plan, "setup-node")["with"]["node-version"] == "24"
+    assert "npm >= 11.5.1 (trusted publishing)" not in setup(doc["jobs"]["publish"])
+    ci_check_step_passes(root, doc)
+
+
+def test_deno_library_for_jsr_sets_up_deno_only(tmp_path: Path) -> None:
+    deno = {"name": "@acme/std", "version": "0.4.0", "exports": "./mod.ts", "license": "MIT"}
+    root = _repo(
+        tmp_path / "std",
+        {
+            "deno.json": json.dumps(deno, indent=2),
+            ".dvmrc": "2.4.5\n",
+            "mod.ts": "export const add = (a: number, b: number): number => a + b;\n",
+            "mod_test.ts": "import { add } from './mod.ts';\nDeno.test('add', () => {});\n",
+            "LICENSE": "MIT\n",
+        },
+        origin="https://github.com/acme/std.git",
+    )
+    result = shipit(root, "ci", "init")
+    assert result.returncode == 0, result.stderr
+    path = root / WORKFLOW
+    actionlint(path)
+    doc = load(path)
+    base = ["actions/checkout", "actions/setup-python", INSTALL]
+    assert setup(doc["jobs"]["plan"]) == [*base, CI_CHECK, "denoland/setup-deno"]
+    assert setup(doc["jobs"]["publish"]) == [*base, "denoland/setup-deno"]
+    assert step_of(doc["jobs"]["plan"], "setup-deno")["with"] == {"deno-version-file": ".dvmrc"}
+    [release] = [s for s in doc["jobs"]["publish"]["steps"] if s.get("name") == "Release"]
+    assert set(release["env"]) == {"GITHUB_TOKEN", "JSR_TOKEN"}
+    ci_check_step_passes(root, doc)
+
+
+def test_uv_project_syncs_its_lockfile_and_oidc_only_needs_no_token(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path / "uvproj",
+        {
+            "pyproject.toml": PYLIB.replace(
+                "[project.optional-dependencies]\ndev", "[dependency-groups]\ndev"
+            )
+            + '\n[tool.shipit.pypi]\nauth = "oidc"\n',
+            "uv.lock": "version = 1\nrevision = 2\n",
+            "src/pylib/__init__.py": "",
+            "tests/test_pylib.py": "",
+        },
+        origin="https://github.com/acme/uvproj.git",
+    )
+    assert shipit(root, "ci", "init").returncode == 0
+    path = root / WORKFLOW
+    actionlint(path)
+    doc = load(path)
+    plan, publish = doc["jobs"]["plan"], doc["jobs"]["publish"]
+    assert setup(plan)[4:] == ["astral-sh/setup-uv", DEPS]
+    assert step_of(plan, DEPS)["run"] == "uv sync --locked"
+    assert step_of(plan, "setup-uv")["with"] == {"enable-cache": True}
+    assert step_of(publish, "setup-uv")["with"] == {"enable-cache": False}
+    [release] = [s for s in publish["steps"] if s.get("name") == "Release"]
+    assert set(release["env"]) == {"GITHUB_TOKEN"}  # trusted publishing only: no PYPI_TOKEN
+    assert publish["permissions"] == {"contents": "write", "id-token": "write"}
+    ci_check_step_passes(root, doc)
 
 
 # ---------------------------------------------------------------- init refuses, check compares
@@ -405,3 +736,5 @@ def test_committed_example_workflow_is_current_and_valid() -> None:
     doc = load(committed)
     assert doc["defaults"]["run"]["working-directory"] == "examples/hello"
     assert len(doc["jobs"]["build"]["strategy"]["matrix"]["include"]) == 5
+    # the plan job's own check passes on it, the way a runner runs it
+    ci_check_step_passes(ROOT, doc, committed.relative_to(ROOT))

@@ -19,7 +19,15 @@ from shipit import git
 from shipit.commands.common import Globals, globals_of
 from shipit.errors import WorkflowExists, WorkflowOutdated
 from shipit.files import write_text_atomic
-from shipit.release_workflow import WORKFLOW_PATH, WorkflowInputs, compare, inputs_for, render
+from shipit.release_workflow import (
+    WORKFLOW_PATH,
+    WorkflowInputs,
+    compare,
+    inputs_for,
+    installs,
+    render,
+)
+from shipit.workflow_setup import shipit_requirement
 
 MAX_DIFF_LINES = 80
 
@@ -76,13 +84,20 @@ def init(g: Globals, *, output: Path | None, force: bool) -> int:
         if inputs.builds
         else ("plan, publish (no binaries to build)")
     )
+    setup = installs(inputs)
     if g.json:
-        g.emit_json({"ok": True, "path": str(path), "inputs": inputs.to_json()})
+        g.emit_json({"ok": True, "path": str(path), "inputs": inputs.to_json(), "installs": setup})
     else:
         g.err.print(f"wrote {_shown(path, top)}: {jobs}", markup=False, highlight=False)
         for build in inputs.builds:
             how = "" if build.native else " (cross-compiled: no native runner)"
             g.err.print(f"  {build.target} on {build.runner}{how}", markup=False)
+        g.err.print("what each job installs first:", markup=False)
+        for job, things in setup.items():
+            g.err.print(f"  {job:<8} {', '.join(things)}", markup=False, soft_wrap=True)
+        _, note = shipit_requirement(g.load_config().config)
+        if note:
+            g.err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
         if inputs.secrets:
             g.err.print(
                 "add these repository secrets (or set up trusted publishing): "

@@ -1,23 +1,30 @@
 """Play the generated release workflow on one machine: an origin, one clone per job.
 
-A "job" is what a GitHub Actions runner does: a fresh clone of the bare origin (as
-actions/checkout leaves it: the branch for a manual run, the tag detached for a tag push),
-then the shipit command the workflow runs in it. Artifacts move between jobs as plain
-directory copies, like upload-artifact/download-artifact with merge-multiple.
+The origin holds the workflow `shipit ci init` wrote for it. A "job" is what a GitHub
+Actions runner does: a fresh clone of the bare origin (as actions/checkout leaves it: the
+branch for a manual run, the tag detached for a tag push), then the job's `run:` steps that
+run shipit, read from the workflow file and run by bash as the runner would (`${{ matrix.* }}`,
+`secrets.*`, `steps.*.outputs.*` and `runner.temp` filled in, `$GITHUB_OUTPUT` collected). The
+steps that install toolchains and shipit itself are not played: this machine has them.
+Artifacts move between jobs as plain directory copies, like upload-artifact/download-artifact
+with merge-multiple, at the paths the workflow's own `with:` names.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml  # type: ignore[import-untyped]
 
 from shipit.sandbox import git_remote
 
@@ -60,8 +67,12 @@ class Origin:
         return sorted(line.split("\t")[1] for line in out.splitlines() if "^{}" not in line)
 
 
+WORKFLOW = Path(".github") / "workflows" / "release.yml"
+
+
 def make_origin(root: Path, *, version: str, npm_name: str) -> Origin:
-    """A C program (two zig targets) that is also an npm package, pushed to a bare origin."""
+    """A C program (two zig targets) that is also an npm package, with the release workflow
+    `shipit ci init` writes for it, pushed to a bare origin."""
     repo = git_remote.seeded_repo(root, name="maintainer")
     package = {
         "name": npm_name,
@@ -70,16 +81,25 @@ def make_origin(root: Path, *, version: str, npm_name: str) -> Origin:
         "main": "./index.js",
         "files": ["index.js", "LICENSE"],
     }
-    commit = repo.commit(
-        "hello, a program and a package",
-        {
-            "cli/main.c": (EXAMPLE / "cli" / "main.c").read_text(),
-            "index.js": (EXAMPLE / "index.js").read_text(),
-            "LICENSE": (EXAMPLE / "LICENSE").read_text(),
-            "package.json": json.dumps(package, indent=2) + "\n",
-            "shipit.toml": SHIPIT_TOML,
-        },
+    files = {
+        "cli/main.c": (EXAMPLE / "cli" / "main.c").read_text(),
+        "index.js": (EXAMPLE / "index.js").read_text(),
+        "LICENSE": (EXAMPLE / "LICENSE").read_text(),
+        "package.json": json.dumps(package, indent=2) + "\n",
+        "shipit.toml": SHIPIT_TOML,
+    }
+    for name, text in files.items():
+        (repo.path / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo.path / name).write_text(text)
+    init = subprocess.run(
+        [sys.executable, "-m", "shipit", "-C", str(repo.path), "ci", "init"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
+    assert init.returncode == 0, init.stderr
+    files[WORKFLOW.as_posix()] = (repo.path / WORKFLOW).read_text()
+    commit = repo.commit("hello, a program and a package, and its release workflow", files)
     repo.push()
     return Origin(repo.remote, version, npm_name, commit)
 
@@ -141,3 +161,126 @@ def github_releases(api: str, token: str, repo: str, tag: str) -> list[dict[str,
     )
     response.raise_for_status()
     return [r for r in response.json() if r["tag_name"] == tag]
+
+
+# ---------------------------------------------------------------- the workflow's own steps
+
+SHIPIT_STEP = re.compile(r"(^|\s)shipit --ci\b")
+EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
+
+
+def workflow(job_dir: Path) -> dict[str, Any]:
+    """The release workflow as the job's checkout holds it."""
+    doc: dict[str, Any] = yaml.safe_load((job_dir / WORKFLOW).read_text())
+    return doc
+
+
+def played(doc: dict[str, Any], job: str) -> list[dict[str, Any]]:
+    """The steps of ``job`` the play runs: every `run:` step that runs shipit, and the plan
+    job's check of the pushed tag (which reads the plan step's output)."""
+    return [
+        step
+        for step in doc["jobs"][job]["steps"]
+        if "run" in step
+        and (SHIPIT_STEP.search(step["run"]) or "github.event_name" in str(step.get("if", "")))
+    ]
+
+
+@dataclass
+class Runner:
+    """What a runner gives a job: its event, ref, temp directory, matrix entry and the
+    outputs of the steps so far."""
+
+    job_dir: Path
+    env: dict[str, str]
+    event: str  # push (a tag) or workflow_dispatch
+    ref_name: str
+    temp: Path
+    matrix: Mapping[str, str] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def value(self, text: str) -> str:
+        """``text`` with its ``${{ ... }}`` expressions filled in."""
+
+        def one(m: re.Match[str]) -> str:
+            expr = m.group(1)
+            scope, _, rest = expr.partition(".")
+            if scope == "matrix":
+                return self.matrix[rest]
+            if scope == "secrets":
+                return self.env.get(rest, "")
+            if scope == "runner" and rest == "temp":
+                return str(self.temp)
+            if scope == "steps":
+                step_id, _, key = rest.partition(".outputs.")
+                return self.outputs.get(step_id, {}).get(key, "")
+            raise AssertionError(f"the play cannot evaluate ${{{{ {expr} }}}}")
+
+        return EXPRESSION.sub(one, text)
+
+    def runs(self, condition: str | None) -> bool:
+        if condition is None:
+            return True
+        if condition == "github.event_name == 'push'":
+            return self.event == "push"
+        raise AssertionError(f"the play cannot evaluate `if: {condition}`")
+
+
+def _shipit_on_path(directory: Path) -> Path:
+    """A `shipit` command that is this checkout's shipit (what pipx installs on a runner)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wrapper = directory / "shipit"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m shipit "$@"\n')
+    wrapper.chmod(0o755)
+    return directory
+
+
+def play(
+    doc: dict[str, Any], job: str, runner: Runner
+) -> list[tuple[str, subprocess.CompletedProcess[str]]]:
+    """Run the played steps of ``job`` in order, as bash on a runner would; stop at the first
+    that fails. Returns each step's name and result."""
+    runner.temp.mkdir(parents=True, exist_ok=True)
+    bindir = _shipit_on_path(runner.temp.parent / f"{runner.temp.name}-bin")
+    workdir = doc.get("defaults", {}).get("run", {}).get("working-directory", ".")
+    repository = runner.env.get("GITHUB_REPOSITORY", "acme/hello")
+    ref = f"refs/tags/{runner.ref_name}" if runner.event == "push" else "refs/heads/main"
+    results: list[tuple[str, subprocess.CompletedProcess[str]]] = []
+    for index, step in enumerate(played(doc, job)):
+        if not runner.runs(step.get("if")):
+            continue
+        output = runner.temp / f"github-output-{index}"
+        output.write_text("")
+        env = {
+            **runner.env,
+            **{k: runner.value(str(v)) for k, v in (step.get("env") or {}).items()},
+            "PATH": f"{bindir}{os.pathsep}{runner.env.get('PATH', os.defpath)}",
+            "GITHUB_WORKSPACE": str(runner.job_dir),
+            "GITHUB_WORKFLOW_REF": f"{repository}/{WORKFLOW.as_posix()}@{ref}",
+            "GITHUB_EVENT_NAME": runner.event,
+            "GITHUB_REF": ref,
+            "GITHUB_REF_NAME": runner.ref_name,
+            "GITHUB_OUTPUT": str(output),
+            "RUNNER_TEMP": str(runner.temp),
+        }
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", runner.value(step["run"])],
+            cwd=runner.job_dir / workdir,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        results.append((str(step.get("name")), result))
+        if "id" in step:
+            lines = output.read_text().splitlines()
+            runner.outputs[step["id"]] = dict(line.split("=", 1) for line in lines if "=" in line)
+        if result.returncode != 0:
+            break
+    return results
+
+
+def step_with(doc: dict[str, Any], job: str, action: str) -> dict[str, Any]:
+    """The ``with:`` of the job's one step that uses ``action`` (e.g. upload-artifact)."""
+    [step] = [s for s in doc["jobs"][job]["steps"] if f"/{action}@" in s.get("uses", "")]
+    return dict(step["with"])

@@ -1,9 +1,11 @@
 """The generated release workflow, played on one machine against the sandbox.
 
-Every job runs in its own clone of the bare origin, as a runner would: the plan job (`shipit
-check`, `shipit plan --json`), one build job per target (`shipit build`, its part copied out as
-the job's artifact), and the publish job in a third clone (the parts downloaded and merged,
-`shipit release --parts`) against verdaccio and the GitHub test server. A two-target program is
+Every job runs in its own clone of the bare origin, as a runner would, and runs the shipit
+steps of the workflow `shipit ci init` wrote into that origin, read from the file: the plan job
+(`shipit ci check`, `shipit check`, `shipit plan --json`, the pushed tag against the planned
+one), one build job per matrix entry (`shipit build`, its part copied out as the job's
+artifact), and the publish job in a third clone (the parts downloaded and merged, `shipit
+release --parts`) against verdaccio and the GitHub test server. A two-target program is
 released once with its SHA256SUMS; a re-run and a crash followed by a re-run publish nothing
 twice; a tampered part and a part of another commit are refused with nothing visible.
 """
@@ -16,20 +18,27 @@ import secrets
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml  # type: ignore[import-untyped]
 from playhelp import (
     TARGETS,
+    WORKFLOW,
     Origin,
+    Runner,
     checkout,
     download_merged,
     github_releases,
     job_env,
     make_origin,
     npm_versions,
+    play,
     shipit,
+    step_with,
     upload,
+    workflow,
 )
 
 from shipit import hashing, parts
@@ -47,27 +56,56 @@ def _origin(tmp_path: Path) -> Origin:
     )
 
 
+PLAN_STEPS = [
+    "This workflow still matches the configuration",
+    "Check the project (the registry check runs in the publish job)",
+    "Plan the release",
+]
+
+
+def _runner(job_dir: Path, env: dict[str, str], tag: str | None, temp: Path, **kw: Any) -> Runner:
+    event = "push" if tag is not None else "workflow_dispatch"
+    return Runner(job_dir, env, event, tag or "main", temp, **kw)
+
+
 def _plan_job(origin: Origin, work: Path, env: dict[str, str], tag: str | None) -> str:
     job = checkout(origin, work / "plan", tag=tag)
-    check = shipit(job, env, "check", "--skip", "registry")
-    assert check.returncode == 0, check.stderr
-    plan = shipit(job, env, "--json", "plan")
-    assert plan.returncode == 0, plan.stderr
-    doc = json.loads(plan.stdout)
+    doc = workflow(job)
+    runner = _runner(job, env, tag, work / "runner-temp-plan")
+    results = play(doc, "plan", runner)
+    pushed = ["The pushed tag is the planned tag"] if tag is not None else []
+    assert [name for name, _ in results] == [*PLAN_STEPS, *pushed]
+    for name, result in results:
+        assert result.returncode == 0, f"{name}: {result.stderr}"
+    plan = job / step_with(doc, "plan", "upload-artifact")["path"]  # the shipit-plan artifact
+    doc_plan = json.loads(plan.read_text())
     (work / "artifacts").mkdir(parents=True, exist_ok=True)
-    (work / "artifacts" / "shipit-plan.json").write_text(plan.stdout)
-    return str(doc["release"]["tag"])
+    shutil.copy2(plan, work / "artifacts" / "shipit-plan.json")
+    assert runner.outputs["plan"]["tag"] == doc_plan["release"]["tag"]
+    return runner.outputs["plan"]["tag"]
 
 
 def _build_jobs(origin: Origin, work: Path, env: dict[str, str], tag: str | None) -> None:
-    for target in TARGETS:
-        job = checkout(origin, work / f"build-{safe(target)}", tag=tag)
-        out = work / f"runner-temp-build-{safe(target)}" / "shipit-parts"  # $RUNNER_TEMP
-        result = shipit(
-            job, job_env(env, job="build"), "build", "--target", target, "--out", str(out)
+    ref = tag or "main"
+    doc = yaml.safe_load(git_remote.git("show", f"{ref}:{WORKFLOW.as_posix()}", cwd=origin.remote))
+    include = doc["jobs"]["build"]["strategy"]["matrix"]["include"]
+    assert [entry["target"] for entry in include] == list(TARGETS)
+    for entry in include:
+        job = checkout(origin, work / f"build-{entry['slug']}", tag=tag)
+        runner = _runner(
+            job,
+            job_env(env, job="build"),
+            tag,
+            work / f"runner-temp-build-{entry['slug']}",
+            matrix=entry,
         )
+        [(name, result)] = play(doc, "build", runner)
+        assert name == "Build and verify ${{ matrix.target }}"
         assert result.returncode == 0, result.stderr
-        upload(out, work / "artifacts", f"shipit-part-{safe(target)}")
+        artifact = step_with(doc, "build", "upload-artifact")
+        upload(
+            Path(runner.value(artifact["path"])), work / "artifacts", runner.value(artifact["name"])
+        )
 
 
 def _publish_job(
@@ -75,17 +113,17 @@ def _publish_job(
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """A publish job in its own clone; returns where it downloaded the parts, and its run."""
     job = checkout(origin, work / name, tag=tag)
+    doc = workflow(job)
+    runner = _runner(
+        job, {**job_env(env, job="publish"), **extra}, tag, work / f"runner-temp-{name}"
+    )
+    download = step_with(doc, "publish", "download-artifact")
+    assert download["merge-multiple"] is True
     downloaded = download_merged(
-        work / "artifacts", "shipit-part-*", work / f"runner-temp-{name}" / "shipit-parts"
+        work / "artifacts", download["pattern"], Path(runner.value(download["path"]))
     )
-    result = shipit(
-        job,
-        {**job_env(env, job="publish"), **extra},
-        "release",
-        "--yes",
-        "--parts",
-        str(downloaded),
-    )
+    [(step, result)] = play(doc, "publish", runner)
+    assert step == "Release"
     return downloaded, result
 
 

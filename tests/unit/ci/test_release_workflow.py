@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from shipit import release_workflow as rw
+from shipit.workflow_actions import ALL
 
 
 @pytest.mark.parametrize(
@@ -53,17 +56,30 @@ def test_safe_name_is_an_artifact_name() -> None:
 
 
 def test_differences_in_words() -> None:
-    old = {"builds": [["a", "r1"], ["b", "r2"]], "shipit": "0.1.0", "npm": True, "tools": []}
-    new = {"builds": [["a", "r9"], ["c", "r3"]], "shipit": "0.2.0", "npm": False, "tools": ["node"]}
+    node = {"version": "24", "version_file": "", "install": "", "manager": "npm"}
+    old = {"builds": [["a", "r1"], ["b", "r2"]], "shipit": "0.1.0", "npm": True, "node": None}
+    new = {
+        "builds": [["a", "r9"], ["c", "r3"]],
+        "shipit": "0.2.0",
+        "npm": False,
+        "node": node,
+        "deno": None,
+    }
     assert rw.differences(old, new) == [
         "target a: runner r1 -> r9",
         "target c is configured but has no build job (runner r3)",
         "target b has a build job but is no longer configured",
         "shipit version: 0.1.0 -> 0.2.0",
         "npm publishing: on -> off",
-        "tools installed for the checks: none -> node",
+        "Node.js set-up: none -> version 24, manager npm",
     ]
     assert rw.differences(new, new) == []
+    locked = {**node, "version": "", "version_file": ".nvmrc", "install": "npm ci"}
+    assert rw.differences({"node": node}, {"node": locked}) == [
+        "Node.js set-up, install: none -> npm ci",
+        "Node.js set-up, version: 24 -> none",
+        "Node.js set-up, version file: none -> .nvmrc",
+    ]
 
 
 def test_recorded_inputs_round_trip() -> None:
@@ -75,8 +91,11 @@ def test_recorded_inputs_round_trip() -> None:
 
 
 def test_every_action_is_pinned_to_a_full_commit_sha() -> None:
-    actions = [v for v in vars(rw).values() if isinstance(v, rw.Action)]
-    assert len(actions) >= 7
-    for action in actions:
-        assert len(action.sha) == 40 and int(action.sha, 16) >= 0
+    assert len(ALL) >= 9
+    for action in ALL:
+        assert re.fullmatch(r"[0-9a-f]{40}", action.sha), action
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", action.version), action
         assert action.uses() == f"{action.repo}@{action.sha} # {action.version}"
+    assert len({a.repo for a in ALL}) == len(ALL)  # one pinned release per action
+    # the workflow module names every one of them
+    assert {v for v in vars(rw).values() if isinstance(v, rw.Action)} == set(ALL)
