@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipit.errors import (
     DetachedHeadError,
@@ -29,6 +30,9 @@ from shipit.errors import (
     TagExistsError,
 )
 from shipit.proc import Result, run
+
+if TYPE_CHECKING:
+    from shipit.git_snapshot import Snapshot
 
 LOCAL_TIMEOUT = 60.0
 REMOTE_TIMEOUT = 30.0
@@ -328,13 +332,15 @@ def upstream(root: Path) -> str | None:
     return _first_line(result) if result.ok and _first_line(result) else None
 
 
-def fetch(root: Path, remote: str = "origin", timeout: float = REMOTE_TIMEOUT) -> None:
+def fetch(
+    root: Path, remote: str = "origin", timeout: float = REMOTE_TIMEOUT, *, url: str | None = None
+) -> None:
     """``git fetch remote`` of its branches; NoRemoteError or RemoteUnreachableError.
 
     Tags are not fetched: a local release tag must never be replaced by the remote's (the
-    remote's tags are read with ``git ls-remote`` instead).
+    remote's tags are read with ``git ls-remote`` instead). ``url``: the remote's, if known.
     """
-    url = require_remote(root, remote)
+    url = url or require_remote(root, remote)
     result = _git(root, "fetch", "--quiet", "--no-tags", remote, timeout=timeout)
     if not result.ok:
         raise _unreachable(remote, url, result)
@@ -496,11 +502,23 @@ def create_annotated_tag(
     """Create an annotated (or signed) tag on ``commit``; return the commit it points at."""
     existing = local_tag_commit(root, tag)
     if existing is not None:
-        raise TagExistsError(
-            f"tag {tag} already exists locally",
-            why=f"it points at {existing[:12]}",
-            hint=f"inspect it with `git show {tag}`; delete it with `git tag -d {tag}` if stale",
-        )
+        raise tag_exists(tag, existing)
+    write_tag(root, tag, message, commit, sign=sign)
+    target = local_tag_commit(root, tag)
+    assert target is not None
+    return target
+
+
+def tag_exists(tag: str, existing: str) -> TagExistsError:
+    return TagExistsError(
+        f"tag {tag} already exists locally",
+        why=f"it points at {existing[:12]}",
+        hint=f"inspect it with `git show {tag}`; delete it with `git tag -d {tag}` if stale",
+    )
+
+
+def write_tag(root: Path, tag: str, message: str, commit: str, *, sign: bool = False) -> None:
+    """``git tag -a`` (``-s`` to sign) ``tag`` on ``commit``; GitError when git refuses."""
     result = _git(root, "tag", "-s" if sign else "-a", "-F", "-", tag, commit, input=message)
     hint = (
         "check your signing key (git config user.signingkey) and gpg-agent"
@@ -508,9 +526,6 @@ def create_annotated_tag(
         else _IDENTITY_HINT
     )
     _check(result, f"cannot create tag {tag}", hint=hint)
-    target = local_tag_commit(root, tag)
-    assert target is not None
-    return target
 
 
 def delete_local_tag(root: Path, tag: str) -> bool:
@@ -547,15 +562,43 @@ def push_ref(
 
     ``set_upstream`` makes the pushed branch the current branch's upstream (``-u``).
     """
-    url = require_remote(root, remote)
+    push_refs(root, remote, [refspec], timeout, set_upstream=set_upstream)
+
+
+_NO_ATOMIC = re.compile(r"does not support --atomic", re.I)
+
+
+def push_refs(
+    root: Path,
+    remote: str,
+    refspecs: Sequence[str],
+    timeout: float = REMOTE_TIMEOUT * 2,
+    *,
+    set_upstream: bool = False,
+    atomic: bool = False,
+    url: str | None = None,
+) -> None:
+    """``git push remote refspec...`` in one push; ``atomic``: all refs or none, where the
+    remote supports it (where it does not, the same push without ``--atomic``).
+
+    ``url`` is the remote's URL when the caller knows it (else it is read, and a missing
+    remote is a NoRemoteError). RemoteUnreachableError or PushRejectedError on failure.
+    """
+    url = url or require_remote(root, remote)
     flags = ["--set-upstream"] if set_upstream else []
-    result = _git(root, "push", "--porcelain", *flags, remote, refspec, timeout=timeout)
+    if atomic and len(refspecs) > 1:
+        flags.append("--atomic")
+    result = _git(root, "push", "--porcelain", *flags, remote, *refspecs, timeout=timeout)
     if result.ok:
         return
     text = result.output
+    if "--atomic" in flags and _NO_ATOMIC.search(text):
+        push_refs(root, remote, refspecs, timeout, set_upstream=set_upstream, url=url)
+        return
     if "[rejected]" in text or "[remote rejected]" in text or "! " in result.stdout:
+        shown = " and ".join(refspecs)
         raise PushRejectedError(
-            f"`{remote}` rejected the push of {refspec}",
+            f"`{remote}` rejected the push of {shown}",
             why=result.failure(8),
             hint=f"compare with the remote: git fetch {remote} && git log --oneline -3 "
             f"{remote}/HEAD",
@@ -573,9 +616,11 @@ def delete_remote_tag(
     return True
 
 
-def fetch_tag(root: Path, remote: str, tag: str, timeout: float = REMOTE_TIMEOUT) -> None:
+def fetch_tag(
+    root: Path, remote: str, tag: str, timeout: float = REMOTE_TIMEOUT, *, url: str | None = None
+) -> None:
     """Fetch ``tag`` from ``remote`` into the local tags (never replacing a local one)."""
-    url = require_remote(root, remote)
+    url = url or require_remote(root, remote)
     ref = f"refs/tags/{tag}"
     result = _git(root, "fetch", "--quiet", remote, f"{ref}:{ref}", timeout=timeout)
     if not result.ok:
@@ -797,64 +842,61 @@ def state(
     fetch_timeout: float = REMOTE_TIMEOUT,
     tag: str | None = None,
     tag_format: str = "v{version}",
+    snapshot: Snapshot | None = None,
 ) -> GitState:
     """A snapshot of the repository. Raises only NotARepoError.
 
     ``fetch_remote`` fetches first (so ahead/behind are current) and checks ``tag`` on the
-    remote; a failed fetch is recorded in ``fetch_error`` and ``errors``.
+    remote; a failed fetch is recorded in ``fetch_error`` and ``errors``. ``snapshot`` is the
+    run's ``git_snapshot.Snapshot`` to read from (and to leave what was read in).
     """
-    top = repo_root(root)
-    head = head_commit(top)
-    branch = current_branch(top)
-    changes = status_changes(top)
-    url = remote_url(top, remote)
+    from shipit.git_snapshot import Snapshot
+
+    snap = snapshot or Snapshot(root)
+    top = snap.top()
+    url = snap.remote_url(remote)
     errors: list[GitError] = []
     fetched = False
     fetch_error: str | None = None
     if fetch_remote and url is not None:
         try:
-            fetch(top, remote, fetch_timeout)
+            snap.fetch(remote, fetch_timeout)
             fetched = True
         except GitError as exc:
             fetch_error = str(exc)
             errors.append(exc)
-    up = upstream(top) if head is not None and branch is not None else None
-    ahead = behind = None
-    if up is not None:
-        try:
-            ahead, behind = ahead_behind(top)
-        except GitError as exc:
-            errors.append(exc)
+    tree = snap.work_tree()
+    up = snap.upstream()
     tag_state: TagState | None = None
     if tag is not None:
         remote_commit = None
         checked = False
         if fetched:
             try:
-                remote_commit = remote_tag_commit(top, remote, tag, fetch_timeout)
+                remote_commit = snap.remote_tag_commit(remote, tag, fetch_timeout)
                 checked = True
             except GitError as exc:
                 errors.append(exc)
-        tag_state = TagState(tag, local_tag_commit(top, tag), remote_commit, checked)
+        tag_state = TagState(tag, snap.local_tag_commit(tag), remote_commit, checked)
     try:
-        last = last_release_tag(top, tag_format)
+        last = snap.last_release_tag(tag_format)
     except GitError as exc:
         errors.append(exc)
         last = None
     return GitState(
         root=top,
-        head=head,
-        branch=branch,
-        clean=not changes,
-        changes=tuple(changes),
+        head=tree.head,
+        branch=tree.branch,
+        clean=not tree.changes,
+        changes=tree.changes,
         remote=remote,
         remote_url=url,
         upstream=up,
         fetched=fetched,
         fetch_error=fetch_error,
-        ahead=ahead,
-        behind=behind,
-        tags_at_head=tuple(tags_at_head(top)),
+        ahead=tree.ahead if up is not None else None,
+        behind=tree.behind if up is not None else None,
+        tags_at_head=tuple(snap.tags_at_head()),
         last_tag=last,
         tag=tag_state,
         errors=tuple(errors),

@@ -1,7 +1,8 @@
 """The ``git`` check: release branch, clean tree, upstream, not behind, tag not yet used.
 
 Fetches first (with ``checks.git.fetch-timeout``) so "behind" is current, then reads one
-``shipit.git.state`` snapshot. A release tag that already exists is fine only when it points at
+``shipit.git.state`` from the run's git snapshot (``project.repo``, which the release's probes
+reuse). A release tag that already exists is fine only when it points at
 HEAD: then the release can be resumed.
 """
 
@@ -33,8 +34,8 @@ def release_branch(ctx: CheckContext, state: git.GitState) -> str:
         return configured
     if state.fetched:
         try:
-            found = git.remote_default_branch(
-                state.root, state.remote, ctx.config.checks.git.fetch_timeout
+            found = ctx.project.repo.remote_default_branch(
+                state.remote, ctx.config.checks.git.fetch_timeout
             )
         except GitError:
             found = None
@@ -58,6 +59,7 @@ class GitCheck:
                 fetch_timeout=min(ctx.config.checks.git.fetch_timeout, ctx.remaining()),
                 tag=tag,
                 tag_format=tags.effective_format(ctx.config, ctx.project.tags),
+                snapshot=ctx.project.repo,
             )
         except GitError as exc:
             return failed(NAME, exc.what, [Finding(exc.what, hint=exc.hint)])

@@ -99,7 +99,7 @@ class VersionsCheck:
             return failed(NAME, findings[-1].message, findings)
         tag_format = tags.effective_format(ctx.config, ctx.project.tags)
         try:
-            last = git.last_release_tag(ctx.root, tag_format)
+            last = ctx.project.repo.last_release_tag(tag_format)
         except GitError:
             last = None
         tag = tag_format.format(version=semver_version)
@@ -107,9 +107,8 @@ class VersionsCheck:
             m = git.tag_pattern(tag_format).match(last)
             last_version = m.group("version") if m else None
             if last_version and not v.greater(semver_version, last_version):
-                resumable = last == tag and git.local_tag_commit(ctx.root, tag) == git.head_commit(
-                    ctx.root
-                )
+                repo = ctx.project.repo
+                resumable = last == tag and repo.local_tag_commit(tag) == repo.head()
                 if not resumable:
                     findings.append(
                         Finding(

@@ -22,6 +22,7 @@ from shipit.project.model import Project
 from shipit.project.tags import release_tag
 
 if TYPE_CHECKING:
+    from shipit.git_snapshot import Snapshot
     from shipit.parts import Part
 
 Evidence = dict[str, Any]
@@ -121,6 +122,24 @@ class Context:
     """Evidence recorded (journal) by another step of this release, {} if none."""
     parts: Mapping[str, Part] = field(default_factory=dict)
     """Targets built on other machines (``release --parts``): their files are taken, not built."""
+    _repo: Snapshot | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def repo(self) -> Snapshot:
+        """The run's git snapshot (the project's, which the checks read too): steps read
+        the repository here and change it through its writers, so that what one step or
+        check learned is not asked of git again."""
+        if self._repo is None:
+            same = self.project.root.resolve() == self.root.resolve()
+            if same:
+                repo = self.project.repo
+            else:
+                from shipit.git_snapshot import Snapshot
+
+                repo = Snapshot(self.root)
+            object.__setattr__(self, "_repo", repo)
+        assert self._repo is not None
+        return self._repo
 
     @property
     def dist_dir(self) -> Path:

@@ -17,6 +17,7 @@ from typing import Any
 from shipit import git
 from shipit.config import Config
 from shipit.errors import ConfigError
+from shipit.git_snapshot import Snapshot
 from shipit.project import manifests
 from shipit.project import tags as tag_conventions
 from shipit.project.model import Project, SourceKind, Target, VersionSource
@@ -281,15 +282,17 @@ def _pypi_target(config: Config, directory: Path, doc: Any) -> Target:
     return _override(config.pypi.enabled, "pypi.enabled", found)
 
 
-def _github_target(root: Path, config: Config, env: Mapping[str, str]) -> Target:
+def _github_target(
+    root: Path, config: Config, env: Mapping[str, str], snapshot: Snapshot
+) -> Target:
     repo = config.github.repository
     reason = f"github.repository = {repo} in config" if repo else ""
     if not repo and env.get("GITHUB_REPOSITORY"):
         repo = env["GITHUB_REPOSITORY"]
         reason = f"GITHUB_REPOSITORY={repo}"
     url: str | None = None
-    if git.is_repo(root):
-        url = git.remote_url(root, config.release.remote)
+    if snapshot.is_repo():
+        url = snapshot.remote_url(config.release.remote)
     from_remote = git.github_repo_from_url(url)
     if not repo and from_remote:
         repo = from_remote
@@ -365,9 +368,15 @@ def _canonical(root: Path, config: Config, sources: list[VersionSource]) -> Vers
     return None
 
 
-def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
-    """Look at the project in ``root`` and say what it is, what version, and where it goes."""
+def detect(
+    root: Path, config: Config, env: Mapping[str, str], repo: Snapshot | None = None
+) -> Project:
+    """Look at the project in ``root`` and say what it is, what version, and where it goes.
+
+    ``repo`` is the run's git snapshot to read (and to hand on with the project: checks,
+    plan and steps read the repository through ``Project.repo``); a new one by default."""
     root = root.resolve()
+    repo = repo or Snapshot(root)
     jsr_dir = _dir(root, config.jsr.directory)
     npm_dir = _dir(root, config.npm.directory)
     pypi_dir = _dir(root, config.pypi.directory)
@@ -422,10 +431,10 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
         "npm": _npm_target(config, npm_dir, pkg),
         "jsr": _jsr_target(config, jsr_dir, jsr_manifest),
         "pypi": _pypi_target(config, pypi_dir, doc),
-        "github": _github_target(root, config, env),
+        "github": _github_target(root, config, env, repo),
         "binaries": _binaries_target(root, config, name),
     }
-    convention = tag_conventions.read(root, config, name)
+    convention = tag_conventions.read(root, config, name, repo)
     warnings = [convention.warning] if convention.warning else []
     warnings += _unpublished(targets)
     return Project(
@@ -439,6 +448,7 @@ def detect(root: Path, config: Config, env: Mapping[str, str]) -> Project:
         tags=convention,
         tag_driven=_tag_driven(jsr_manifest, doc, sources, root),
         warnings=tuple(warnings),
+        _repo=repo,
     )
 
 

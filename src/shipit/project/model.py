@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from shipit.project.tags import TagConvention
+
+if TYPE_CHECKING:
+    from shipit.git_snapshot import Snapshot
 
 TargetName = Literal["npm", "jsr", "pypi", "github", "binaries"]
 SourceKind = Literal[
@@ -55,6 +58,18 @@ class Project:
     tags: TagConvention = field(default_factory=TagConvention)
     #: why the version lives in git tags only (deno.json without "version", hatch-vcs), or None
     tag_driven: str | None = None
+    _repo: Snapshot | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def repo(self) -> Snapshot:
+        """The run's git snapshot of the repository at ``root``: read once, shared by the
+        checks, the plan and the steps that get this project (made on first use)."""
+        if self._repo is None:
+            from shipit.git_snapshot import Snapshot
+
+            object.__setattr__(self, "_repo", Snapshot(self.root))
+        assert self._repo is not None
+        return self._repo
 
     @property
     def version(self) -> str | None:

@@ -23,6 +23,7 @@ import semver
 
 from shipit import git
 from shipit.config import Config
+from shipit.git_snapshot import Snapshot
 from shipit.project.versions import is_semver, sort_key
 
 DEFAULT_FORMAT = "v{version}"
@@ -149,12 +150,16 @@ def configured_format(config: Config) -> str | None:
     return release.tag_format if "tag_format" in release.model_fields_set else None
 
 
-def read(root: Path, config: Config, name: str | None) -> TagConvention:
-    """The convention of the repository at ``root`` (the default one outside git)."""
-    if not git.is_repo(root):
+def read(
+    root: Path, config: Config, name: str | None, repo: Snapshot | None = None
+) -> TagConvention:
+    """The convention of the repository at ``root`` (the default one outside git), read
+    through the run's git snapshot ``repo`` when given."""
+    snapshot = repo or Snapshot(root)
+    if not snapshot.is_repo():
         return convention(configured_format(config), (), (), name)
-    tags = git.list_tags(root)
-    reachable = git.list_tags(root, merged="HEAD") if tags else []
+    tags = snapshot.list_tags()
+    reachable = snapshot.reachable_tags() if tags else []
     return convention(configured_format(config), tags, reachable, name)
 
 

@@ -51,6 +51,7 @@ class CommandStep:
     def run(self, ctx: Context, progress: Progress) -> Evidence:
         progress.status(f"$ {self.spec.run}")
         result = self._run(ctx, self.spec.run, progress)
+        ctx.repo.forget()  # the command may have changed the repository or its remote
         checkpoint(self.id)
         if not result.ok:
             raise PermanentError(
@@ -69,6 +70,7 @@ class CommandStep:
                 f"entry `{self.spec.id}`",
             )
         result = self._run(ctx, self.spec.undo)
+        ctx.repo.forget()
         if not result.ok:
             raise PermanentError(
                 f"the undo command of `{self.spec.id}` failed",

@@ -5,8 +5,12 @@ the version into every source and commits exactly those files (``chore(release):
 ``git:tag`` creates the annotated (or signed) tag on the intended commit: the release commit
 when one was made, else the planned HEAD. A tag that already points there is DONE; a tag that
 points elsewhere is a CONFLICT, never moved. ``git:push`` pushes the branch (when the commit is
-not on the remote branch yet) and then ``refs/tags/<tag>``; its probe asks ``git ls-remote``.
-Undo deletes the tag locally and on the remote.
+not on the remote branch yet) and ``refs/tags/<tag>`` in one atomic push; its probe asks
+``git ls-remote``. Undo deletes the tag locally and on the remote.
+
+Every read and write goes through the run's git snapshot (``ctx.repo``): the probes reuse what
+the checks read (one ``ls-remote`` for the remote's branches and tags), and each write records
+what it changed instead of asking git again.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def _fresh_project(ctx: Context) -> Project:
     """The project as it is on disk now (the plan's snapshot may predate a version write)."""
     from shipit.project.detect import detect
 
-    return detect(ctx.root, ctx.config, ctx.env)
+    return detect(ctx.root, ctx.config, ctx.env, ctx.repo)
 
 
 def stale_sources(ctx: Context) -> list[VersionSource]:
@@ -84,13 +88,13 @@ def stale_sources(ctx: Context) -> list[VersionSource]:
 
 def _remote_tag(ctx: Context) -> str | None:
     try:
-        return git.remote_tag_commit(ctx.root, remote_of(ctx), ctx.tag)
+        return ctx.repo.remote_tag_commit(remote_of(ctx), ctx.tag)
     except RemoteUnreachableError as exc:
         raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
 
 
 def _branch(ctx: Context) -> str:
-    branch = ctx.config.release.branch or git.current_branch(ctx.root)
+    branch = ctx.config.release.branch or ctx.repo.branch()
     if not branch:
         raise PermanentError(
             "HEAD is detached: no branch to push the release commit to",
@@ -101,16 +105,14 @@ def _branch(ctx: Context) -> str:
 
 def _on_remote_branch(ctx: Context, commit: str, branch: str) -> bool:
     try:
-        tip = git.remote_branch_commit(ctx.root, remote_of(ctx), branch)
+        tip = ctx.repo.remote_branch_commit(remote_of(ctx), branch)
     except RemoteUnreachableError as exc:
         raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
     if tip is None:
         return False
     if tip == commit:
         return True
-    return git.rev_parse(ctx.root, f"{tip}^{{commit}}") is not None and git.is_ancestor(
-        ctx.root, commit, tip
-    )
+    return ctx.repo.is_ancestor(commit, tip)  # False too when the tip is not here
 
 
 def sync_versions(ctx: Context) -> list[Path]:
@@ -118,6 +120,8 @@ def sync_versions(ctx: Context) -> list[Path]:
     from shipit.project.sync import set_version
 
     _, changes = set_version(_fresh_project(ctx), ctx.version)
+    if changes:
+        ctx.repo.files_changed()
     return [Path(c.file) for c in changes]
 
 
@@ -138,13 +142,9 @@ class CommitStep:
         )
 
     def probe(self, ctx: Context) -> Probe:
-        head = git.head_commit(ctx.root)
+        head = ctx.repo.head()
         made = ctx.evidence_of(COMMIT).get("commit")
-        if (
-            isinstance(made, str)
-            and head
-            and (made == head or git.is_ancestor(ctx.root, made, head))
-        ):
+        if isinstance(made, str) and head and (made == head or ctx.repo.is_ancestor(made, head)):
             return Probe.already_done({"commit": made}, why=f"release commit {made[:12]} exists")
         stale = stale_sources(ctx)
         if head and not stale and head_is_release_commit(ctx):
@@ -161,30 +161,30 @@ class CommitStep:
         sync_versions(ctx)
         checkpoint(self.id)
         files = _uncommitted_sources(ctx)  # also those written by an interrupted run
-        head = git.head_commit(ctx.root)
+        head = ctx.repo.head()
         if not files:
             return {"commit": head or ctx.commit, "files": [], "note": "nothing to commit"}
         progress.status(f"committing {', '.join(map(str, files))}")
-        commit = git.commit_files(ctx.root, files, commit_message(ctx))
+        commit = ctx.repo.commit_files(files, commit_message(ctx))
         return {"commit": commit, "parent": head, "files": [str(f) for f in files]}
 
     def undo(self, ctx: Context) -> Undo:
         made = ctx.evidence_of(COMMIT).get("commit")
         if not isinstance(made, str) or made == ctx.commit:
             return Undo.nothing("no release commit was made")
-        branch = git.current_branch(ctx.root) or "HEAD"
+        branch = ctx.repo.branch() or "HEAD"
         if _on_remote_branch(ctx, made, _branch(ctx)):
             return Undo.irreversible(
                 f"the release commit {made[:12]} is already on the remote branch",
                 hint=f"revert it if you must: git revert {made[:12]} && git push",
             )
-        if git.head_commit(ctx.root) != made:
+        if ctx.repo.head() != made:
             return Undo.irreversible(
                 f"HEAD moved past the release commit {made[:12]}",
                 hint=f"drop it by hand if you must: git rebase -i {made[:12]}~1",
             )
         try:
-            git.reset_keep(ctx.root, f"{made}~1")
+            ctx.repo.reset_keep(f"{made}~1")
         except GitError as exc:
             raise PermanentError(
                 f"cannot remove the release commit from {branch}",
@@ -196,7 +196,7 @@ class CommitStep:
 
 def head_is_release_commit(ctx: Context) -> bool:
     """HEAD is this release's commit (its message), e.g. after a crash or a lost journal."""
-    return git.commit_message(ctx.root, "HEAD") == commit_message(ctx)
+    return ctx.repo.commit_message("HEAD") == commit_message(ctx)
 
 
 def _uncommitted_sources(ctx: Context) -> list[Path]:
@@ -204,7 +204,7 @@ def _uncommitted_sources(ctx: Context) -> list[Path]:
     files = [str(s.file) for s in _fresh_project(ctx).sources] if ctx.project.sources else []
     if not files:
         return []
-    changed = set(git.changed_paths(ctx.root, files))
+    changed = set(ctx.repo.changed_paths(files))
     return [Path(f) for f in files if (ctx.root / f).resolve() in changed]
 
 
@@ -239,7 +239,7 @@ class TagStep:
 
     def probe(self, ctx: Context) -> Probe:
         intended = intended_commit(ctx)
-        local = git.local_tag_commit(ctx.root, ctx.tag)
+        local = ctx.repo.local_tag_commit(ctx.tag)
         remote = _remote_tag(ctx)
         for where, found in (("locally", local), (f"on `{remote_of(ctx)}`", remote)):
             if found is not None and found != intended:
@@ -276,21 +276,17 @@ class TagStep:
         remote = _remote_tag(ctx)
         if remote is not None:
             try:
-                git.fetch_tag(ctx.root, remote_of(ctx), ctx.tag)
+                ctx.repo.fetch_tag(remote_of(ctx), ctx.tag)
             except GitError as exc:
                 raise TransientError(f"cannot fetch tag {ctx.tag}", why=exc.why) from None
             return {"tag": ctx.tag, "commit": remote, "fetched": True}
         progress.status(f"tagging {intended[:12]} as {ctx.tag}")
         try:
-            target = git.create_annotated_tag(
-                ctx.root,
-                ctx.tag,
-                tag_message(ctx),
-                intended,
-                sign=ctx.config.release.sign_tags,
+            target = ctx.repo.create_tag(
+                ctx.tag, tag_message(ctx), intended, sign=ctx.config.release.sign_tags
             )
         except TagExistsError:
-            target = git.local_tag_commit(ctx.root, ctx.tag) or ""
+            target = ctx.repo.local_tag_commit(ctx.tag) or ""
         checkpoint(self.id)
         if target != intended:
             raise PermanentError(
@@ -306,13 +302,13 @@ class TagStep:
         try:
             remote = _remote_tag(ctx)
             if remote is not None and remote == intended:
-                git.delete_remote_tag(ctx.root, remote_of(ctx), ctx.tag)
+                ctx.repo.delete_remote_tag(remote_of(ctx), ctx.tag)
                 done.append(f"on `{remote_of(ctx)}`")
         except GitError as exc:
             raise TransientError(exc.what, why=exc.why) from None
-        local = git.local_tag_commit(ctx.root, ctx.tag)
+        local = ctx.repo.local_tag_commit(ctx.tag)
         if local is not None and local == intended:
-            git.delete_local_tag(ctx.root, ctx.tag)
+            ctx.repo.delete_local_tag(ctx.tag)
             done.append("locally")
         if not done:
             return Undo.nothing(f"tag {ctx.tag} was not there")
@@ -362,10 +358,10 @@ class PushStep:
 
     def _branch_needed(self, ctx: Context, intended: str) -> bool:
         made = ctx.evidence_of(COMMIT).get("commit")
-        head = git.head_commit(ctx.root)
+        head = ctx.repo.head()
         if not (isinstance(made, str) and made == intended) and head != intended:
             return False
-        branch = ctx.config.release.branch or git.current_branch(ctx.root)
+        branch = ctx.config.release.branch or ctx.repo.branch()
         if not branch:
             return False
         return not _on_remote_branch(ctx, intended, branch)
@@ -374,15 +370,20 @@ class PushStep:
         intended = intended_commit(ctx)
         remote = remote_of(ctx)
         evidence: Evidence = {"remote": remote, "tag": ctx.tag, "commit": intended}
+        refspecs: list[str] = []
+        shown: list[str] = []
         if self._branch_needed(ctx, intended):
             branch = _branch(ctx)
-            progress.status(f"pushing {intended[:12]} to {remote}/{branch}")
-            _push(ctx, f"{intended}:refs/heads/{branch}")
+            refspecs.append(f"{intended}:refs/heads/{branch}")
+            shown.append(f"{intended[:12]} to {remote}/{branch}")
             evidence["branch"] = branch
-        checkpoint(self.id)
         if _remote_tag(ctx) is None:
-            progress.status(f"pushing tag {ctx.tag} to {remote}")
-            _push(ctx, f"refs/tags/{ctx.tag}")
+            refspecs.append(f"refs/tags/{ctx.tag}")
+            shown.append(f"tag {ctx.tag}")
+        checkpoint(self.id)
+        if refspecs:
+            progress.status(f"pushing {' and '.join(shown)} to {remote}")
+            _push(ctx, refspecs)
         return evidence
 
     def undo(self, ctx: Context) -> Undo:
@@ -397,19 +398,20 @@ class PushStep:
                 hint=f"git ls-remote --tags {remote_of(ctx)} {ctx.tag}",
             )
         try:
-            git.delete_remote_tag(ctx.root, remote_of(ctx), ctx.tag)
+            ctx.repo.delete_remote_tag(remote_of(ctx), ctx.tag)
         except RemoteUnreachableError as exc:
             raise TransientError(exc.what, why=exc.why) from None
         return Undo.undone(f"deleted tag {ctx.tag} on `{remote_of(ctx)}`")
 
 
 def _branch_or(ctx: Context) -> str:
-    return ctx.config.release.branch or git.current_branch(ctx.root) or "<branch>"
+    return ctx.config.release.branch or ctx.repo.branch() or "<branch>"
 
 
-def _push(ctx: Context, refspec: str) -> None:
+def _push(ctx: Context, refspecs: list[str]) -> None:
+    """One push of the branch and/or the tag, atomic where the remote can."""
     try:
-        git.push_ref(ctx.root, remote_of(ctx), refspec)
+        ctx.repo.push(remote_of(ctx), refspecs)
     except RemoteUnreachableError as exc:
         raise TransientError(exc.what, why=exc.why, hint=exc.hint) from None
     except PushRejectedError as exc:
