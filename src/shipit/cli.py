@@ -21,7 +21,6 @@ from typer._click import Context as TyperClickContext
 from typer._click.exceptions import ClickException as TyperClickException
 
 from shipit import __version__
-from shipit.ci import is_ci
 from shipit.commands.common import Globals
 from shipit.errors import ErrorCode, ExitCode, ShipitError
 from shipit.helptext import COMMANDS
@@ -154,6 +153,8 @@ def main_callback(
     ] = False,
 ) -> None:
     """Validate, release, resume and roll back npm, JSR, PyPI, git and GitHub releases."""
+    from shipit.ci import is_ci  # with the release view: only once a command runs
+
     env = dict(os.environ)
     root = (directory or Path.cwd()).resolve()
     if directory is not None and not root.is_dir():

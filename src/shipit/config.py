@@ -4,7 +4,8 @@ Every field has a default, so a project without configuration works from detecti
 Keys are kebab-case in TOML (``min-coverage``); unknown keys are errors with a "did you mean"
 suggestion, and every error names the file, the key path and, where it can, the line.
 Environment variables of the ecosystems (``NPM_CONFIG_REGISTRY``, ``JSR_URL``, ...) are read
-by ``Settings.from_env``; tokens are never stored in these models.
+by ``Settings.from_env`` (``shipit.settings``, importable without pydantic; re-exported here);
+tokens are never stored in these models.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pydantic import (
 )
 
 from shipit.errors import ConfigError
+from shipit.settings import Settings as Settings
 
 
 def _kebab(name: str) -> str:
@@ -743,66 +745,3 @@ def load(root: Path, explicit: Path | None = None) -> LoadedConfig:
             pyproject,
         )
     return LoadedConfig(Config(), None)
-
-
-# ---------------------------------------------------------------- environment
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Endpoints and tokens from the environment, merged with the config's endpoints.
-
-    Tokens live only here (in memory) and are registered with the redactor at start-up.
-    ``repr`` hides them.
-    """
-
-    npm_registry: str
-    jsr_url: str
-    pypi_upload_url: str
-    github_api_url: str
-    github_repository: str | None
-    npm_token: str | None
-    jsr_token: str | None
-    pypi_token: str | None
-    github_token: str | None
-
-    def __repr__(self) -> str:  # never show tokens
-        return (
-            f"Settings(npm_registry={self.npm_registry!r}, jsr_url={self.jsr_url!r}, "
-            f"pypi_upload_url={self.pypi_upload_url!r}, github_api_url={self.github_api_url!r}, "
-            f"github_repository={self.github_repository!r}, tokens=***)"
-        )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], config: Config) -> Settings:
-        def first(*names: str) -> str | None:
-            for name in names:
-                value = env.get(name)
-                if value:
-                    return value
-            return None
-
-        def slash(url: str) -> str:
-            return url if url.endswith("/") else url + "/"
-
-        return cls(
-            npm_registry=slash(
-                config.npm.registry
-                or first("NPM_CONFIG_REGISTRY", "npm_config_registry")
-                or "https://registry.npmjs.org/"
-            ),
-            jsr_url=slash(config.jsr.url or first("JSR_URL") or "https://jsr.io/"),
-            pypi_upload_url=slash(
-                config.pypi.repository_url
-                or first("TWINE_REPOSITORY_URL")
-                or "https://upload.pypi.org/legacy/"
-            ),
-            github_api_url=(
-                config.github.api_url or first("GITHUB_API_URL") or "https://api.github.com"
-            ).rstrip("/"),
-            github_repository=config.github.repository or first("GITHUB_REPOSITORY"),
-            npm_token=first("NPM_TOKEN", "NODE_AUTH_TOKEN"),
-            jsr_token=first("JSR_TOKEN"),
-            pypi_token=first("PYPI_TOKEN", "TWINE_PASSWORD"),
-            github_token=first("GITHUB_TOKEN", "GH_TOKEN"),
-        )

@@ -34,6 +34,7 @@ from shipit.errors import (
 from shipit.hashing import sha1_file, sha512_integrity
 from shipit.redact import register
 from shipit.registries.npm import TOKEN_HINT, Npm, NpmVersion
+from shipit.registries.recent import JustRead
 from shipit.steps import _npmrc
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
@@ -377,6 +378,9 @@ class NpmPublish:
     needs: tuple[str, ...] = (PACK_ID,)
     reversible = True
 
+    def __init__(self) -> None:
+        self._probed: JustRead[NpmVersion] = JustRead()  # the probe's read, for the run
+
     def describe(self, ctx: Context) -> str:
         name = _safe_name(ctx)
         tag, _ = choose_dist_tag(ctx.version, ctx.config.npm.tag, None)
@@ -412,7 +416,7 @@ class NpmPublish:
                 "known once it is built (npm:pack)"
             )
         name = package_name(ctx)
-        state = read_registry(ctx, name, ctx.version)
+        state = self._probed.keep((name, ctx.version), read_registry(ctx, name, ctx.version))
         if not state.exists:
             return _compare(ctx, name, state, None)
         _, integrity = local_tarball(ctx)
@@ -435,7 +439,9 @@ class NpmPublish:
             )
         name = package_name(ctx)
         progress.status(f"checking {ctx.settings.npm_registry}")
-        state = read_registry(ctx, name, ctx.version)
+        state = self._probed.take(
+            (name, ctx.version), lambda: read_registry(ctx, name, ctx.version)
+        )
         probe = _compare(ctx, name, state, integrity)
         if probe.state is ProbeState.ALREADY_DONE:
             progress.log(probe.why or "already published")
