@@ -637,14 +637,20 @@ def reset_keep(root: Path, rev: str) -> None:
     )
 
 
-def commit_files(root: Path, paths: Iterable[Path | str], message: str) -> str:
-    """Commit exactly ``paths`` (other staged changes stay staged); return the new commit."""
+def commit_files(
+    root: Path, paths: Iterable[Path | str], message: str, *, has_commits: bool | None = None
+) -> str:
+    """Commit exactly ``paths`` (other staged changes stay staged); return the new commit.
+
+    ``has_commits``: whether HEAD points at a commit, when the caller knows (else read)."""
     rel = [str(p) for p in paths]
     if not rel:
         raise GitError("nothing to commit", why="no files were named for the release commit")
     _check(_git(root, "add", "--", *rel), "cannot stage the release files")
     args = ["commit", "--quiet", "--no-verify", "-F", "-"]
-    if head_commit(root) is not None:
+    if has_commits is None:
+        has_commits = head_commit(root) is not None
+    if has_commits:
         if _git(root, "diff", "--quiet", "HEAD", "--", *rel).ok:
             raise GitError(
                 f"nothing to commit in {', '.join(rel)}",

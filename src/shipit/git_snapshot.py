@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -290,13 +290,11 @@ class Snapshot:
         return sorted(self.local_tags())
 
     def reachable_tags(self) -> list[str]:
-        """Local tags reachable from HEAD (``git tag --merged HEAD``), sorted."""
-        head = self.head()
-        if head is None:
+        """Local tags reachable from HEAD (``git tag --merged HEAD``), sorted; read again
+        after a tag, a commit or a reset made through the snapshot."""
+        if not self.is_repo():
             return []
-        return self._memo.get(
-            ("merged", head), lambda: sorted(git.list_tags(self.path, merged=head))
-        )
+        return self._memo.get(("merged",), lambda: sorted(git.list_tags(self.path, merged="HEAD")))
 
     def local_tag_commit(self, tag: str) -> str | None:
         found = self.local_tags().get(tag)
@@ -488,10 +486,26 @@ class Snapshot:
         return True
 
     def commit_files(self, paths: Iterable[Path | str], message: str) -> str:
-        commit = git.commit_files(self.path, paths, message)
-        self._changed_tree()
+        """``git.commit_files``; then HEAD is the new commit, one commit further ahead of the
+        upstream, and the committed paths are no longer changes (nothing is read again)."""
+        paths = list(paths)
+        before = self.work_tree()
+        commit = git.commit_files(self.path, paths, message, has_commits=before.head is not None)
+        top = self.top()
+        committed = {(self.path / p).resolve() for p in paths}
+        self._memo.put(
+            "work_tree",
+            replace(
+                before,
+                head=commit,
+                ahead=before.ahead + 1 if before.ahead is not None else None,
+                changes=tuple(c for c in before.changes if (top / c).resolve() not in committed),
+            ),
+        )
+        self._forget_merged()
         return commit
 
     def reset_keep(self, rev: str) -> None:
         git.reset_keep(self.path, rev)
         self._changed_tree()
+        self._forget_merged()
