@@ -861,6 +861,7 @@ def state(
     snap = snapshot or Snapshot(root)
     top = snap.top()
     url = snap.remote_url(remote)
+    snap.work_tree()  # the work tree as it is now, before the (slower) fetch
     errors: list[GitError] = []
     fetched = False
     fetch_error: str | None = None

@@ -399,12 +399,24 @@ class Snapshot:
         self._memo.drop(lambda key: key != "work_tree")
 
     def fetch(self, remote: str = "origin", timeout: float = git.REMOTE_TIMEOUT) -> None:
-        """``git.fetch``, once per run (until ``forget``); the branch's ahead/behind are read
-        again afterwards. A failed fetch is not remembered."""
+        """``git.fetch``, once per run (until ``forget``). Only the remote-tracking branches
+        move: the branch's ahead/behind are counted again, the rest of the work tree's
+        status is kept. A failed fetch is not remembered."""
 
         def do() -> bool:
             git.fetch(self.path, remote, timeout, url=self.require_remote(remote))
-            self._changed_tree()
+            before = self._memo.peek("work_tree")
+            counted = (
+                self._git("rev-list", "--left-right", "--count", "HEAD...@{upstream}")
+                if isinstance(before, WorkTree) and before.upstream is not None
+                else None
+            )
+            parts = counted.stdout.split() if counted is not None and counted.ok else []
+            if isinstance(before, WorkTree) and len(parts) == 2:
+                ahead, behind = int(parts[0]), int(parts[1])
+                self._memo.put("work_tree", replace(before, ahead=ahead, behind=behind))
+            else:
+                self._changed_tree()  # e.g. an upstream whose tracking ref the fetch made
             return True
 
         self._memo.get(("fetched", remote), do)

@@ -122,13 +122,15 @@ def test_each_question_asks_git_once(repo: Repo, commands: Commands) -> None:
         snap.remote_default_branch("origin")
         snap.commit_message("HEAD")
     assert max(commands.counts.values()) == 1, commands.counts
-    # the whole state of a repository, fetched, with a release tag checked: six commands
+    # the whole state of a repository, fetched (the status is read before the fetch, and
+    # only ahead/behind counted again after it), with a release tag checked, and a message
     assert sorted(commands.counts) == [
         "git fetch",
         "git for-each-ref",
         "git log",
         "git ls-remote",
         "git remote",
+        "git rev-list",
         "git rev-parse",
         "git status",
     ]
