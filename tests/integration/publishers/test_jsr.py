@@ -308,3 +308,24 @@ def test_a_dependency_that_does_not_exist_is_not_a_missing_package(
     assert error["what"].startswith(f"deno could not load the jsr dependency {missing} of {name}")
     assert "does not exist yet" not in error["what"]
     assert "import map" in error["hint"]
+
+
+def test_an_npm_dependency_that_does_not_exist_is_not_a_missing_package(
+    project: Project, unique_name: str
+) -> None:
+    """deno's "npm package 'x' does not exist." names a dependency, not the JSR package."""
+    name = f"@{SCOPE}/{unique_name}"
+    missing = f"{unique_name}-nowhere"
+    files = _with_import_map(name, "@x/unused")
+    manifest = json.loads(files["deno.json"])
+    manifest["imports"] = {"dep": f"npm:{missing}@^1.0.0"}
+    files["deno.json"] = json.dumps(manifest, indent=2) + "\n"
+    files["mod.ts"] = 'import x from "dep";\n\n/** The dependency. */\nexport const y = x;\n'
+    project.commit(files)
+    run = project.release(ONLY)
+    assert run.state("jsr:publish") == "failed"
+    assert run.step_events("jsr:publish", "retrying") == []
+    error = run.error("jsr:publish")
+    assert error["what"].startswith(f"deno could not load the npm dependency {missing} of {name}")
+    assert "does not exist yet" not in error["what"]
+    assert f"npm package '{missing}' does not exist" in error["why"]
