@@ -41,6 +41,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shipit import git, live_versions, proc
+from shipit.commands.options import SkipChecksOpt, VersionOpt
 from shipit.config import Config, Settings, load
 from shipit.engine.states import ReleaseState
 from shipit.errors import ExitCode, GitError, RehearsalError, ShipitError
@@ -598,12 +599,8 @@ def register_command(app: typer.Typer) -> None:
     @app.command("rehearse")
     def rehearse_cmd(
         ctx: typer.Context,
-        version: Annotated[
-            str | None, typer.Option("--version", help="Version to rehearse (default: manifests).")
-        ] = None,
-        skip_checks: Annotated[
-            bool, typer.Option("--skip-checks", help="Do not run `shipit check` first.")
-        ] = False,
+        version: VersionOpt = None,
+        skip_checks: SkipChecksOpt = False,
         skip: Annotated[
             str | None,
             typer.Option(

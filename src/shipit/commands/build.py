@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from shipit.commands.common import Globals, globals_of
+from shipit.commands.options import VersionOpt
 from shipit.errors import ExitCode, VersionError
 from shipit.ui.errors import render_error
 
@@ -135,10 +136,7 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--all-local", help="Every configured target, built on this machine."),
         ] = False,
-        version: Annotated[
-            str | None,
-            typer.Option("--version", help="Version to build (default: the manifests')."),
-        ] = None,
+        version: VersionOpt = None,
     ) -> None:
         """Build and verify binaries into DIR with a part manifest each, for release --parts."""
         raise typer.Exit(

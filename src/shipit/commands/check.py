@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from shipit.commands.common import globals_of
+from shipit.commands.options import OnlyChecksOpt, SkipOpt
 from shipit.errors import ExitCode, UsageError
 
 
@@ -44,14 +45,8 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     def check(
         ctx: typer.Context,
-        only: Annotated[
-            str | None,
-            typer.Option("--only", help="Run only these checks (comma-separated).", metavar="A,B"),
-        ] = None,
-        skip: Annotated[
-            str | None,
-            typer.Option("--skip", help="Leave these checks out (comma-separated).", metavar="A,B"),
-        ] = None,
+        only: OnlyChecksOpt = None,
+        skip: SkipOpt = None,
         strict: Annotated[
             bool,
             typer.Option(

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from shipit import git
-from shipit.commands.common import Globals, globals_of
+from shipit.commands.common import Globals, globals_of, sub_app
 from shipit.errors import WorkflowExists, WorkflowOutdated
 from shipit.files import write_text_atomic
 from shipit.release_workflow import (
@@ -142,12 +142,9 @@ def check(g: Globals, *, output: Path | None) -> int:
 
 
 def register(app: typer.Typer) -> None:
-    ci_app = typer.Typer(
-        name="ci",
-        help="The GitHub Actions workflow that releases from CI (native builds, one publish).",
-        no_args_is_help=True,
+    ci_app = sub_app(
+        app, "ci", "The GitHub Actions workflow that releases from CI (native builds, one publish)."
     )
-    app.add_typer(ci_app, name="ci")
 
     @ci_app.command("init")
     def init_cmd(

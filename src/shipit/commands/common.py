@@ -76,3 +76,10 @@ def globals_of(ctx: typer.Context) -> Globals:
     obj = ctx.find_root().obj
     assert isinstance(obj, Globals), "CLI callback did not run"
     return obj
+
+
+def sub_app(app: typer.Typer, name: str, help: str) -> typer.Typer:
+    """A command group ``shipit NAME ...`` added to ``app`` (``--help`` when given alone)."""
+    group = typer.Typer(name=name, help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group

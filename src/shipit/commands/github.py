@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from shipit.commands.common import Globals, globals_of
+from shipit.commands.options import DryRunOpt, VersionOpt, YesOpt
 from shipit.config import LoadedConfig
 
 GITHUB_STEPS = ("binaries", "checksums", "github")
@@ -56,16 +57,9 @@ def register(app: typer.Typer) -> None:
     @app.command("github")
     def github(
         ctx: typer.Context,
-        version: Annotated[
-            str | None,
-            typer.Option("--version", help="Version to release (default: the manifests')."),
-        ] = None,
-        yes: Annotated[
-            bool, typer.Option("--yes", "-y", help="Do not ask before creating the release.")
-        ] = False,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Probe GitHub and describe, change nothing.")
-        ] = False,
+        version: VersionOpt = None,
+        yes: YesOpt = False,
+        dry_run: DryRunOpt = False,
         replace_assets: Annotated[
             bool,
             typer.Option(
@@ -87,13 +81,8 @@ def register(app: typer.Typer) -> None:
     @app.command("build-binaries")
     def build_binaries(
         ctx: typer.Context,
-        version: Annotated[
-            str | None,
-            typer.Option("--version", help="Version to build (default: the manifests')."),
-        ] = None,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Show the build commands, run nothing.")
-        ] = False,
+        version: VersionOpt = None,
+        dry_run: DryRunOpt = False,
     ) -> None:
         """Build and verify the binaries of every target into the release's dist/."""
         from shipit.commands.release import run_steps

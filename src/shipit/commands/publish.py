@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 import typer
 
 from shipit.commands.common import Globals, globals_of
+from shipit.commands.options import DryRunOpt, VersionOpt, YesOpt
 from shipit.errors import UsageError
 
 Registry = Literal["npm", "jsr", "pypi"]
@@ -66,16 +67,9 @@ def register(app: typer.Typer) -> None:
             list[str],
             typer.Argument(help="npm, jsr and/or pypi.", metavar="REGISTRY..."),
         ],
-        version: Annotated[
-            str | None,
-            typer.Option("--version", help="Version to publish (default: the manifests')."),
-        ] = None,
-        yes: Annotated[
-            bool, typer.Option("--yes", "-y", help="Do not ask before publishing.")
-        ] = False,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Probe the registries, change nothing.")
-        ] = False,
+        version: VersionOpt = None,
+        yes: YesOpt = False,
+        dry_run: DryRunOpt = False,
     ) -> None:
         """Publish to npm, JSR or PyPI alone: probe first, build if needed, publish once."""
         raise typer.Exit(

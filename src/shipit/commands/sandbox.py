@@ -20,20 +20,12 @@ from typing import Annotated, Any
 
 import typer
 
-from shipit.commands.common import Globals, globals_of
+from shipit.commands.common import Globals, globals_of, sub_app
+from shipit.commands.options import SandboxDirOpt
 from shipit.errors import ExitCode
 from shipit.rehearse import register_command as register_rehearse
 from shipit.sandbox.manager import DEFAULT_REPO, Sandbox, ServiceStatus, default_dir
 from shipit.workspace import protect
-
-DirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--dir",
-        help="Sandbox directory (default: .shipit/sandbox in the project).",
-        metavar="DIR",
-    ),
-]
 
 
 def _sandbox_dir(g: Globals, directory: Path | None) -> Path:
@@ -96,17 +88,14 @@ Provenance needs Sigstore, which the sandbox cannot reach: shipit turns it off h
 
 
 def register(app: typer.Typer) -> None:
-    sandbox_app = typer.Typer(
-        name="sandbox",
-        help="Local registries (npm, PyPI, JSR, GitHub, git) for tests and rehearsals.",
-        no_args_is_help=True,
+    sandbox_app = sub_app(
+        app, "sandbox", "Local registries (npm, PyPI, JSR, GitHub, git) for tests and rehearsals."
     )
-    app.add_typer(sandbox_app, name="sandbox")
 
     @sandbox_app.command("up")
     def up(
         ctx: typer.Context,
-        directory: DirOption = None,
+        directory: SandboxDirOpt = None,
         repo: Annotated[
             str, typer.Option("--repo", help="owner/name the GitHub server knows.")
         ] = DEFAULT_REPO,
@@ -143,7 +132,7 @@ def register(app: typer.Typer) -> None:
         _write_raw(export_lines(info["env"]))
 
     @sandbox_app.command("down")
-    def down(ctx: typer.Context, directory: DirOption = None) -> None:
+    def down(ctx: typer.Context, directory: SandboxDirOpt = None) -> None:
         """Stop every sandbox server (the data stays for the next `up`)."""
         g = globals_of(ctx)
         sandbox_dir = _sandbox_dir(g, directory)
@@ -162,7 +151,7 @@ def register(app: typer.Typer) -> None:
             )
 
     @sandbox_app.command("status")
-    def status(ctx: typer.Context, directory: DirOption = None) -> None:
+    def status(ctx: typer.Context, directory: SandboxDirOpt = None) -> None:
         """Say which sandbox servers are alive and answering (exit 1 if any is not)."""
         g = globals_of(ctx)
         sandbox_dir = _sandbox_dir(g, directory)
