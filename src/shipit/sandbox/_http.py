@@ -3,7 +3,7 @@
 Request bodies are read as streams (``Content-Length`` or ``chunked``), never assumed to fit in
 memory; servers bind 127.0.0.1 only and are run either as a process (``serve_main``: prints
 ``listening on http://127.0.0.1:PORT`` and stops cleanly on SIGTERM) or in a background thread
-(``ServerThread``).
+(``ServerThread``); ``token_server_main`` is the whole ``main`` of a token-guarded server.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import re
 import signal
 import socketserver
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
@@ -293,3 +294,43 @@ def tokens_of(args: argparse.Namespace) -> list[str]:
     if args.token_file:
         tokens += [t.strip() for t in args.token_file.read_text().splitlines() if t.strip()]
     return tokens
+
+
+OWNER_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")  # a GitHub repository
+
+
+def owner_name(value: str) -> str:
+    """An argparse ``type`` for ``--repo``: ``owner/name`` as GitHub spells repositories."""
+    if not OWNER_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"must be owner/name, not {value!r}")
+    return value
+
+
+class ServedApp(Protocol):
+    """The application object of a test server: it learns the URL it is served at."""
+
+    url: str
+
+
+def token_server_main(
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    handler: type[socketserver.BaseRequestHandler],
+    make_app: Callable[[argparse.Namespace, list[str], Any], ServedApp],
+    *,
+    tokens_required: bool = True,
+) -> int:
+    """The ``main`` of a token-guarded test server (GitHub, JSR, OIDC issuer).
+
+    Parses ``argv`` with ``parser`` (``server_arguments`` plus the server's own options),
+    builds the app with ``make_app(args, tokens, log)``, binds 127.0.0.1, tells the app its URL
+    and serves until SIGTERM (``serve_main``).
+    """
+    args = parser.parse_args(argv)
+    tokens = tokens_of(args)
+    if tokens_required and not tokens:
+        parser.error("give at least one --token or --token-file")
+    app = make_app(args, tokens, open_log(args.log, args.verbose))
+    server = SandboxHTTPServer(args.port, handler, app)
+    app.url = server.url
+    return serve_main(server)

@@ -198,6 +198,7 @@ class FaultApp:
     def __init__(self, log: Any = None) -> None:
         self.faults = FaultBook()
         self.log = log
+        self.url = ""  # where the server listens, once it is bound (`iss` of the OIDC issuer)
 
 
 class FaultHandler(BaseHTTPRequestHandler):

@@ -26,6 +26,7 @@ tag name can never be used again. State lives under ``--data`` and survives a re
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import math
@@ -42,13 +43,11 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from shipit.sandbox._http import (
     CHUNK,
     ClientGone,
-    SandboxHTTPServer,
     now_iso_seconds,
-    open_log,
+    owner_name,
     read_json,
-    serve_main,
     server_arguments,
-    tokens_of,
+    token_server_main,
     write_json_atomic,
 )
 from shipit.sandbox.faults import FaultApp, FaultHandler, FaultRule
@@ -827,26 +826,24 @@ def main(argv: list[str] | None = None) -> int:
         "a token with push access",
     )
     parser.add_argument("--read-token", action="append", default=[], help="a read-only token")
-    parser.add_argument("--repo", action="append", default=[], required=True, help="owner/name")
+    parser.add_argument(
+        "--repo", action="append", default=[], required=True, type=owner_name, help="owner/name"
+    )
     parser.add_argument("--immutable", action="store_true", help="releases become immutable")
     parser.add_argument("--rate-limit", type=int, default=5000, help="requests per hour")
-    args = parser.parse_args(argv)
-    tokens = tokens_of(args)
-    if not tokens:
-        parser.error("give at least one --token or --token-file")
-    for repo in args.repo:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
-            parser.error(f"--repo must be owner/name, not {repo!r}")
-    github = GitHubState(
+    return token_server_main(parser, argv, GitHubHandler, _state)
+
+
+def _state(args: argparse.Namespace, tokens: list[str], log: Any) -> GitHubState:
+    return GitHubState(
         args.data,
         tokens=tokens,
         read_tokens=args.read_token,
         repos=args.repo,
         immutable=args.immutable,
         rate_limit=args.rate_limit,
-        log=open_log(args.log, args.verbose),
+        log=log,
     )
-    return serve_main(SandboxHTTPServer(args.port, GitHubHandler, github))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ package by default; tests change them with ``/_shipit/trust``, see ``oidc_trust`
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import io
@@ -46,14 +47,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 import semver
 
 from shipit.sandbox._http import (
-    SandboxHTTPServer,
     log_line,
     now_iso,
-    open_log,
     read_json,
-    serve_main,
     server_arguments,
-    tokens_of,
+    token_server_main,
     write_json_atomic,
 )
 from shipit.sandbox.faults import FaultApp, FaultHandler
@@ -948,9 +946,11 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="@scope/name never read from the upstream (the project's own package)",
     )
-    args = parser.parse_args(argv)
-    tokens = tokens_of(args)
-    registry = JsrRegistry(
+    return token_server_main(parser, argv, JsrHandler, _registry, tokens_required=False)
+
+
+def _registry(args: argparse.Namespace, tokens: list[str], log: Any) -> JsrRegistry:
+    return JsrRegistry(
         args.data,
         tokens=tokens,
         admin_tokens=args.scope_admin_token,
@@ -960,9 +960,8 @@ def main(argv: list[str] | None = None) -> int:
         trust_repo=args.trust_repo,
         upstream=args.upstream,
         local=args.local,
-        log=open_log(args.log, args.verbose),
+        log=log,
     )
-    return serve_main(SandboxHTTPServer(args.port, JsrHandler, registry))
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ Fault rules (``shipit.sandbox.faults``) apply.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
-import re
 import sys
 import threading
 import time
@@ -45,12 +45,11 @@ from jwt.algorithms import RSAAlgorithm
 from shipit.files import write_bytes_atomic
 from shipit.redact import register
 from shipit.sandbox._http import (
-    SandboxHTTPServer,
-    open_log,
+    OWNER_NAME,
+    owner_name,
     read_json,
-    serve_main,
     server_arguments,
-    tokens_of,
+    token_server_main,
     write_json_atomic,
 )
 from shipit.sandbox.faults import FaultApp, FaultHandler
@@ -62,7 +61,6 @@ LIFETIME_S = 300  # GitHub's ID tokens live minutes
 DEFAULT_WORKFLOW = "release.yml"
 DEFAULT_REF = "refs/heads/main"
 DEFAULT_SHA = "0" * 40
-REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 PROFILE_KEYS = {
     "repository",
     "workflow",
@@ -120,7 +118,7 @@ def validate_profile(data: Any) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
     repo = data.get("repository")
-    if repo is not None and (not isinstance(repo, str) or not REPO_RE.match(repo)):
+    if repo is not None and (not isinstance(repo, str) or not OWNER_NAME.fullmatch(repo)):
         raise ValueError(f"repository must be owner/name, not {repo!r}")
     for key in ("workflow", "ref", "sha"):
         if key in data and not isinstance(data[key], str):
@@ -153,7 +151,6 @@ class Issuer(FaultApp):
         self.repo = repo
         self.workflow = workflow
         self.environment = environment
-        self.url = ""  # set once the server is bound
         self.lock = threading.Lock()
         self.count = 0
         data.mkdir(parents=True, exist_ok=True)
@@ -330,26 +327,23 @@ def main(argv: list[str] | None = None) -> int:
         "Local OIDC issuer behaving like GitHub Actions' ID-token endpoint.",
         "a request token (ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
     )
-    parser.add_argument("--repo", required=True, help="owner/name of the job's repository")
+    parser.add_argument(
+        "--repo", required=True, type=owner_name, help="owner/name of the job's repository"
+    )
     parser.add_argument("--workflow", default=DEFAULT_WORKFLOW, help="the workflow's file name")
     parser.add_argument("--environment", help="the job's deployment environment")
-    args = parser.parse_args(argv)
-    if not REPO_RE.match(args.repo):
-        parser.error(f"--repo must be owner/name, not {args.repo!r}")
-    tokens = tokens_of(args)
-    if not tokens:
-        parser.error("give at least one --token or --token-file")
-    issuer = Issuer(
+    return token_server_main(parser, argv, IssuerHandler, _issuer)
+
+
+def _issuer(args: argparse.Namespace, tokens: list[str], log: Any) -> Issuer:
+    return Issuer(
         args.data,
         repo=args.repo,
         request_tokens=tokens,
         workflow=args.workflow,
         environment=args.environment,
-        log=open_log(args.log, args.verbose),
+        log=log,
     )
-    server = SandboxHTTPServer(args.port, IssuerHandler, issuer)
-    issuer.url = server.url  # `iss` is the issuer's own URL
-    return serve_main(server)
 
 
 # --- client helper (tests, rehearsals) --------------------------------------------------------
