@@ -13,6 +13,7 @@ import concurrent.futures
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypedDict, TypeVar
 
 from shipit.config import Config, Settings
 from shipit.errors import RegistryError, ShipitError, VersionError
@@ -20,8 +21,8 @@ from shipit.project.versions import to_pep440
 from shipit.redact import redact
 from shipit.registries._http import short_reason
 from shipit.registries.github import GitHub
-from shipit.registries.jsr import Jsr
-from shipit.registries.npm import Npm
+from shipit.registries.jsr import Jsr, JsrVersion
+from shipit.registries.npm import Npm, NpmVersion
 from shipit.registries.pypi import PyPI
 
 
@@ -65,48 +66,102 @@ def _unpublished(target: str, package: str, where: str, current: str | None) -> 
 # ---------------------------------------------------------------- the registries
 
 
-def npm(settings: Settings, package: str, current: str | None, timeout: float) -> LiveVersion:
-    registry = Npm.from_settings(settings, timeout=timeout)
-    where = registry.registry
+class _Answer(Protocol):
+    """What the npm, JSR and PyPI adapters answer about a name and a version."""
+
+    @property
+    def exists(self) -> bool: ...
+
+    @property
+    def latest(self) -> str | None: ...
+
+    @property
+    def versions(self) -> tuple[str, ...]: ...
+
+
+class _Shown(TypedDict, total=False):
+    """What one registry adds to its line: a page to open, a note, its other dist-tags."""
+
+    url: str | None
+    detail: str
+    extra: dict[str, str]
+
+
+A = TypeVar("A", bound=_Answer)
+
+
+def _registry_line(
+    target: str,
+    package: str,
+    where: str,
+    current: str | None,
+    read: Callable[[], A],
+    known: Callable[[A], bool],
+    shown: Callable[[A], _Shown],
+    *,
+    asked: str | None,
+) -> LiveVersion:
+    """Ask one registry (``read``) and say what it holds; ``known`` tells whether it has the
+    package at all. ``asked`` is ``current`` as the registry spells it (PyPI: PEP 440; None:
+    not asked, or not a version the registry can hold)."""
     try:
-        there = registry.read(package, current or "")
+        there = read()
     except ShipitError as exc:
-        return _fail("npm", package, where, current, short_reason(exc, where))
-    if not there.package_exists:
-        return _unpublished("npm", package, where, current)
+        return _fail(target, package, where, current, short_reason(exc, where))
+    if not known(there):
+        return _unpublished(target, package, where, current)
     return LiveVersion(
-        "npm",
+        target,
         package,
         where,
         latest=there.latest,
-        current=current,
-        has_current=None if current is None else there.exists,
+        current=asked or current,
+        has_current=None if asked is None else there.exists,
         versions=len(there.versions),
-        url=there.url,
-        extra={k: v for k, v in there.dist_tags.items() if k != "latest"},
+        **shown(there),
+    )
+
+
+def npm(settings: Settings, package: str, current: str | None, timeout: float) -> LiveVersion:
+    registry = Npm.from_settings(settings, timeout=timeout)
+
+    def shown(there: NpmVersion) -> _Shown:
+        return {
+            "url": there.url,
+            "extra": {k: v for k, v in there.dist_tags.items() if k != "latest"},
+        }
+
+    return _registry_line(
+        "npm",
+        package,
+        registry.registry,
+        current,
+        lambda: registry.read(package, current or ""),
+        lambda there: there.package_exists,
+        shown,
+        asked=current,
     )
 
 
 def jsr(settings: Settings, package: str, current: str | None, timeout: float) -> LiveVersion:
     registry = Jsr.from_settings(settings, timeout=timeout)
-    where = registry.url
-    try:
-        there = registry.read(package, current or "", files=False)
-    except ShipitError as exc:
-        return _fail("jsr", package, where, current, short_reason(exc, where))
-    if not there.package_exists:
-        return _unpublished("jsr", package, where, current)
-    yanked = there.yanked_versions
-    return LiveVersion(
+
+    def shown(there: JsrVersion) -> _Shown:
+        yanked = there.yanked_versions
+        return {
+            "url": f"{registry.url}{package}",
+            "detail": f"yanked: {', '.join(yanked)}" if yanked else "",
+        }
+
+    return _registry_line(
         "jsr",
         package,
-        where,
-        latest=there.latest,
-        current=current,
-        has_current=None if current is None else there.exists,
-        versions=len(there.versions),
-        url=f"{where}{package}",
-        detail=f"yanked: {', '.join(yanked)}" if yanked else "",
+        registry.url,
+        current,
+        lambda: registry.read(package, current or "", files=False),
+        lambda there: there.package_exists,
+        shown,
+        asked=current,
     )
 
 
@@ -114,28 +169,21 @@ def pypi(
     config: Config, settings: Settings, package: str, current: str | None, timeout: float
 ) -> LiveVersion:
     index = PyPI.from_config(config, settings, timeout=timeout)
-    where = index.index
     want: str | None = None
     if current is not None:
         try:
             want = to_pep440(current)
         except VersionError:
             want = None
-    try:
-        there = index.read(package, want or "")
-    except ShipitError as exc:
-        return _fail("pypi", package, where, current, short_reason(exc, where))
-    if not there.project_exists:
-        return _unpublished("pypi", package, where, current)
-    return LiveVersion(
+    return _registry_line(
         "pypi",
         package,
-        where,
-        latest=there.latest,
-        current=want or current,
-        has_current=None if want is None else there.exists,
-        versions=len(there.versions),
-        url=there.url,
+        index.index,
+        current,
+        lambda: index.read(package, want or ""),
+        lambda there: there.project_exists,
+        lambda there: {"url": there.url},
+        asked=want,
     )
 
 
