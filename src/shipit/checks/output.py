@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,38 @@ def _own_file(path: str) -> bool:
     )
 
 
+def _matches(
+    lines: list[str], *patterns: re.Pattern[str], strip: bool = False
+) -> Iterator[tuple[int, re.Match[str]]]:
+    """Each line one of ``patterns`` matches (tried in order), with its index; ``strip``
+    matches the line without its surrounding white space."""
+    for i, line in enumerate(lines):
+        text = line.strip() if strip else line
+        found = next((m for m in (p.match(text) for p in patterns) if m), None)
+        if found:
+            yield i, found
+
+
+def _line_findings(
+    lines: list[str], root: Path, kind: Kind, *patterns: re.Pattern[str], strip: bool = False
+) -> list[Located]:
+    """One finding per line a pattern matches (tools that print one line per problem). The
+    patterns name their groups ``file``, ``line``, ``message`` and, where the tool prints one,
+    ``code`` (shown before the message)."""
+    out: list[Located] = []
+    for i, m in _matches(lines, *patterns, strip=strip):
+        found = m.groupdict()
+        message = f"{found['code']}: {found['message']}" if found.get("code") else found["message"]
+        out.append((i, Finding(message, _loc(found["file"], root), int(found["line"]), kind=kind)))
+    return out
+
+
+def _test_failed(i: int, name: str, error: str, file: str | None, line: int | None) -> Located:
+    """A failing test at line ``i`` of the output, with the runner's error when it gave one."""
+    message = f"test failed: {name}" + (f" ({error})" if error else "")
+    return i, Finding(message, file, line, kind=Kind.TEST)
+
+
 # ------------------------------------------------------------------ dependency errors
 
 _DEPENDENCY = re.compile(
@@ -84,10 +116,7 @@ _DENO_ERROR = re.compile(r"^error: (.+)$")
 def deno_check(lines: list[str], root: Path) -> list[Located]:
     """``TS2322 [ERROR]: message``, its snippet, then ``at file:///p/mod.ts:4:14``."""
     out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _DENO_TS.match(line.strip())
-        if not m:
-            continue
+    for i, m in _matches(lines, _DENO_TS, strip=True):
         file = line_no = None
         for follow in lines[i + 1 : i + 12]:
             if _DENO_TS.match(follow.strip()):
@@ -179,25 +208,23 @@ def deno_fmt(lines: list[str], root: Path) -> list[Located]:
     if not any("not formatted file" in ln for ln in lines):
         return []
     out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _FMT_FROM.match(line)
-        if m:
-            diff_line = None
-            if i + 1 < len(lines):
-                d = re.match(r"^\s*(\d+) \| ", lines[i + 1])
-                diff_line = int(d.group(1)) if d else None
-            out.append(
-                (
-                    i,
-                    Finding(
-                        "not formatted (deno fmt --check)",
-                        _loc(m.group(1), root),
-                        diff_line,
-                        "run `deno fmt`",
-                        kind=Kind.FORMAT,
-                    ),
-                )
+    for i, m in _matches(lines, _FMT_FROM):
+        diff_line = None
+        if i + 1 < len(lines):
+            d = re.match(r"^\s*(\d+) \| ", lines[i + 1])
+            diff_line = int(d.group(1)) if d else None
+        out.append(
+            (
+                i,
+                Finding(
+                    "not formatted (deno fmt --check)",
+                    _loc(m.group(1), root),
+                    diff_line,
+                    "run `deno fmt`",
+                    kind=Kind.FORMAT,
+                ),
             )
+        )
     return out
 
 
@@ -233,40 +260,31 @@ def deno_test(lines: list[str], root: Path) -> list[Located]:
             why, file, line_no = errors.get(name, ("", None, None))
             if file is None:
                 file, line_no = _loc(case.group(2), root), int(case.group(3))
-            message = f"test failed: {name}" + (f" ({why})" if why else "")
-            out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+            out.append(_test_failed(i, name, why, file, line_no))
     return out
 
 
 # ------------------------------------------------------------------ TypeScript, eslint, xo
 
-_TSC = re.compile(r"^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$")
-_TSC_PRETTY = re.compile(r"^(.+?):(\d+):(\d+) - error (TS\d+): (.*)$")
+_TSC = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),\d+\): error (?P<code>TS\d+): (?P<message>.*)$")
+_TSC_PRETTY = re.compile(
+    r"^(?P<file>.+?):(?P<line>\d+):\d+ - error (?P<code>TS\d+): (?P<message>.*)$"
+)
 
 
 def tsc(lines: list[str], root: Path) -> list[Located]:
-    out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _TSC.match(line.strip()) or _TSC_PRETTY.match(line.strip())
-        if m:
-            out.append(
-                (
-                    i,
-                    Finding(
-                        f"{m.group(4)}: {m.group(5)}",
-                        _loc(m.group(1), root),
-                        int(m.group(2)),
-                        kind=Kind.TYPE,
-                    ),
-                )
-            )
-    return out
+    return _line_findings(lines, root, Kind.TYPE, _TSC, _TSC_PRETTY, strip=True)
 
 
 _ESLINT_FILE = re.compile(r"^(/\S+|[\w.@/-]+\.(?:[cm]?[jt]sx?|vue|svelte|astro|json|md))$")
-_ESLINT_LINE = re.compile(r"^\s+(\d+):(\d+)\s+(error|warning)\s+(.*?)\s{2,}(\S+)\s*$")
+_ESLINT_LINE = re.compile(
+    r"^\s+(?P<line>\d+):\d+\s+(?P<level>error|warning)\s+(?P<message>.*?)\s{2,}(?P<rule>\S+)\s*$"
+)
 _XO_FILE = re.compile(r"^\s+(\S+?):(\d+):(\d+)$")
-_XO_LINE = re.compile(r"^\s+([\u2716\u26a0])\s+(\d+):(\d+)\s+(.*?)\s{2,}(\S+)\s*$")
+_XO_LINE = re.compile(
+    r"^\s+(?P<level>[\u2716\u26a0])\s+(?P<line>\d+):\d+\s+(?P<message>.*?)\s{2,}(?P<rule>\S+)\s*$"
+)
+_ERROR_LEVELS = ("error", "\u2716")  # eslint's word, xo's mark (warnings do not fail a run)
 
 
 def eslint(lines: list[str], root: Path) -> list[Located]:
@@ -283,73 +301,30 @@ def eslint(lines: list[str], root: Path) -> list[Located]:
         if xo_file:
             current = _loc(xo_file.group(1), root)
             continue
-        e = _ESLINT_LINE.match(line)
-        if e and current and e.group(3) == "error":
-            out.append(
-                (
-                    i,
-                    Finding(
-                        f"{e.group(5)}: {e.group(4)}", current, int(e.group(1)), kind=Kind.LINT
-                    ),
-                )
-            )
-            continue
-        x = _XO_LINE.match(line)
-        if x and current and x.group(1) == "\u2716":
-            out.append(
-                (
-                    i,
-                    Finding(
-                        f"{x.group(5)}: {x.group(4)}", current, int(x.group(2)), kind=Kind.LINT
-                    ),
-                )
-            )
+        p = _ESLINT_LINE.match(line) or _XO_LINE.match(line)
+        if p and current and p["level"] in _ERROR_LEVELS:
+            message = f"{p['rule']}: {p['message']}"
+            out.append((i, Finding(message, current, int(p["line"]), kind=Kind.LINT)))
     return out
 
 
 # ------------------------------------------------------------------ Python tools
 
-_RUFF = re.compile(r"^(.+?):(\d+):(\d+): ([A-Z]+\d+) (?:\[\*\] )?(.*)$")
-_MYPY = re.compile(r"^(.+?\.pyi?):(\d+):(?:\d+:)? error: (.*)$")
-_PYRIGHT = re.compile(r"^\s*(.+?\.pyi?):(\d+):(\d+) - error: (.*)$")
+_RUFF = re.compile(
+    r"^(?P<file>.+?):(?P<line>\d+):\d+: (?P<code>[A-Z]+\d+) (?:\[\*\] )?(?P<message>.*)$"
+)
+_MYPY = re.compile(r"^(?P<file>.+?\.pyi?):(?P<line>\d+):(?:\d+:)? error: (?P<message>.*)$")
+_PYRIGHT = re.compile(r"^\s*(?P<file>.+?\.pyi?):(?P<line>\d+):\d+ - error: (?P<message>.*)$")
 
 
 def ruff_concise(lines: list[str], root: Path) -> list[Located]:
-    out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _RUFF.match(line)
-        if m:
-            out.append(
-                (
-                    i,
-                    Finding(
-                        f"{m.group(4)}: {m.group(5)}",
-                        _loc(m.group(1), root),
-                        int(m.group(2)),
-                        kind=Kind.LINT,
-                    ),
-                )
-            )
-    return out
+    return _line_findings(lines, root, Kind.LINT, _RUFF)
 
 
 def mypy(lines: list[str], root: Path) -> list[Located]:
     """mypy (``a.py:3: error: msg  [code]``; its ``note:`` lines belong to the error before)
     and pyright (``/p/a.py:3:5 - error: msg``)."""
-    out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _MYPY.match(line)
-        if m:
-            out.append(
-                (i, Finding(m.group(3), _loc(m.group(1), root), int(m.group(2)), kind=Kind.TYPE))
-            )
-            continue
-        p = _PYRIGHT.match(line)
-        if p:
-            out.append(
-                (i, Finding(p.group(4), _loc(p.group(1), root), int(p.group(2)), kind=Kind.TYPE))
-            )
-    return out
+    return _line_findings(lines, root, Kind.TYPE, _MYPY, _PYRIGHT)
 
 
 _PYTEST_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+?)(?:::(\S+))?(?: - (.*))?$")
@@ -371,10 +346,7 @@ def pytest(lines: list[str], root: Path) -> list[Located]:
         if w and section:
             where[section] = (w.group(1), int(w.group(2)))
     out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _PYTEST_SUMMARY.match(line.strip())
-        if not m:
-            continue
+    for i, m in _matches(lines, _PYTEST_SUMMARY, strip=True):
         node = m.group(2) + (f"::{m.group(3)}" if m.group(3) else "")
         key = (m.group(3) or m.group(2)).replace("::", ".")
         file, line_no = where.get(key, (m.group(2), None))
@@ -414,10 +386,7 @@ def _first_own_frame(block: list[str], root: Path) -> tuple[str, int] | None:
 def node_tap(lines: list[str], root: Path) -> list[Located]:
     """``node --test`` TAP: ``not ok 1 - name`` and its YAML block (error, location, stack)."""
     out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _TAP_NOT_OK.match(line)
-        if not m:
-            continue
+    for i, m in _matches(lines, _TAP_NOT_OK):
         block: list[str] = []
         for follow in lines[i + 1 :]:
             if follow.strip() == "...":
@@ -441,8 +410,7 @@ def node_tap(lines: list[str], root: Path) -> list[Located]:
             if loc:
                 located = (_loc(loc.group(1), root), int(loc.group(2)))
         file, line_no = own or located or (None, None)
-        message = f"test failed: {m.group(2)}" + (f" ({error})" if error else "")
-        out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+        out.append(_test_failed(i, m.group(2), error, file, line_no))
     return out
 
 
@@ -453,9 +421,8 @@ def node_spec(lines: list[str], root: Path) -> list[Located]:
     """``node --test`` spec reporter: ``✖ name (2.1ms)`` and the indented error under it."""
     out: list[Located] = []
     seen: set[str] = set()
-    for i, line in enumerate(lines):
-        m = _SPEC_FAIL.match(line)
-        if not m or m.group(2) in seen:
+    for i, m in _matches(lines, _SPEC_FAIL):
+        if m.group(2) in seen:
             continue
         indent = len(m.group(1))
         block: list[str] = []
@@ -468,10 +435,8 @@ def node_spec(lines: list[str], root: Path) -> list[Located]:
             continue
         seen.add(m.group(2))
         error = next((b.strip() for b in block if b.strip()), "")
-        own = _first_own_frame(block, root)
-        file, line_no = own or (None, None)
-        message = f"test failed: {m.group(2)}" + (f" ({error})" if error else "")
-        out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+        file, line_no = _first_own_frame(block, root) or (None, None)
+        out.append(_test_failed(i, m.group(2), error, file, line_no))
     return out
 
 
@@ -482,10 +447,7 @@ _AVA_WHERE = re.compile(r"^\s+([\w./@-]+\.[cm]?[jt]sx?):(\d+)$")
 def ava(lines: list[str], root: Path) -> list[Located]:
     """ava: ``✘ [fail]: name`` and, in the details, the name, then ``  test.js:5``."""
     out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _AVA_FAIL.match(line)
-        if not m:
-            continue
+    for i, m in _matches(lines, _AVA_FAIL):
         name = m.group(1).strip()
         file = line_no = None
         error = ""
@@ -507,8 +469,7 @@ def ava(lines: list[str], root: Path) -> list[Located]:
                         break
                 if file:
                     break
-        message = f"test failed: {name}" + (f" ({error})" if error else "")
-        out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+        out.append(_test_failed(i, name, error, file, line_no))
     return out
 
 
@@ -520,10 +481,7 @@ def vitest(lines: list[str], root: Path) -> list[Located]:
     """vitest: `` FAIL  test/a.test.js > suite > name``, the error, then the first stack
     frame (file:L:C)."""
     out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _VITEST_FAIL.match(line)
-        if not m:
-            continue
+    for i, m in _matches(lines, _VITEST_FAIL):
         error = lines[i + 1].strip() if i + 1 < len(lines) else ""
         file = line_no = None
         for follow in lines[i + 1 : i + 60]:
@@ -534,8 +492,7 @@ def vitest(lines: list[str], root: Path) -> list[Located]:
                 file, line_no = _loc(at.group(1), root), int(at.group(2))
                 break
         name = m.group(2).replace(" > ", " > ")
-        message = f"test failed: {name}" + (f" ({error})" if error else "")
-        out.append((i, Finding(message, file or _loc(m.group(1), root), line_no, kind=Kind.TEST)))
+        out.append(_test_failed(i, name, error, file or _loc(m.group(1), root), line_no))
     return out
 
 
@@ -548,21 +505,15 @@ def jest(lines: list[str], root: Path) -> list[Located]:
     if not any(ln.lstrip().startswith(("Tests:", "Test Suites:")) for ln in lines):
         return []
     out: list[Located] = []
-    for i, line in enumerate(lines):
-        m = _JEST_FAIL.match(line)
-        if not m:
-            continue
+    for i, m in _matches(lines, _JEST_FAIL):
         block: list[str] = []
         for follow in lines[i + 1 : i + 80]:
             if _JEST_FAIL.match(follow):
                 break
             block.append(follow)
         error = next((b.strip() for b in block if b.strip()), "")
-        own = _first_own_frame([b for b in block if "at " in b], root)
-        file, line_no = own or (None, None)
-        name = m.group(1).strip()
-        message = f"test failed: {name}" + (f" ({error})" if error else "")
-        out.append((i, Finding(message, file, line_no, kind=Kind.TEST)))
+        file, line_no = _first_own_frame([b for b in block if "at " in b], root) or (None, None)
+        out.append(_test_failed(i, m.group(1).strip(), error, file, line_no))
     return out
 
 
