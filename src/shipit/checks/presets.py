@@ -20,6 +20,8 @@ line of configuration that turns them on. The order of preference, per ecosystem
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +57,10 @@ class Plan:
     commands: list[Command] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
+    def skip(self, tool: str, reason: str, enable: str) -> None:
+        """Leave ``tool`` out, saying why and what turns it on."""
+        self.skipped.append(Skipped(tool, reason, enable))
+
     @property
     def reason(self) -> str:
         """Why nothing runs (for a skipped check)."""
@@ -72,6 +78,9 @@ class Plan:
         }
 
 
+Part = Callable[[CheckContext, Plan], None]  # what one ecosystem adds to a check's plan
+
+
 def plan(ctx: CheckContext, check: str, coverage_dir: Path | None = None) -> Plan:
     """The plan of ``check`` for this project (``coverage_dir``: where tests write coverage)."""
     out = Plan(check)
@@ -82,24 +91,36 @@ def plan(ctx: CheckContext, check: str, coverage_dir: Path | None = None) -> Pla
         )
         return out
     eco = ctx.project.ecosystems
-    if check == "typecheck":
-        for part in (_deno_typecheck, _node_typecheck, _python_typecheck):
-            part(ctx, eco, out)
-    elif check == "lint":
-        for part in (_deno_lint, _node_lint, _python_lint):
-            part(ctx, eco, out)
-    elif check == "test":
-        cov = coverage_dir or ctx.log_dir / "coverage"
-        _deno_test(ctx, eco, out, cov)
-        _node_test(ctx, eco, out)
-        _python_test(ctx, eco, out, cov)
-    elif check == "security":
+    if check == "security":
         _security(ctx, eco, out)
+        return out
+    cov = coverage_dir or ctx.log_dir / "coverage"
+    parts: dict[str, dict[str, Part]] = {
+        "typecheck": {
+            "deno": _deno_typecheck,
+            "node": _node_typecheck,
+            "python": _python_typecheck,
+        },
+        "lint": {"deno": _deno_lint, "node": _node_lint, "python": _python_lint},
+        "test": {
+            "deno": functools.partial(_deno_test, cov=cov),
+            "node": _node_test,
+            "python": functools.partial(_python_test, cov=cov),
+        },
+    }
+    for ecosystem, part in parts.get(check, {}).items():
+        if ecosystem in eco:
+            part(ctx, out)
     return out
 
 
+def _tool(ctx: CheckContext, name: str) -> str:
+    """Where ``find_tool`` finds ``name``, else the bare name (running it says it is missing)."""
+    return find_tool(name, ctx.root, ctx.env) or name
+
+
 def _deno(ctx: CheckContext) -> str:
-    return find_tool("deno", ctx.root, ctx.env) or "deno"
+    return _tool(ctx, "deno")
 
 
 def _task(ctx: CheckContext, name: str, body: str, config: str | None) -> Command:
@@ -121,9 +142,7 @@ def _npm_script(ctx: CheckContext, node: tooling.Node, name: str) -> Command:
 # ------------------------------------------------------------------ typecheck
 
 
-def _deno_typecheck(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
-    if "deno" not in eco:
-        return
+def _deno_typecheck(ctx: CheckContext, out: Plan) -> None:
     d = tooling.deno(ctx.root)
     body = d.tasks.get("check")
     if body is not None and "deno check" in body:
@@ -138,33 +157,27 @@ def _deno_typecheck(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
     out.commands.append(Command((_deno(ctx), "check", *(entries or ["."])), ctx.root, why=why))
 
 
-def _node_typecheck(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
-    if "node" not in eco:
-        return
+def _node_typecheck(ctx: CheckContext, out: Plan) -> None:
     node = tooling.node(ctx.root)
     script = next((s for s in TYPECHECK_SCRIPTS if node.script(s)), None)
     if script:
         out.commands.append(_npm_script(ctx, node, script))
         return
     if not (ctx.root / "tsconfig.json").is_file():
-        out.skipped.append(
-            Skipped(
-                "tsc",
-                "no `typecheck` script in package.json and no tsconfig.json",
-                'add a "typecheck" script to package.json (or set checks.typecheck.command)',
-            )
+        out.skip(
+            "tsc",
+            "no `typecheck` script in package.json and no tsconfig.json",
+            'add a "typecheck" script to package.json (or set checks.typecheck.command)',
         )
         return
     if "typescript" not in node.dependencies:
-        out.skipped.append(
-            Skipped(
-                "tsc",
-                "tsconfig.json exists but typescript is not among package.json's dependencies",
-                'add a "typecheck": "tsc --noEmit" script to package.json',
-            )
+        out.skip(
+            "tsc",
+            "tsconfig.json exists but typescript is not among package.json's dependencies",
+            'add a "typecheck": "tsc --noEmit" script to package.json',
         )
         return
-    tsc = find_tool("tsc", ctx.root, ctx.env) or "tsc"
+    tsc = _tool(ctx, "tsc")
     out.commands.append(
         Command(
             (tsc, "--noEmit", "--pretty", "false"),
@@ -175,7 +188,7 @@ def _node_typecheck(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
 
 
 def _tox(ctx: CheckContext, py: tooling.Python, env: str) -> Command:
-    tox = find_tool("tox", ctx.root, ctx.env) or "tox"
+    tox = _tool(ctx, "tox")
     body = " ".join(py.tox_envs.get(env, "").split())
     return Command(
         (tox, "-e", env), ctx.root, why=f"the `{env}` environment in {py.tox_file}: {body}"
@@ -183,12 +196,12 @@ def _tox(ctx: CheckContext, py: tooling.Python, env: str) -> Command:
 
 
 def _nox(ctx: CheckContext, session: str) -> Command:
-    nox = find_tool("nox", ctx.root, ctx.env) or "nox"
+    nox = _tool(ctx, "nox")
     return Command((nox, "-s", session), ctx.root, why=f"the `{session}` session in noxfile.py")
 
 
 def _hatch(ctx: CheckContext, py: tooling.Python, script: str) -> Command:
-    hatch = find_tool("hatch", ctx.root, ctx.env) or "hatch"
+    hatch = _tool(ctx, "hatch")
     return Command(
         (hatch, "run", script),
         ctx.root,
@@ -214,42 +227,46 @@ def _project_runner(
     return _hatch(ctx, py, script) if script else None
 
 
-def _python_typecheck(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
-    if "python" not in eco:
-        return
-    py = tooling.python(ctx.root)
-    own = _project_runner(ctx, py, TYPECHECK_ENVS)
+def _python_tools(
+    ctx: CheckContext,
+    py: tooling.Python,
+    out: Plan,
+    runners: tuple[str, ...],
+    tools: tuple[tuple[str, tuple[str, ...]], ...],
+    missing: Skipped,
+) -> None:
+    """The project's own tox/nox/hatch runner named one of ``runners``; else the first of
+    ``tools`` (name, arguments) the project configures; else ``missing``."""
+    own = _project_runner(ctx, py, runners)
     if own is not None:
         out.commands.append(own)
         return
-    mypy_where = py.configures("mypy")
-    if mypy_where:
-        mypy = find_tool("mypy", ctx.root, ctx.env) or "mypy"
-        files = py.tools.get("mypy", {}).get("files")
-        target: tuple[str, ...] = () if files else ("src" if (ctx.root / "src").is_dir() else ".",)
-        out.commands.append(Command((mypy, *target), ctx.root, why=f"{mypy_where}"))
-        return
-    pyright_where = py.configures("pyright")
-    if pyright_where:
-        pyright = find_tool("pyright", ctx.root, ctx.env) or "pyright"
-        out.commands.append(Command((pyright,), ctx.root, why=pyright_where))
-        return
-    out.skipped.append(
-        Skipped(
-            "mypy",
-            "the project configures no type checker (no [tool.mypy] or [tool.pyright], "
-            "no typecheck environment in tox.ini)",
-            "add a [tool.mypy] table to pyproject.toml (or set checks.typecheck.command)",
-        )
+    for tool, args in tools:
+        where = py.configures(tool)
+        if where:
+            exe = _tool(ctx, tool)
+            out.commands.append(Command((exe, *args), ctx.root, why=where))
+            return
+    out.skipped.append(missing)
+
+
+def _python_typecheck(ctx: CheckContext, out: Plan) -> None:
+    py = tooling.python(ctx.root)
+    files = py.tools.get("mypy", {}).get("files")
+    target: tuple[str, ...] = () if files else ("src" if (ctx.root / "src").is_dir() else ".",)
+    missing = Skipped(
+        "mypy",
+        "the project configures no type checker (no [tool.mypy] or [tool.pyright], "
+        "no typecheck environment in tox.ini)",
+        "add a [tool.mypy] table to pyproject.toml (or set checks.typecheck.command)",
     )
+    _python_tools(ctx, py, out, TYPECHECK_ENVS, (("mypy", target), ("pyright", ())), missing)
 
 
 # ------------------------------------------------------------------ lint
 
 
-def _deno_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
-    if "deno" not in eco:
-        return
+def _deno_lint(ctx: CheckContext, out: Plan) -> None:
     d = tooling.deno(ctx.root)
     runs = tooling.workflow_commands(ctx.root)
     body = d.tasks.get("lint")
@@ -265,13 +282,11 @@ def _deno_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
         )
         out.commands.append(Command((_deno(ctx), "lint"), ctx.root, why=why))
     else:
-        out.skipped.append(
-            Skipped(
-                "deno lint",
-                f"{d.file or 'deno.json'} has no `lint` task or section and CI does not run "
-                "`deno lint`",
-                f'add "lint": {{}} to {d.file or "deno.json"} (or a "lint" task)',
-            )
+        out.skip(
+            "deno lint",
+            f"{d.file or 'deno.json'} has no `lint` task or section and CI does not run "
+            "`deno lint`",
+            f'add "lint": {{}} to {d.file or "deno.json"} (or a "lint" task)',
         )
     if covered_fmt:
         return
@@ -289,19 +304,15 @@ def _deno_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
         )
         out.commands.append(Command((_deno(ctx), "fmt", "--check"), ctx.root, why=why))
     else:
-        out.skipped.append(
-            Skipped(
-                "deno fmt --check",
-                f"{d.file or 'deno.json'} has no `fmt` section and neither a task nor CI "
-                "runs `deno fmt --check`",
-                f'add "fmt": {{}} to {d.file or "deno.json"}',
-            )
+        out.skip(
+            "deno fmt --check",
+            f"{d.file or 'deno.json'} has no `fmt` section and neither a task nor CI "
+            "runs `deno fmt --check`",
+            f'add "fmt": {{}} to {d.file or "deno.json"}',
         )
 
 
-def _node_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
-    if "node" not in eco:
-        return
+def _node_lint(ctx: CheckContext, out: Plan) -> None:
     node = tooling.node(ctx.root)
     if node.script("lint"):
         out.commands.append(_npm_script(ctx, node, "lint"))
@@ -309,59 +320,34 @@ def _node_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
     test = node.script("test") or ""
     inside = next((t for t in LINTERS_IN_TESTS if t in test.replace("&&", " ").split()), None)
     if inside:
-        out.skipped.append(
-            Skipped(
-                inside,
-                f"`{node.manager} test` runs {inside} (the test check reports its problems)",
-                'add a "lint" script to package.json to run it as its own check',
-            )
+        out.skip(
+            inside,
+            f"`{node.manager} test` runs {inside} (the test check reports its problems)",
+            'add a "lint" script to package.json to run it as its own check',
         )
         return
-    out.skipped.append(
-        Skipped(
-            "lint",
-            "package.json has no `lint` script",
-            'add a "lint" script to package.json (or set checks.lint.command)',
-        )
+    out.skip(
+        "lint",
+        "package.json has no `lint` script",
+        'add a "lint" script to package.json (or set checks.lint.command)',
     )
 
 
-def _python_lint(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
-    if "python" not in eco:
-        return
-    py = tooling.python(ctx.root)
-    own = _project_runner(ctx, py, LINT_ENVS)
-    if own is not None:
-        out.commands.append(own)
-        return
-    where = py.configures("ruff")
-    if where:
-        ruff = find_tool("ruff", ctx.root, ctx.env) or "ruff"
-        out.commands.append(
-            Command((ruff, "check", "--output-format=concise", "."), ctx.root, why=where)
-        )
-        return
-    where = py.configures("flake8")
-    if where:
-        flake8 = find_tool("flake8", ctx.root, ctx.env) or "flake8"
-        out.commands.append(Command((flake8,), ctx.root, why=where))
-        return
-    out.skipped.append(
-        Skipped(
-            "ruff",
-            "the project configures no linter (no [tool.ruff], ruff.toml or flake8 "
-            "configuration, no lint environment in tox.ini)",
-            "add a [tool.ruff] table to pyproject.toml (or set checks.lint.command)",
-        )
+def _python_lint(ctx: CheckContext, out: Plan) -> None:
+    missing = Skipped(
+        "ruff",
+        "the project configures no linter (no [tool.ruff], ruff.toml or flake8 "
+        "configuration, no lint environment in tox.ini)",
+        "add a [tool.ruff] table to pyproject.toml (or set checks.lint.command)",
     )
+    tools = (("ruff", ("check", "--output-format=concise", ".")), ("flake8", ()))
+    _python_tools(ctx, tooling.python(ctx.root), out, LINT_ENVS, tools, missing)
 
 
 # ------------------------------------------------------------------ tests
 
 
-def _deno_test(ctx: CheckContext, eco: tuple[str, ...], out: Plan, cov: Path) -> None:
-    if "deno" not in eco:
-        return
+def _deno_test(ctx: CheckContext, out: Plan, cov: Path) -> None:
     d = tooling.deno(ctx.root)
     bar = ctx.config.checks.test.min_coverage
     coverage = (f"--coverage={cov / 'deno'}",) if bar is not None else ()
@@ -383,19 +369,15 @@ def _deno_test(ctx: CheckContext, eco: tuple[str, ...], out: Plan, cov: Path) ->
     out.commands.append(Command((_deno(ctx), "test", *flags, *coverage), ctx.root, why=why))
 
 
-def _node_test(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
-    if "node" not in eco:
-        return
+def _node_test(ctx: CheckContext, out: Plan) -> None:
     node = tooling.node(ctx.root)
     if node.script("test"):
         out.commands.append(_npm_script(ctx, node, "test"))
     else:
-        out.skipped.append(
-            Skipped(
-                "npm test",
-                "package.json has no test script (or npm init's placeholder)",
-                'add a "test" script to package.json',
-            )
+        out.skip(
+            "npm test",
+            "package.json has no test script (or npm init's placeholder)",
+            'add a "test" script to package.json',
         )
 
 
@@ -410,23 +392,19 @@ def _python_source(root: Path, name: str | None) -> str:
     return "."
 
 
-def _python_test(ctx: CheckContext, eco: tuple[str, ...], out: Plan, cov: Path) -> None:
-    if "python" not in eco:
-        return
+def _python_test(ctx: CheckContext, out: Plan, cov: Path) -> None:
     py = tooling.python(ctx.root)
     where = py.configures("pytest") or (
         "a tests/ directory" if (ctx.root / "tests").is_dir() else None
     )
     if where is None:
-        out.skipped.append(
-            Skipped(
-                "pytest",
-                "no pytest configuration and no tests/ directory",
-                "add [tool.pytest.ini_options] to pyproject.toml (or set checks.test.command)",
-            )
+        out.skip(
+            "pytest",
+            "no pytest configuration and no tests/ directory",
+            "add [tool.pytest.ini_options] to pyproject.toml (or set checks.test.command)",
         )
         return
-    pytest = find_tool("pytest", ctx.root, ctx.env) or "pytest"
+    pytest = _tool(ctx, "pytest")
     argv: tuple[str, ...] = (pytest, "-q", "-rfE", "-p", "no:cacheprovider")
     if ctx.config.checks.test.min_coverage is not None:
         argv += (
@@ -453,12 +431,10 @@ def _security(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
                 )
             )
         elif node.dependencies:
-            out.skipped.append(
-                Skipped(
-                    "npm audit",
-                    "no package-lock.json to audit",
-                    "commit the lockfile (npm install writes package-lock.json)",
-                )
+            out.skip(
+                "npm audit",
+                "no package-lock.json to audit",
+                "commit the lockfile (npm install writes package-lock.json)",
             )
     if "python" in eco:
         pip_audit = find_tool("pip-audit", root, ctx.env)
@@ -473,10 +449,8 @@ def _security(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
                 )
             )
         else:
-            out.skipped.append(
-                Skipped(
-                    "pip-audit",
-                    "pip-audit is not installed",
-                    "pip install pip-audit (or set checks.security.command)",
-                )
+            out.skip(
+                "pip-audit",
+                "pip-audit is not installed",
+                "pip install pip-audit (or set checks.security.command)",
             )
