@@ -185,6 +185,19 @@ class PublishSets:
         parsed = output.parse(text, self.root)
         return tuple(f for f in parsed.findings if parsed.structured and f.file)
 
+    def _build_failed(
+        self, target: str, description: str, command: str, result: proc.Result, *, hint: str
+    ) -> PublishSet:
+        """``command`` failed while making the publish set: its last lines, and the build's
+        own errors where its output names their file and line."""
+        return PublishSet(
+            target,
+            description,
+            error=f"{command} failed: {result.tail(3)}",
+            hint=hint,
+            problems=self._located(result.output),
+        )
+
     def _run(
         self, argv: list[str], cwd: Path, extra: Mapping[str, str] | None = None
     ) -> proc.Result:
@@ -208,12 +221,12 @@ class PublishSets:
                 {"SHIPIT_VERSION": values["version"], "SHIPIT_TAG": values["tag"]},
             )
             if not built.ok:
-                return PublishSet(
+                return self._build_failed(
                     "npm",
                     "npm package",
-                    error=f"the npm build command `{command}` failed: {built.tail(3)}",
+                    f"the npm build command `{command}`",
+                    built,
                     hint=f"run `{command}` yourself and fix it ([npm] build-command)",
-                    problems=self._located(built.output),
                 )
         if not (directory / "package.json").is_file():
             where = f"{directory} after `{self.npm_build}`" if self.npm_build else str(directory)
@@ -331,12 +344,12 @@ class PublishSets:
                     if not r.ok:
                         r = self._run([*build, "."], directory)
                 if not r.ok:
-                    return PublishSet(
+                    return self._build_failed(
                         "pypi",
                         "PyPI package",
-                        error=f"`python -m build` failed: {r.tail(3)}",
+                        "`python -m build`",
+                        r,
                         hint=f"run `python -m build` in {directory} to see the problem",
-                        problems=self._located(r.output),
                     )
                 built = sorted(Path(tmp).iterdir())
                 description = "files in the wheel and sdist python -m build makes"

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -23,6 +22,7 @@ from rich.text import Text
 from shipit.checks.base import CheckResult, Status
 from shipit.checks.presets import Plan
 from shipit.redact import redact
+from shipit.ui.live_display import LiveDisplay
 
 ICONS = {
     Status.PASSED: ("✓", "green"),
@@ -38,7 +38,7 @@ def _short(text: str, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-class LiveView:
+class LiveView(LiveDisplay):
     """A rich Live table, refreshed by rich's thread; callbacks come from runner threads."""
 
     def __init__(self, console: Console, names: Sequence[str]) -> None:
@@ -52,18 +52,6 @@ class LiveView:
         self._live = Live(
             console=console, refresh_per_second=8, transient=False, get_renderable=self._render
         )
-
-    def __enter__(self) -> LiveView:
-        self._live.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._live.__exit__(exc_type, exc, tb)
 
     def waiting(self, name: str) -> None:
         with self._lock:

@@ -27,6 +27,7 @@ from shipit.engine.events import Event, ReleaseEvent, StepEvent
 from shipit.engine.states import COMPLETED, StepState
 from shipit.engine.states import FINISHED as STEPS_FINISHED
 from shipit.redact import redact
+from shipit.ui.live_display import LiveDisplay
 
 Clock = Callable[[], float]
 
@@ -139,7 +140,7 @@ class ReleaseModel:
         return out
 
 
-class LiveView:
+class LiveView(LiveDisplay):
     """A rich live table of the plan, redrawn as events arrive (a Listener)."""
 
     def __init__(
@@ -169,18 +170,6 @@ class LiveView:
         self.model.apply(event)
         if not isinstance(event, StepEvent) or event.kind != "progress":
             self._live.refresh()
-
-    def __enter__(self) -> LiveView:
-        self._live.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._live.stop()
 
     def _spinner(self, step_id: str) -> Spinner:
         spinner = self._spinners.get(step_id)

@@ -25,6 +25,8 @@ from shipit.ui.live import human_duration
 
 @dataclass(frozen=True)
 class SourceInfo:
+    """One file the version is read from, and the version it holds."""
+
     file: str
     kind: str
     version: str | None
@@ -32,6 +34,8 @@ class SourceInfo:
 
 @dataclass(frozen=True)
 class ProjectInfo:
+    """The project: its name, version, where the version lives, what it publishes."""
+
     name: str | None
     root: str
     version: str | None
@@ -45,6 +49,8 @@ class ProjectInfo:
 
 @dataclass(frozen=True)
 class GitInfo:
+    """The repository: branch, HEAD, whether the tree is clean, the last release tag."""
+
     branch: str | None
     head: str | None
     clean: bool | None
@@ -55,6 +61,8 @@ class GitInfo:
 
 @dataclass(frozen=True)
 class StepInfo:
+    """One step of the last release, as its journal records it."""
+
     id: str
     state: str
     attempts: int
@@ -67,6 +75,8 @@ class StepInfo:
 
 @dataclass(frozen=True)
 class ReleaseInfo:
+    """The current or last release, from its journal and lock."""
+
     tag: str
     version: str
     state: str
@@ -81,6 +91,8 @@ class ReleaseInfo:
 
 @dataclass(frozen=True)
 class NextStep:
+    """A command to type next, and why."""
+
     command: str
     why: str
 
@@ -97,6 +109,8 @@ class AuthInfo:
 
 @dataclass(frozen=True)
 class StatusReport:
+    """Everything ``shipit status`` shows (and prints as JSON with --json)."""
+
     project: ProjectInfo
     git: GitInfo
     live: list[LiveVersion]
