@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import hashlib
 import math
 import os
@@ -56,23 +57,18 @@ DOCS = "https://docs.github.com/rest"
 USER = {"login": "sandbox-user", "id": 1, "node_id": "U_sandbox", "type": "User"}
 
 
+@dataclasses.dataclass(eq=False)
 class GhError(Exception):
     """An API error answered as ``{"message", "documentation_url", "errors"?}``."""
 
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        errors: list[dict[str, Any]] | None = None,
-        doc: str = DOCS,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-        self.doc = doc
-        self.headers = headers or {}
+    status: int
+    message: str
+    errors: list[dict[str, Any]] | None = None
+    doc: str = DOCS
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"message": self.message}
