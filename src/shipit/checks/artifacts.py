@@ -13,6 +13,11 @@ Each list comes from the tool that publishes, after the build that precedes publ
   directory), or of the release's built files when they exist;
 - binaries: archives exist only once the release built them: the set is ``deferred`` and the
   release scans them (``secrets.scan_release_files``) before anything is visible.
+
+``get_many`` lists several targets at once: the listings that only read the tree run beside
+each other and beside the ones that build in it; those that build in the tree (an npm build,
+a prepare script, ``python -m build``, which leaves and then removes ``build/``) run one after
+another, so no build sees another's half-written output.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ import tarfile
 import tempfile
 import threading
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipit import git, proc
+from shipit import git, proc, pybuild
 from shipit.checks import deps, output
 from shipit.checks.base import Finding
 from shipit.checks.command import command_env
@@ -155,6 +161,32 @@ class PublishSets:
             if target not in self._cache:
                 self._cache[target] = self._compute(target, directory)
             return self._cache[target]
+
+    def get_many(self, wanted: Sequence[tuple[str, Path]]) -> list[PublishSet]:
+        """Each (target, directory)'s set, in order; readers at the same time as the builders."""
+        if len(wanted) < 2:
+            return [self.get(*w) for w in wanted]
+        builders = [w for w in wanted if self._builds_in_tree(*w)]
+        readers = [w for w in wanted if w not in builders]
+
+        def build_in_turn() -> None:
+            for w in builders:
+                self.get(*w)
+
+        with ThreadPoolExecutor(max_workers=len(readers) + 1) as pool:
+            waits = [pool.submit(build_in_turn)] + [pool.submit(self.get, *w) for w in readers]
+            for wait in waits:
+                wait.result()
+        return [self.get(*w) for w in wanted]
+
+    def _builds_in_tree(self, target: str, directory: Path) -> bool:
+        """Whether listing ``target`` runs a build that writes into the work tree."""
+        if target == "npm":
+            scripts = tooling.node(directory).scripts
+            return bool(self.npm_build) or any(scripts.get(s) for s in ("prepare", "prepack"))
+        if target == "pypi":
+            return not self._dist_files((".whl", ".tar.gz"), "pypi")
+        return False  # deno publish --dry-run and the built binaries only read
 
     def _compute(self, target: str, directory: Path) -> PublishSet:
         try:
@@ -340,8 +372,10 @@ class PublishSets:
                 # the tree stays clean
                 build = [sys.executable, "-m", "build", "--outdir", tmp]
                 with build_leaves_no_trace(directory):
-                    r = self._run([*build, "--no-isolation", "."], directory)
-                    if not r.ok:
+                    r = None
+                    if pybuild.has_build_backend(directory):
+                        r = self._run([*build, "--no-isolation", "."], directory)
+                    if r is None or not r.ok:
                         r = self._run([*build, "."], directory)
                 if not r.ok:
                     return self._build_failed(

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipit.checks.artifacts import PublishSet, _archive_members
+from shipit.checks.artifacts import _archive_members
 from shipit.checks.base import CheckContext, CheckResult, Finding, Kind, Status, skipped
 from shipit.checks.command import append_log, start_log
 from shipit.config import Config
@@ -225,8 +225,8 @@ class SecretsCheck:
         scanned: list[str] = []
         seen: set[tuple[str, int | None, str]] = set()
         baseline = load_baseline(ctx.root)
-        for target in targets:
-            pset: PublishSet = ctx.publish_sets.get(target.name, target.directory or ctx.root)
+        sets = ctx.publish_sets.get_many([(t.name, t.directory or ctx.root) for t in targets])
+        for target, pset in zip(targets, sets, strict=True):
             if pset.deferred:
                 later.append(target.name)
                 append_log(log, f"{target.name}: {pset.deferred}")
