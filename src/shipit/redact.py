@@ -1,18 +1,24 @@
 """Secret redaction: every token shipit knows of is replaced by ``***`` in any text it emits.
 
 Secrets are registered by value (from the environment at start-up, and by any code that
-creates or reads a token, e.g. the sandbox). ``redact`` is applied to log records, process
-output, error messages, journal entries and HTTP logs. This is the one deliberate piece of
-process-wide state: a safety net must not depend on being passed around.
+creates or reads a token, e.g. the sandbox), each with the forms it travels in (URL-quoted,
+base64). A URL's password (``https://user:pass@host/``) is masked wherever a URL appears, known
+or not (``https://user:***@host/``; an http(s) userinfo without a password, often a token, is
+masked whole), and the passwords of the URLs shipit is given are registered as secrets too.
+``redact`` is applied to log records, process output, error messages, journal entries and
+HTTP logs. This is the one deliberate piece of process-wide state: a safety net must not
+depend on being passed around.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from urllib.parse import quote, unquote, urlsplit
 
 MASK = "***"
 
@@ -35,21 +41,43 @@ SECRET_ENV_VARS: tuple[str, ...] = (
 
 _SECRET_NAME = re.compile(r"(TOKEN|PASSWORD|PASSPHRASE|SECRET|_KEY$|APIKEY|API_KEY)", re.I)
 _MIN_LEN = 4
+_MIN_ENCODED_LEN = 8  # shorter values' encodings would mask ordinary words
+
+#: ``scheme://user:password@`` (password masked) and ``http(s)://userinfo@`` (masked whole).
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@?#]*):[^/\s@?#]+@")
+_HTTP_USERINFO = re.compile(r"(?P<head>\bhttps?://)(?!\*\*\*[:@])[^/\s:@?#]+@", re.I)
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
 
+def encoded_forms(value: str) -> list[str]:
+    """``value`` and the forms it travels in: URL-quoted, and base64 (standard and URL-safe,
+    without padding)."""
+    raw = value.encode("utf-8")
+    forms = [
+        value,
+        quote(value, safe=""),
+        base64.b64encode(raw).decode("ascii").rstrip("="),
+        base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
+    ]
+    return list(dict.fromkeys(forms))
+
+
 def register(*values: str | None) -> None:
-    """Remember secret values so that every later ``redact`` call hides them."""
+    """Remember secret values so that every later ``redact`` call hides them (in each of
+    their ``encoded_forms``)."""
     global _pattern
     with _lock:
         changed = False
         for value in values:
-            if value and len(value) >= _MIN_LEN and value not in _secrets:
-                _secrets.add(value)
-                changed = True
+            if not value or len(value) < _MIN_LEN:
+                continue
+            for form in encoded_forms(value) if len(value) >= _MIN_ENCODED_LEN else [value]:
+                if form not in _secrets:
+                    _secrets.add(form)
+                    changed = True
         if changed:
             ordered = sorted(_secrets, key=len, reverse=True)
             _pattern = re.compile("|".join(re.escape(s) for s in ordered))
@@ -66,18 +94,47 @@ def is_secret_name(name: str) -> bool:
     return name in SECRET_ENV_VARS or bool(_SECRET_NAME.search(name))
 
 
+def url_secrets(url: str) -> list[str]:
+    """The secret parts of a URL's userinfo: its password (raw and unquoted), or for an
+    http(s) URL without a password its user part (a token used as user name)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return []
+    if "@" not in parts.netloc:
+        return []
+    userinfo = parts.netloc.rsplit("@", 1)[0]
+    user, colon, password = userinfo.partition(":")
+    secret = password if colon else (user if parts.scheme.lower() in ("http", "https") else "")
+    return [s for s in dict.fromkeys((secret, unquote(secret))) if s]
+
+
+def register_url(*urls: str | None) -> None:
+    """Register the userinfo secrets of each URL (see ``url_secrets``)."""
+    for url in urls:
+        if url:
+            register(*url_secrets(url))
+
+
 def register_env(env: Mapping[str, str] | None = None) -> None:
-    """Register the values of every secret-looking variable of ``env`` (default: os.environ)."""
+    """Register the values of every secret-looking variable of ``env`` (default: os.environ)
+    and the password of every URL-valued variable."""
     source = os.environ if env is None else env
     register(*(value for name, value in source.items() if is_secret_name(name)))
+    register_url(*(value for value in source.values() if "://" in value and "@" in value))
 
 
 def redact(text: str) -> str:
-    """Replace every registered secret in ``text`` by ``***``."""
-    pattern = _pattern
-    if pattern is None or not text:
+    """Replace every registered secret and every URL password in ``text`` by ``***``."""
+    if not text:
         return text
-    return pattern.sub(MASK, text)
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    if "@" in text and "://" in text:
+        text = _URL_PASSWORD.sub(rf"\g<head>:{MASK}@", text)
+        text = _HTTP_USERINFO.sub(rf"\g<head>{MASK}@", text)
+    return text
 
 
 def redact_all(texts: Iterable[str]) -> list[str]:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from shipit.redact import register, register_url
+
 if TYPE_CHECKING:
     from shipit.config import Config
 
@@ -51,7 +53,7 @@ class Settings:
         def slash(url: str) -> str:
             return url if url.endswith("/") else url + "/"
 
-        return cls(
+        settings = cls(
             npm_registry=slash(
                 config.npm.registry
                 or first("NPM_CONFIG_REGISTRY", "npm_config_registry")
@@ -72,3 +74,13 @@ class Settings:
             pypi_token=first("PYPI_TOKEN", "TWINE_PASSWORD"),
             github_token=first("GITHUB_TOKEN", "GH_TOKEN"),
         )
+        # a password inside a configured URL is a secret like the tokens
+        register_url(
+            settings.npm_registry,
+            settings.jsr_url,
+            settings.pypi_upload_url,
+            settings.github_api_url,
+            config.pypi.index_url,
+        )
+        register(settings.npm_token, settings.jsr_token, settings.pypi_token, settings.github_token)
+        return settings

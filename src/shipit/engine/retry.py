@@ -4,16 +4,23 @@ Transient: connection reset/refused, timeouts, HTTP 408/429/5xx, npm E429/E5xx/E
 ETIMEDOUT/EAI_AGAIN. Permanent: 401/403/404, validation errors, version exists with other
 content. ``OutcomeUnknown`` marks a request that may have taken effect (upload sent, answer
 lost): the orchestrator probes before it retries.
+
+stamina reports each scheduled retry through its instrumentation; by default that is a bare
+``stamina.retry_scheduled`` warning on stderr (Python's last-resort handler). Importing this
+module routes it to the ``shipit.retry`` logger instead, with what is retried and why
+(redacted): it reaches ``shipit.log`` and ``-v``, never the bare terminal.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
 import stamina
+import stamina.instrumentation
 
 from shipit.config import RetryConfig
 from shipit.errors import (
@@ -26,6 +33,23 @@ from shipit.http import classify_transport
 from shipit.redact import redact
 
 T = TypeVar("T")
+
+retry_log = logging.getLogger("shipit.retry")
+logging.getLogger("shipit").addHandler(logging.NullHandler())  # no last-resort stderr lines
+
+
+def log_scheduled_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    """stamina's retry hook: one line in shipit's log per scheduled retry."""
+    retry_log.info(
+        "retry %d of %s in %.2fs after %s",
+        details.retry_num,
+        details.name,
+        details.wait_for,
+        redact(f"{type(details.caused_by).__name__}: {details.caused_by}"),
+    )
+
+
+stamina.instrumentation.set_on_retry_hooks([log_scheduled_retry])
 
 
 # ---------------------------------------------------------------- classification

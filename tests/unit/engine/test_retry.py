@@ -173,3 +173,52 @@ def test_real_backoff_waits_between_attempts() -> None:
 
     assert retrying(RetryConfig(attempts=2, initial_wait=0.0, max_wait=1.0), fn) == "ok"
     assert calls[1] - calls[0] >= 0.28
+
+
+_RETRY_ONCE = """
+from shipit.config import RetryConfig
+from shipit.engine.retry import retrying
+from shipit.errors import TransientError
+
+calls = []
+
+def flaky(attempt):
+    calls.append(attempt)
+    if attempt == 1:
+        raise TransientError("git push failed", why="connection reset by tok-SECRET-1234")
+    return "ok"
+
+print(retrying(RetryConfig(attempts=3, initial_wait=0.01, max_wait=0.01), flaky), len(calls))
+"""
+
+
+def test_a_scheduled_retry_prints_nothing_bare_on_stderr() -> None:
+    """stamina's default instrumentation printed `stamina.retry_scheduled` on stderr."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _RETRY_ONCE], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ok", "2"]
+    assert done.stderr == ""
+
+
+def test_a_scheduled_retry_goes_to_shipits_log_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    from shipit.redact import register
+
+    register("tok-SECRET-5678")
+    calls: list[int] = []
+
+    def flaky(attempt: int) -> str:
+        calls.append(attempt)
+        if attempt == 1:
+            raise TransientError("git push failed", why="reset by tok-SECRET-5678")
+        return "ok"
+
+    with caplog.at_level("INFO", logger="shipit.retry"):
+        assert retrying(RetryConfig(attempts=3, initial_wait=0.01, max_wait=0.01), flaky) == "ok"
+    lines = [r.getMessage() for r in caplog.records if r.name == "shipit.retry"]
+    assert len(lines) == 1 and lines[0].startswith("retry 1 of "), lines
+    assert "TransientError" in lines[0] and "tok-SECRET-5678" not in lines[0]
