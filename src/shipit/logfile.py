@@ -23,6 +23,7 @@ from pathlib import Path
 from shipit import __version__
 from shipit.engine.events import Event, ReleaseEvent
 from shipit.redact import RedactingFilter, redact
+from shipit.workspace import private_file
 
 LOG_NAME = "shipit.log"
 FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
@@ -47,7 +48,7 @@ def log_path(release_dir: Path) -> Path:
 
 def make_handler(path: Path, level: int = logging.DEBUG) -> logging.Handler:
     """A file handler (append) with redaction and the release-log format."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
     handler = logging.FileHandler(path, mode="a", encoding="utf-8", delay=False)
     handler.setLevel(level)
     handler.addFilter(RedactingFilter())

@@ -9,14 +9,24 @@ entry in ``.git/info/exclude``. Every writer of ``.shipit/`` calls it first.
 of what would be published): what setuptools-style backends leave in the source tree
 (``*.egg-info``, ``build/``) is removed again unless it was there before, so a check or a
 build never makes the tree dirty for the git check or ``deno publish``.
+
+What is in there can hold command output, logs and journals, so it is private to the user:
+``.shipit/`` and every directory shipit makes inside it are 0700 (``private_dir``), and files
+that hold output (``shipit.log``, ``events.jsonl``, check and build logs, journals) are 0600
+(``private_file``, ``open_private``), whatever the umask says.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
 
 DIRNAME = ".shipit"
 IGNORE_ALL = "# written by shipit: nothing in .shipit/ belongs in a package or in git\n*\n"
@@ -30,7 +40,7 @@ def shipit_dir(root: Path) -> Path:
 def protect(root: Path) -> Path:
     """Create ``<root>/.shipit`` if needed and keep it out of git and packages; return it."""
     directory = shipit_dir(root)
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     marker = directory / ".gitignore"
     with contextlib.suppress(OSError):
         if not marker.exists():
@@ -38,6 +48,51 @@ def protect(root: Path) -> Path:
     with contextlib.suppress(OSError):
         _exclude_from_git(root)
     return directory
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and its missing parents 0700; make ``path`` itself 0700 if it existed
+    with wider permissions (only when it is ours). Return it."""
+    missing: list[Path] = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=DIR_MODE)
+        _chmod(directory, DIR_MODE)
+    if not missing:
+        _chmod(path, DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` (empty) 0600 if it is missing, else narrow it to 0600; its directory
+    is made with ``private_dir``. Return it."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    os.close(fd)
+    _chmod(path, FILE_MODE)
+    return path
+
+
+def open_private(path: Path, mode: str = "a") -> IO[str]:
+    """``open(path, mode)`` for text (``"a"`` or ``"w"``) on a file that is 0600 first."""
+    private_file(path)
+    return path.open(mode, encoding="utf-8")
+
+
+def _chmod(path: Path, mode: int) -> None:
+    """Narrow ``path`` to ``mode`` when it is ours and wider (never fails: another user's
+    directory or a read-only file system is left as it is)."""
+    getuid = getattr(os, "getuid", None)  # POSIX only: Windows has no such modes
+    if getuid is None:
+        return
+    with contextlib.suppress(OSError):
+        st = path.stat()
+        if st.st_uid == getuid() and st.st_mode & 0o777 != mode:
+            os.chmod(path, mode)
 
 
 def _git_dir(root: Path) -> Path | None:

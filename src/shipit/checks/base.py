@@ -21,6 +21,7 @@ from shipit.config import Config, Settings
 from shipit.errors import Interrupted
 from shipit.project.model import Project
 from shipit.redact import redact
+from shipit.workspace import private_dir, private_file
 
 if TYPE_CHECKING:
     from shipit.checks.artifacts import PublishSets
@@ -179,8 +180,7 @@ class CheckContext:
         return max(1.0, self.timeout - (time.monotonic() - self.started))
 
     def log_file(self, name: str) -> Path:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        return self.log_dir / f"{name}.log"
+        return private_file(private_dir(self.log_dir) / f"{name}.log")
 
 
 @runtime_checkable

@@ -18,6 +18,7 @@ from shipit import proc
 from shipit.checks.base import CheckContext
 from shipit.errors import Interrupted
 from shipit.redact import redact
+from shipit.workspace import open_private
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,13 @@ def command_env(env: Mapping[str, str], extra: Mapping[str, str] | None = None) 
 def start_log(ctx: CheckContext, name: str) -> Path:
     """Truncate and return the check's log file."""
     path = ctx.log_file(name)
-    path.write_text("", encoding="utf-8")
+    with open_private(path, "w"):
+        pass
     return path
 
 
 def append_log(path: Path, text: str) -> None:
-    with path.open("a", encoding="utf-8") as fh:
+    with open_private(path) as fh:
         fh.write(redact(text))
         if not text.endswith("\n"):
             fh.write("\n")

@@ -26,6 +26,7 @@ from shipit import proc
 from shipit.checks.base import Check, CheckContext, CheckResult, Finding, Status
 from shipit.errors import Interrupted, ShipitError
 from shipit.redact import redact
+from shipit.workspace import open_private
 
 GRACE_S = 10.0
 
@@ -116,8 +117,8 @@ def run_checks(
             )
         except Exception as exc:  # a bug in a check must not hide the others' results
             log = own.log_file(name)
-            with contextlib.suppress(OSError):
-                log.write_text(redact(traceback.format_exc()), encoding="utf-8")
+            with contextlib.suppress(OSError), open_private(log, "w") as fh:
+                fh.write(redact(traceback.format_exc()))
             result = CheckResult(
                 name,
                 Status.ERROR,

@@ -36,7 +36,7 @@ from shipit.engine.documents import (
 from shipit.engine.states import ACTIVE, COMPLETED, FINISHED, ReleaseState, StepState, may_follow
 from shipit.errors import JournalUnreadable, ReleaseLocked, ShipitError
 from shipit.redact import redact
-from shipit.workspace import protect
+from shipit.workspace import FILE_MODE, open_private, private_dir, protect
 
 
 def now_iso() -> str:
@@ -58,7 +58,7 @@ def _fsync_dir(directory: Path) -> None:
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -180,12 +180,10 @@ class Journal:
     def event(self, record: Mapping[str, Any]) -> None:
         """Append one line to events.jsonl and fsync it."""
         line = json.dumps({"at": now_iso(), **_redact_value(dict(record))}, default=str)
-        with self._lock:
-            self.release_dir.mkdir(parents=True, exist_ok=True)
-            with self.events_path.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+        with self._lock, open_private(self.events_path) as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
 
     # ------------------------------------------------------------ reading
     def document(self) -> JournalDocument:
@@ -421,7 +419,7 @@ class ReleaseLock:
     def acquire(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         protect(self.root)
-        lock = filelock.FileLock(str(self.lock_path), timeout=0)
+        lock = filelock.FileLock(str(self.lock_path), timeout=0, mode=FILE_MODE)
         try:
             lock.acquire(timeout=0)
         except filelock.Timeout:

@@ -37,8 +37,9 @@ from shipit import binformat, hashing, proc
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.errors import PermanentError, ShipitError, ToolMissingError
 from shipit.project.manifests import read_json
-from shipit.redact import SECRET_ENV_VARS
+from shipit.redact import SECRET_ENV_VARS, redact
 from shipit.steps._release_env import release_env, release_values
+from shipit.workspace import open_private, private_dir
 
 if TYPE_CHECKING:
     from shipit.parts import Part
@@ -400,19 +401,18 @@ class BuildBinary:
         argv, extra_env = command_argv(ctx, self.build)
         self.build.binary.parent.mkdir(parents=True, exist_ok=True)
         self.build.binary.unlink(missing_ok=True)
-        ctx.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = ctx.log_dir / self.build.log_file_name
+        log_path = private_dir(ctx.log_dir) / self.build.log_file_name
         env = tool_env(ctx, extra_env)
         cwd = (ctx.root / cfg.directory).resolve()
         slot = _build_slot(cfg.parallel or os.cpu_count() or 1)
         progress.status(f"waiting for a build slot ({self.build.target})")
-        with slot, log_path.open("w", encoding="utf-8") as log_fh:
+        with slot, open_private(log_path, "w") as log_fh:
             progress.status(f"building {self.build.target}")
-            log_fh.write(f"$ {shlex.join(argv)}\n")
+            log_fh.write(redact(f"$ {shlex.join(argv)}\n"))
             log_fh.flush()
 
             def on_line(line: str) -> None:
-                log_fh.write(line + "\n")
+                log_fh.write(redact(line) + "\n")
                 progress.log(line)
 
             result = proc.run(argv, cwd=cwd, env=env, timeout=cfg.timeout, on_line=on_line)

@@ -38,7 +38,7 @@ from shipit.registries.recent import JustRead
 from shipit.steps import _npmrc
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
-from shipit.workspace import protect
+from shipit.workspace import private_dir, protect
 
 log = logging.getLogger("shipit.steps.npm")
 
@@ -308,8 +308,8 @@ class NpmPack:
                 why="npm would pack the wrong version",
                 hint=f"run `shipit version sync` (or set {ctx.version} in package.json)",
             )
-        ctx.dist_dir.mkdir(parents=True, exist_ok=True)
         protect(ctx.root)
+        private_dir(ctx.dist_dir)
         progress.status("npm pack")
         argv = [_npm(), "pack", "--json", "--pack-destination", str(ctx.dist_dir)]
         result = proc.run(argv, cwd=directory, env=_base_env(ctx), timeout=TIMEOUT_S)

@@ -45,7 +45,7 @@ from shipit.redact import register
 from shipit.registries.pypi import PyPI, PypiRelease
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
-from shipit.workspace import build_leaves_no_trace, protect
+from shipit.workspace import build_leaves_no_trace, private_dir, protect
 
 BUILD_ID = "pypi:build"
 PUBLISH_ID = "pypi:publish"
@@ -264,8 +264,8 @@ class PypiBuild:
         directory = out_dir(ctx)
         if directory.exists():
             shutil.rmtree(directory)
-        directory.mkdir(parents=True)
         protect(ctx.root)
+        private_dir(directory)
         argv = self._argv(ctx)
         progress.status("building sdist and wheel")
         # leave the tree as it was: an egg-info or build/ left behind would make it dirty
