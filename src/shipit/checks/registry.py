@@ -2,9 +2,10 @@
 and the version is not there yet (or is there with identical content: resumable).
 
 Through the adapters of ``shipit.registries``: npm ``whoami`` with the token; JSR's
-authenticated package read (what deno asks before publishing); PyPI: the token has the
-``pypi-`` shape and the index answers; GitHub: the repository's ``permissions.push`` and no
-published release for the tag. Lookups run in parallel; tokens are sent, never shown.
+authenticated package read (what deno asks before publishing); PyPI: the upload endpoint
+takes the token (an incomplete upload that creates nothing) and the index answers; GitHub:
+the repository's ``permissions.push`` and no published release for the tag. Lookups run in
+parallel; tokens are sent, never shown.
 
 A registry that authenticates by trusted publishing (``shipit.oidc.auth_of``: ``auth = "oidc"``,
 or ``auto`` in a GitHub Actions job with ``id-token: write`` and no token) is checked by doing
@@ -39,7 +40,7 @@ from shipit.project.model import Target
 from shipit.registries.github import GitHub
 from shipit.registries.jsr import Jsr
 from shipit.registries.npm import Npm
-from shipit.registries.pypi import PyPI
+from shipit.registries.pypi import PyPI, upload_auth
 
 NAME = "registry"
 TIMEOUT = 15.0
@@ -269,6 +270,9 @@ def check_jsr(ctx: CheckContext, target: Target) -> Outcome:
 
 
 def check_pypi(ctx: CheckContext, target: Target) -> Outcome:
+    """A token is asked of the upload endpoint itself (``PyPI.verify_upload_auth``: an
+    incomplete upload that authenticates but creates nothing), so a wrong but well-formed
+    token fails here, before anything is visible, not at upload time after npm and JSR."""
     auth = oidc.auth_of("pypi", ctx.config, ctx.settings, ctx.env)
     if auth.oidc or oidc.wanted_but_unavailable(auth, ctx.env):
         pypi = PyPI.from_config(ctx.config, ctx.settings, timeout=TIMEOUT)
@@ -279,40 +283,57 @@ def check_pypi(ctx: CheckContext, target: Target) -> Outcome:
             return id_token
 
         return check_oidc(ctx, target, auth, preflight, pypi.oidc_base)
-    token = ctx.settings.pypi_token
-    user = ctx.env.get("TWINE_USERNAME", "__token__")
-    findings: list[Finding] = []
-    if not token:
-        findings.append(
+    creds = upload_auth(ctx.settings, ctx.env)
+    new_token = (
+        "create an API token on PyPI (account settings, API tokens) and export "
+        "PYPI_TOKEN=pypi-..., then shipit check --only registry"
+    )
+    if not creds.password:
+        return [
             Finding(
-                "no PyPI token (PYPI_TOKEN / TWINE_PASSWORD is not set)",
-                hint="create an API token on PyPI (account settings) and export "
-                "PYPI_TOKEN=pypi-...",
+                f"no PyPI token for {creds.url} (PYPI_TOKEN / TWINE_PASSWORD is not set)",
+                hint=new_token,
             )
-        )
-    elif user == "__token__" and not token.startswith("pypi-"):
-        findings.append(
+        ], []
+    if creds.username == "__token__" and not creds.password.startswith("pypi-"):
+        return [
             Finding(
                 "the PyPI token does not look like an API token (it must start with `pypi-`)",
                 hint="copy the whole token, including the `pypi-` prefix, into PYPI_TOKEN",
             )
-        )
+        ], []
     pypi = PyPI.from_config(ctx.config, ctx.settings, timeout=TIMEOUT)
     try:
+        answer = pypi.verify_upload_auth(creds.username, creds.password)
         pypi.ping(target.package or "pip")
     except TransientError as exc:
-        findings.append(
+        return [
             _unreachable(
                 "the package index",
-                pypi.index,
+                creds.url,
                 exc,
                 "check TWINE_REPOSITORY_URL / pypi.index-url and the network",
             )
-        )
-    if findings:
-        return findings, []
+        ], []
+    except RegistryError as exc:
+        return [
+            Finding(
+                f"the upload URL {creds.url} answered {exc.status} instead of taking uploads"
+                + (f" ({exc.message})" if exc.message else ""),
+                hint="check TWINE_REPOSITORY_URL / pypi.repository-url (PyPI's is "
+                "https://upload.pypi.org/legacy/), then shipit check --only registry",
+            )
+        ], []
+    if not answer.accepted:
+        return [
+            Finding(
+                f"the package index at {creds.url} rejected {creds.source} (user "
+                f"{creds.username}): {answer.status} {answer.message}".rstrip(": "),
+                hint=new_token,
+            )
+        ], []
     problems, notes = _version_state(ctx, target)
-    return problems, ["token present", *notes]
+    return problems, [f"token accepted by {creds.url}", *notes]
 
 
 def check_github(ctx: CheckContext, target: Target) -> Outcome:

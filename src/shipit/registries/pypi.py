@@ -12,6 +12,16 @@ asks the index for its audience (``GET <origin>/_/oidc/audience``), gets the job
 it and exchanges it (``POST <origin>/_/oidc/mint-token``) for an API token that lives 15
 minutes; any index that implements these endpoints will do. A refusal is explained from
 warehouse's error codes (``invalid-publisher``: no trusted publisher matches this job).
+
+``upload_auth`` says which user and password twine gets (``PYPI_TOKEN``, ``TWINE_PASSWORD``
+or the upload URL's own ``user:password@``) and the upload URL without them. ``verify_upload_auth``
+tells a good token from a bad one without uploading anything: a POST of the legacy upload
+API with the credentials and an incomplete form. Warehouse (``forklift/legacy.py``) checks
+the identity first (``ensure_uploads_allowed``: none -> 403 "Invalid or non-existent
+authentication information") and only then the form (``protocol_version`` other than 1 ->
+400 "Unknown protocol version."); pypiserver checks the password first (403, or 401 without
+one) and then the missing file (400). So 400 means "authenticated", 401/403 "refused", and
+nothing is created either way: the form stops before any project lookup.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from shipit import http, oidc
 from shipit.config import Config, Settings
 from shipit.errors import OidcError, OidcNotTrusted, OidcTokenInvalid, PermanentError
 from shipit.hashing import sha256_chunks
-from shipit.redact import register
+from shipit.redact import redact, register
 from shipit.registries._http import get, json_dict, send, status_error, transport_error
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
@@ -144,6 +154,63 @@ class PypiRelease:
         return str(max(stable or found)) if found else None
 
 
+@dataclass(frozen=True)
+class UploadAuth:
+    """What twine authenticates with: the upload URL without credentials, the user name and
+    the password (None: there is none), and where the password came from (for messages)."""
+
+    url: str
+    username: str
+    password: str | None
+    source: str
+
+    def env(self) -> dict[str, str]:
+        """``TWINE_USERNAME``/``TWINE_PASSWORD`` for twine's environment (never argv)."""
+        out = {"TWINE_USERNAME": self.username}
+        if self.password:
+            out["TWINE_PASSWORD"] = self.password
+        return out
+
+
+def upload_auth(settings: Settings, env: Mapping[str, str]) -> UploadAuth:
+    """``PYPI_TOKEN`` (user ``__token__``), else ``TWINE_PASSWORD`` (user ``TWINE_USERNAME``,
+    the URL's user or ``__token__``), else the upload URL's ``user:password@``."""
+    url, url_user, url_password = http.split_userinfo(settings.pypi_upload_url)
+    register(url_password)
+    if env.get("PYPI_TOKEN"):
+        return UploadAuth(url, "__token__", env["PYPI_TOKEN"], "PYPI_TOKEN")
+    user = env.get("TWINE_USERNAME") or url_user or "__token__"
+    if env.get("TWINE_PASSWORD"):
+        return UploadAuth(url, user, env["TWINE_PASSWORD"], "TWINE_PASSWORD")
+    if settings.pypi_token:  # set by other means than these variables
+        return UploadAuth(url, user, settings.pypi_token, "the PyPI token")
+    if url_password:
+        return UploadAuth(url, user, url_password, "the password in the upload URL")
+    return UploadAuth(url, user, None, "")
+
+
+@dataclass(frozen=True)
+class AuthAnswer:
+    """The upload endpoint's answer to credentials: accepted or not, and its words."""
+
+    accepted: bool
+    status: int
+    message: str
+
+
+def _words(response: httpx.Response) -> str:
+    """The server's own reason: warehouse puts it in the reason phrase, pypiserver in a
+    ``<pre>`` of its HTML page."""
+    found = re.search(r"<pre>(.*?)</pre>", response.text, re.S)
+    text = found.group(1) if found else ""
+    text = html.unescape(" ".join(text.split()))
+    if text == "None":  # pypiserver's page for a bare 403
+        text = ""
+    reason = response.reason_phrase or ""
+    generic = reason in ("", "Bad Request", "Forbidden", "Unauthorized")
+    return (text if generic and text else reason)[:200]
+
+
 class _Links(html.parser.HTMLParser):
     """The anchors of a simple page: (href, text, yanked)."""
 
@@ -248,6 +315,26 @@ class PyPI:
                     return sha256_chunks(response.iter_bytes())
             except httpx.HTTPError as exc:
                 raise transport_error(exc, what) from exc
+
+    def verify_upload_auth(self, username: str, password: str) -> AuthAnswer:
+        """Ask the upload endpoint whether it takes these credentials, uploading nothing (see
+        the module's docstring). 400 (and any 2xx) is accepted, 401/403 refused; no answer
+        or a 5xx raises ``TransientError``, any other answer the classified error."""
+        register(password)
+        url, _, _ = http.split_userinfo(self.upload_url)
+        what = f"cannot ask {url} whether it accepts the PyPI token"
+        form = {":action": (None, "file_upload"), "protocol_version": (None, "0")}
+        with http.client(timeout=self.timeout) as c:
+            try:
+                response = c.post(url, files=form, auth=(username, password))
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, what) from exc
+        status = response.status_code
+        if status in (401, 403):
+            return AuthAnswer(False, status, redact(_words(response)))
+        if status == 400 or 200 <= status < 300:
+            return AuthAnswer(True, status, redact(_words(response)))
+        raise status_error(response, what)
 
     def ping(self, name: str) -> None:
         """The index answers for this project: any answer below 500 will do (a 404 or a 401

@@ -487,7 +487,7 @@ class NpmPublish:
         progress: Progress,
         otp: str | None,
     ) -> proc.Result:
-        registry = ctx.settings.npm_registry
+        registry = _npmrc.public_url(ctx.settings.npm_registry)
         argv = [_npm(), "publish", str(tarball), "--json", "--registry", registry, "--tag", tag]
         if ctx.config.npm.access:
             argv += ["--access", ctx.config.npm.access]
@@ -503,11 +503,8 @@ class NpmPublish:
             env["NPM_CONFIG_OTP"] = otp
         progress.status(f"npm publish {tarball.name} --tag {tag}")
         token = ctx.settings.npm_token if not _auth(ctx).oidc else None
-        if token:
-            with _npmrc.userconfig(registry, token, env) as rc:
-                env["NPM_CONFIG_USERCONFIG"] = str(rc)
-                return proc.run(argv, cwd=ctx.dist_dir, env=env, timeout=TIMEOUT_S)
-        return proc.run(argv, cwd=ctx.dist_dir, env=env, timeout=TIMEOUT_S)
+        with _npmrc.auth_env(ctx.settings.npm_registry, token, env) as auth:
+            return proc.run(argv, cwd=ctx.dist_dir, env={**env, **auth}, timeout=TIMEOUT_S)
 
     def _failed(
         self,
@@ -587,17 +584,12 @@ class NpmPublish:
                 f"{registry} holds {spec} with content shipit did not publish; left alone",
                 hint=f"check it with `npm view {spec} --registry {registry}`",
             )
-        argv = [_npm(), "unpublish", spec, "--registry", registry]
+        argv = [_npm(), "unpublish", spec, "--registry", _npmrc.public_url(registry)]
         if len(state.versions) <= 1:
             argv.append("--force")  # npm insists for the last version of a package
         env = _base_env(ctx)
-        token = ctx.settings.npm_token
-        if token:
-            with _npmrc.userconfig(registry, token, env) as rc:
-                env["NPM_CONFIG_USERCONFIG"] = str(rc)
-                result = proc.run(argv, cwd=ctx.root, env=env, timeout=TIMEOUT_S)
-        else:
-            result = proc.run(argv, cwd=ctx.root, env=env, timeout=TIMEOUT_S)
+        with _npmrc.auth_env(registry, ctx.settings.npm_token, env) as auth:
+            result = proc.run(argv, cwd=ctx.root, env={**env, **auth}, timeout=TIMEOUT_S)
         if result.ok:
             return Undo.undone(f"unpublished {spec} from {registry}")
         return Undo.irreversible(

@@ -42,7 +42,7 @@ from shipit.errors import (
 from shipit.hashing import sha256_file
 from shipit.project.versions import to_pep440
 from shipit.redact import register
-from shipit.registries.pypi import PyPI, PypiRelease
+from shipit.registries.pypi import PyPI, PypiRelease, UploadAuth, upload_auth
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
 from shipit.workspace import build_leaves_no_trace, private_dir, protect
@@ -102,7 +102,8 @@ def index(ctx: Context) -> PyPI:
 
 
 def upload_url(ctx: Context) -> str:
-    return index(ctx).upload_url
+    """The upload URL as shown and as twine gets it: without ``user:password@``."""
+    return upload_auth(ctx.settings, ctx.env).url
 
 
 def index_url(ctx: Context) -> str:
@@ -462,7 +463,9 @@ class PypiPublish:
     def _upload(
         self, ctx: Context, files: list[DistFile], progress: Progress, token: str | None
     ) -> proc.Result:
-        url = upload_url(ctx)
+        creds = upload_auth(ctx.settings, ctx.env)  # the URL without user:password@
+        if _auth(ctx).oidc:
+            creds = UploadAuth(creds.url, "__token__", token, "trusted publishing")
         argv = [
             sys.executable,
             "-m",
@@ -472,18 +475,14 @@ class PypiPublish:
             "--disable-progress-bar",
             "--verbose",
             "--repository-url",
-            url,
+            creds.url,
             *(str(f.path) for f in files),
         ]
         env = dict(ctx.env)
-        for key in ("TWINE_REPOSITORY", "TWINE_REPOSITORY_URL", "TWINE_CERT"):
+        for key in ("TWINE_REPOSITORY", "TWINE_REPOSITORY_URL", "TWINE_CERT", "TWINE_PASSWORD"):
             env.pop(key, None)
-        env["TWINE_USERNAME"] = "__token__"
-        if token:
-            register(token)
-            env["TWINE_PASSWORD"] = token
-        else:
-            env.pop("TWINE_PASSWORD", None)
+        register(creds.password)
+        env.update(creds.env())
         env["NO_COLOR"] = "1"
         env["TERM"] = "dumb"
         progress.status(f"twine upload {', '.join(f.name for f in files)}")
@@ -508,7 +507,7 @@ class PypiPublish:
         oidc_auth = _auth(ctx).oidc
         if (
             not oidc_auth
-            and not ctx.settings.pypi_token
+            and not upload_auth(ctx.settings, ctx.env).password
             and re.search(r"credentials|password|username", out, re.I)
         ):
             raise PermanentError(f"no PyPI token for {url}", why=lines, hint=TOKEN_HINT)

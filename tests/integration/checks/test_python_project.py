@@ -30,7 +30,7 @@ def test_good_python_project_passes_every_check(
     }, {n: (r.summary, r.findings) for n, r in by.items()}
     assert by["typecheck"].summary == "no type errors (mypy)"
     assert by["test"].summary == "tests passed, coverage 100.0% (bar 90%)"
-    assert "pypi: token present" in by["registry"].summary
+    assert "pypi: token accepted by " in by["registry"].summary
     # the real pip-audit, on a project without dependencies (nothing to look up)
     assert by["security"].summary == (
         "no vulnerabilities at or above high: pip-audit -f json (pip-audit)"
@@ -107,3 +107,39 @@ def test_pypi_token_shape(python_project: ExampleFactory) -> None:
         f.message == "the PyPI token does not look like an API token (it must start with `pypi-`)"
     )
     assert "hunter2-not-a-token" not in json.dumps([x.to_json() for x in r.findings])
+
+
+def test_a_wrong_but_well_formed_pypi_token_fails_the_registry_check(
+    python_project: ExampleFactory, pypiserver: object
+) -> None:
+    """It passed as "token present" and the release then published npm and JSR before
+    PyPI answered 403; the upload endpoint is now asked, and nothing is uploaded."""
+    ex = python_project()
+    wrong = "pypi-AgEIcHlwaS5vcmcWRONGbutWELLformed0123456789"
+    r = ex.check("registry", env={"PYPI_TOKEN": wrong})
+    assert r.status is Status.FAILED
+    [f] = r.findings
+    assert f.message.startswith("the package index at http://127.0.0.1:")
+    assert f.message.endswith("rejected PYPI_TOKEN (user __token__): 403 Forbidden"), f.message
+    assert f.hint is not None and "export PYPI_TOKEN=pypi-" in f.hint
+    assert wrong not in json.dumps(f.to_json())
+    # the probe created nothing on the index
+    assert ex.check("registry").status is Status.PASSED
+
+
+def test_pypi_credentials_in_the_upload_url_are_verified_too(
+    python_project: ExampleFactory, pypiserver: object
+) -> None:
+    ex = python_project()
+    url = ex.env["TWINE_REPOSITORY_URL"]
+    token = ex.env["PYPI_TOKEN"]
+    with_password = url.replace("http://", f"http://__token__:{token}@")
+    env = {"TWINE_REPOSITORY_URL": with_password, "PYPI_TOKEN": "", "TWINE_PASSWORD": ""}
+    r = ex.check("registry", env=env)
+    assert r.status is Status.PASSED, r.findings
+    assert f"pypi: token accepted by {url}" in r.summary and token not in r.summary
+    bad = url.replace("http://", "http://__token__:pypi-not-this-one@")
+    r = ex.check("registry", env={**env, "TWINE_REPOSITORY_URL": bad})
+    [f] = r.findings
+    assert "rejected the password in the upload URL" in f.message
+    assert "pypi-not-this-one" not in f.message

@@ -9,7 +9,7 @@ from shipit.engine.step import Context
 from shipit.errors import OutcomeUnknown, PermanentError, TransientError
 from shipit.project.model import Project
 from shipit.steps import jsr, pypi
-from shipit.steps._npmrc import nerf_dart, userconfig
+from shipit.steps._npmrc import auth_env, nerf_dart, public_url, userconfig
 from shipit.steps._output import relevant_lines
 from shipit.steps.npm import classify, tarball_filename
 
@@ -41,6 +41,22 @@ def test_private_npmrc_is_0600_and_removed(tmp_path: Path) -> None:
         assert rc.stat().st_mode & 0o777 == 0o600
         assert "//127.0.0.1:4873/:_authToken=tok-abcdef-123" in rc.read_text()
     assert not rc.exists()
+
+
+def test_a_registry_url_password_goes_into_the_private_npmrc_not_the_command_line() -> None:
+    registry = "https://dana:p%40ss-Qw7@npm.example/repo/"
+    assert public_url(registry) == "https://npm.example/repo/"
+    with userconfig(registry, None) as rc:
+        text = rc.read_text()
+    assert text == (
+        "registry=https://npm.example/repo/\n"
+        "//npm.example/repo/:username=dana\n"
+        "//npm.example/repo/:_password=cEBzcy1Rdzc=\n"  # base64 of the unquoted password
+    )
+    with auth_env("https://npm.example/", None) as env:
+        assert env == {}
+    with auth_env(registry, "tok-zz-1234") as env:
+        assert "tok-zz-1234" in Path(env["NPM_CONFIG_USERCONFIG"]).read_text()
 
 
 def test_npm_error_codes_are_classified() -> None:
