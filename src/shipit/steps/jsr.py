@@ -11,16 +11,22 @@ already published") with exit 0, so every success is verified by that probe. A p
 answer was lost waits, visibly, for JSR to finish processing, and otherwise raises
 ``OutcomeUnknown`` so the orchestrator probes before it retries.
 
-deno takes the token only as ``--token`` on its command line (deno 2.9 has no environment
-variable or file for it): the token is registered with the redactor, so logs and messages
-show ``***``, but it is visible in the process list while deno runs. Under trusted publishing
-(``shipit.oidc``) there is no token: deno asks GitHub Actions for the ID token itself, after
-shipit checked that the package is linked to the job's repository; deno then also publishes a
-provenance attestation, except in the sandbox (Sigstore cannot run offline).
+deno takes the token only as ``--token`` on its command line (deno's
+``cli/tools/publish/auth.rs``: ``--token``, GitHub Actions OIDC or an interactive login; no
+environment variable or file), where any local user could read it. So the token never goes
+to deno: a ``shipit.relay.TokenRelay`` on 127.0.0.1 stands in for JSR during the publish,
+deno gets its URL as ``JSR_URL`` and a one-time ``--token`` only that relay accepts, and the
+relay sends the real token on to JSR. deno's environment carries no token either. Under
+trusted publishing (``shipit.oidc``) there is no token: deno asks GitHub Actions for the ID
+token itself, after shipit checked that the package is linked to the job's repository; deno
+then also publishes a provenance attestation, except in the sandbox (Sigstore cannot run
+offline).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
 import time
 from collections.abc import Mapping
@@ -41,9 +47,10 @@ from shipit.errors import (
     TransientError,
 )
 from shipit.project.manifests import loads_jsonc
-from shipit.redact import register
+from shipit.redact import SECRET_ENV_VARS
 from shipit.registries import jsr_content
 from shipit.registries.jsr import TOKEN_HINT, Jsr, JsrVersion, error_code, split_name
+from shipit.relay import TokenRelay
 from shipit.steps._output import relevant_lines
 from shipit.workspace import protect
 
@@ -217,7 +224,7 @@ class JsrPublish:
             name = "<package>"
         auth = _auth(ctx)
         provenance, why = _provenance(ctx, auth)
-        credential = "" if auth.oidc else " --token ***"
+        credential = "" if auth.oidc else " --token <one-time value of shipit's loopback relay>"
         flags = "" if provenance else " --no-provenance"
         try:
             found = _manifest(ctx)
@@ -270,20 +277,31 @@ class JsrPublish:
         provenance, why = _provenance(ctx, auth)
         progress.log(why)
         protect(ctx.root)
-        argv = self._argv(ctx, token, provenance)
+        argv = self._argv(ctx, provenance)
         if found is not None and stated is None:  # tag-driven: the release names the version
             argv += ["--set-version", ctx.version]
-        env = dict(ctx.env)
-        env.update({"JSR_URL": jsr_url(ctx), "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"})
+        env = {k: v for k, v in ctx.env.items() if k not in SECRET_ENV_VARS}
+        env.update({"DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"})
         argv += self._dirty_flag(ctx)
-
-        def on_line(line: str) -> None:
-            progress.log(line)
-            if line.startswith("Publishing"):
-                progress.status(f"JSR is processing {name}@{ctx.version}")
-
         progress.status(f"deno publish {name}@{ctx.version}")
-        result = proc.run(argv, cwd=package_dir(ctx), env=env, timeout=TIMEOUT_S, on_line=on_line)
+        with contextlib.ExitStack() as stack:
+            relay = stack.enter_context(TokenRelay(jsr_url(ctx), token)) if token else None
+            env["JSR_URL"] = relay.url if relay else jsr_url(ctx)
+            if relay is not None:
+                argv += ["--token", relay.one_time]
+
+            def on_line(line: str) -> None:
+                progress.log(relay.rewrite(line) if relay else line)
+                if line.startswith("Publishing"):
+                    progress.status(f"JSR is processing {name}@{ctx.version}")
+
+            result = proc.run(
+                argv, cwd=package_dir(ctx), env=env, timeout=TIMEOUT_S, on_line=on_line
+            )
+            if relay is not None:
+                result = dataclasses.replace(
+                    result, stdout=relay.rewrite(result.stdout), stderr=relay.rewrite(result.stderr)
+                )
         if result.ok:
             after = self._settle(ctx, name, progress, SETTLE_S)
             if after.state is ProbeState.ALREADY_DONE:
@@ -298,12 +316,11 @@ class JsrPublish:
         return self._failed(ctx, name, result, progress)
 
     @staticmethod
-    def _argv(ctx: Context, token: str | None, provenance: bool) -> list[str]:
+    def _argv(ctx: Context, provenance: bool) -> list[str]:
+        """deno's command line without ``--token`` (the relay's one-time value is added
+        while the relay runs)."""
         deno = proc.require("deno", hint=DENO_HINT, env=ctx.env)
         argv = [deno, "publish"]
-        if token:
-            register(token)
-            argv += ["--token", token]
         if not provenance:
             argv.append("--no-provenance")
         return argv
