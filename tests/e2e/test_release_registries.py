@@ -167,7 +167,7 @@ def test_publish_npm_alone_then_conflict_is_exit_1(
     second = _shipit(git_repo, env, "publish", "npm", "--yes")
     assert second.returncode == 1, second.stderr
     assert f"npm already has {unique_name}@1.0.0 with other content" in second.stderr
-    assert "shipit version set X.Y.Z" in second.stderr
+    assert "shipit release --version 1.0.1" in second.stderr
     assert _npm_integrity(registry, unique_name, "1.0.0") == published
 
 

@@ -36,10 +36,11 @@ class PublishedState:
     identical: bool | None = None  # None: cannot tell
     detail: str = ""
     error: str | None = None  # the lookup itself failed (registry unreachable, 5xx)
+    withdrawn: bool = False  # yanked: there, hidden, never publishable again
 
     @property
     def resumable(self) -> bool:
-        return self.published and self.identical is True
+        return self.published and self.identical is True and not self.withdrawn
 
 
 def pep440(version: str) -> str:
@@ -131,7 +132,9 @@ class PublishedLookup:
             version,
             True,
             identical,
-            detail=f"JSR has {package}@{version}{_content(identical)}",
+            detail=f"JSR has {package}@{version}{' yanked' if there.yanked else ''}"
+            f"{_content(identical)}",
+            withdrawn=there.yanked,
         )
 
     def _built(self) -> dict[str, Path]:

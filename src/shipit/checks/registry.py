@@ -37,6 +37,7 @@ from shipit.errors import (
 from shipit.project import tags
 from shipit.project import versions as v
 from shipit.project.model import Target
+from shipit.project.republish import NEVER_AGAIN, new_version_hint
 from shipit.registries.github import GitHub
 from shipit.registries.jsr import Jsr
 from shipit.registries.npm import Npm
@@ -93,6 +94,14 @@ def _version_state(ctx: CheckContext, target: Target) -> Outcome:
                 f"cannot tell whether {target.name} already has {target.package} {st.version}: "
                 f"{st.error}",
                 hint="check the registry URL and the network, then shipit check --only registry",
+            )
+        ], []
+    if st.withdrawn:
+        return [
+            Finding(
+                f"{target.package} {st.version} is yanked on {target.name} (rolled back): "
+                f"{NEVER_AGAIN}",
+                hint=new_version_hint(version),
             )
         ], []
     if st.resumable:

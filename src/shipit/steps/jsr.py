@@ -47,6 +47,7 @@ from shipit.errors import (
     TransientError,
 )
 from shipit.project.manifests import loads_jsonc
+from shipit.project.republish import NEVER_AGAIN, new_version_hint
 from shipit.redact import SECRET_ENV_VARS
 from shipit.registries import jsr_content
 from shipit.registries.jsr import TOKEN_HINT, Jsr, JsrVersion, error_code, split_name
@@ -172,10 +173,15 @@ def judge(ctx: Context, name: str) -> Probe:
     if wrong:
         return Probe.conflict(
             f"JSR already has {name}@{ctx.version} with other content: "
-            f"{', '.join(wrong[:8])} differ{'s' if len(wrong) == 1 else ''} from {directory}",
-            hint="nothing was overwritten (JSR versions are immutable): bump the version with "
-            "`shipit version set X.Y.Z` (a new version) and release again; see "
-            f"{published.url}",
+            f"{', '.join(wrong[:8])} differ{'s' if len(wrong) == 1 else ''} from {directory}; "
+            f"nothing was overwritten, and {NEVER_AGAIN}",
+            hint=f"{new_version_hint(ctx.version)} (see {published.url})",
+        )
+    if published.yanked:
+        return Probe.conflict(
+            f"JSR holds {name}@{ctx.version} yanked (a rollback or a scope admin yanked it): "
+            f"it stays yanked, and {NEVER_AGAIN}",
+            hint=f"{new_version_hint(ctx.version)} (the yanked one stays on {published.url})",
         )
     evidence: Evidence = {
         "package": name,
@@ -183,8 +189,6 @@ def judge(ctx: Context, name: str) -> Probe:
         "url": published.url,
         "files": dict(published.files or {}),
     }
-    if published.yanked:
-        evidence["yanked"] = True
     return Probe.already_done(evidence, why=f"{name}@{ctx.version} is on {base} with this content")
 
 

@@ -32,6 +32,7 @@ from shipit.errors import (
     TransientError,
 )
 from shipit.hashing import sha1_file, sha512_integrity
+from shipit.project.republish import NEVER_AGAIN, new_version_hint
 from shipit.redact import register
 from shipit.registries.npm import TOKEN_HINT, Npm, NpmVersion
 from shipit.registries.recent import JustRead
@@ -179,10 +180,10 @@ def _compare(ctx: Context, name: str, state: NpmVersion, integrity: str | None) 
         )
     return Probe.conflict(
         f"npm already has {name}@{ctx.version} with other content "
-        f"(registry integrity {state.integrity}, ours {integrity})",
-        hint="nothing was overwritten: bump the version (`shipit version set X.Y.Z`) and release "
-        "again, or check what was published with "
-        f"`npm view {name}@{ctx.version} dist --registry {registry}`",
+        f"(registry integrity {state.integrity}, ours {integrity}); nothing was overwritten, "
+        f"and {NEVER_AGAIN}",
+        hint=f"{new_version_hint(ctx.version)} (what npm holds: "
+        f"`npm view {name}@{ctx.version} dist --registry {_npmrc.public_url(registry)}`)",
     )
 
 
@@ -528,6 +529,13 @@ class NpmPublish:
             probe = _compare(ctx, name, state, integrity)
             if probe.state is ProbeState.ALREADY_DONE:
                 return {**probe.evidence, "tag": tag}
+            if probe.state is ProbeState.TODO:  # gone from the document: unpublished before
+                raise PermanentError(
+                    f"{registry} refuses {name}@{ctx.version}: this version was published "
+                    f"before and removed (unpublished or rolled back), and {NEVER_AGAIN}",
+                    why=lines,
+                    hint=new_version_hint(ctx.version),
+                )
             raise PermanentError(probe.why or what, hint=probe.hint)
         if code == "EOTP":
             otp = self._ask_otp(ctx)

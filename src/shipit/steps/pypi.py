@@ -40,6 +40,7 @@ from shipit.errors import (
     TransientError,
 )
 from shipit.hashing import sha256_file
+from shipit.project.republish import NEVER_AGAIN, new_version_hint
 from shipit.project.versions import to_pep440
 from shipit.redact import register
 from shipit.registries.pypi import PyPI, PypiRelease, UploadAuth, upload_auth
@@ -364,9 +365,10 @@ class PypiPublish:
             )
             return (
                 Probe.conflict(
-                    f"the index already has {name} {version} with other content: {listing}",
-                    hint="nothing was overwritten (PyPI never replaces a file): bump the version "
-                    "with `shipit version set X.Y.Z` (a new version) and release again",
+                    f"the index already has {name} {version} with other content: {listing}; "
+                    "nothing was overwritten (an index never replaces a file, and a rebuilt "
+                    f"sdist of the same commit is not byte-identical), and {NEVER_AGAIN}",
+                    hint=new_version_hint(ctx.version),
                 ),
                 result,
             )

@@ -153,6 +153,8 @@ def test_other_content_under_the_same_version_is_a_conflict(
     assert run.state("jsr:publish") == "conflict"
     error = run.error("jsr:publish")
     assert f"JSR already has {name}@1.0.0 with other content: /mod.ts differs" in error["what"]
+    assert "registries never let a version be published again" in error["what"]
+    assert error["hint"].startswith("release a new version: `shipit release --version 1.0.1`")
     assert file_meta(jsr_server.url, name, "1.0.0") == before
 
 
@@ -181,6 +183,17 @@ def test_undo_yanks(project: Project, unique_name: str, jsr_server: Any) -> None
     undo = JsrPublish().undo(run.ctx)
     assert undo.state == "undone", undo
     assert meta(jsr_server.url, name)["versions"]["1.0.0"].get("yanked") is True
+    # the same version again: JSR keeps it yanked, so it is not "already done" but a version
+    # that can never be published again, and the way on is a new one
+    again = project.release(ONLY, fresh=True)
+    assert again.state("jsr:publish") == "conflict"
+    error = again.error("jsr:publish")
+    assert error["what"] == (
+        f"JSR holds {name}@1.0.0 yanked (a rollback or a scope admin yanked it): it stays "
+        "yanked, and registries never let a version be published again, not even after a "
+        "rollback, an unpublish or a yank"
+    )
+    assert error["hint"].startswith("release a new version: `shipit release --version 1.0.1`")
 
 
 def test_uncommitted_foreign_files_stop_before_deno(project: Project, unique_name: str) -> None:

@@ -182,7 +182,7 @@ def test_other_content_under_the_same_version_is_a_conflict(
     assert run.state("npm:publish") == "conflict"
     error = run.error("npm:publish")
     assert f"npm already has {unique_name}@1.0.0 with other content" in error["what"]
-    assert "shipit version set X.Y.Z" in error["hint"]
+    assert "release a new version: `shipit release --version 1.0.1`" in error["hint"]
     doc = registry_doc(verdaccio.url, unique_name)
     assert doc["versions"]["1.0.0"]["dist"]["integrity"] == published
 

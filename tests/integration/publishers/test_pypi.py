@@ -179,7 +179,7 @@ def test_other_content_under_the_same_version_is_a_conflict(
     assert run.state("pypi:publish") == "conflict"
     error = run.error("pypi:publish")
     assert f"the index already has {unique_name} 1.0.0 with other content" in error["what"]
-    assert "shipit version set X.Y.Z" in error["hint"]
+    assert "release a new version: `shipit release --version 1.0.1`" in error["hint"]
     assert index_files(pypiserver.index_url, unique_name) == published
 
 
