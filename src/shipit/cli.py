@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import click
@@ -193,9 +195,18 @@ def _setup_logging(g: Globals) -> None:
         logger.addHandler(handler)
 
 
+def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends a command the way Ctrl-C does (children stopped, lock released, the
+    journal left resumable, exit 130), not by the default kill; a release's own handler
+    replaces this one while its steps run."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app and turn every outcome into an exit code."""
     register_env()
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     args = sys.argv[1:] if argv is None else argv
     verbose = any(a in ("-v", "--verbose") for a in args)
     command = typer.main.get_command(app)

@@ -705,7 +705,10 @@ def load(root: Path, explicit: Path | None = None) -> LoadedConfig:
         if not explicit.exists():
             raise ConfigError(
                 f"configuration file {explicit} does not exist",
-                hint="check the path given to --config",
+                why="--config names a file that is not there (a relative path is taken from "
+                "the directory shipit was started in)",
+                hint="check the path given to --config, or leave --config out to use the "
+                "project's shipit.toml",
             )
         data, text = _read_toml(explicit)
         if explicit.name == "pyproject.toml":

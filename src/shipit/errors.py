@@ -58,6 +58,7 @@ class ErrorCode(StrEnum):
     PERMANENT = "permanent"
     RELEASE_LOCKED = "release-locked"
     JOURNAL_UNREADABLE = "journal-unreadable"
+    WORKSPACE_UNUSABLE = "workspace-unusable"
     RESUME_INPUTS_CHANGED = "resume-inputs-changed"
     INTERRUPTED = "interrupted"
     # trusted publishing (OIDC)
@@ -311,6 +312,12 @@ class JournalUnreadable(ShipitError):
     """A release journal is missing, corrupt or not shipit's."""
 
     code = ErrorCode.JOURNAL_UNREADABLE
+
+
+class WorkspaceUnusable(ShipitError):
+    """``.shipit/`` is not a directory shipit can write to."""
+
+    code = ErrorCode.WORKSPACE_UNUSABLE
 
 
 class ResumeInputsChanged(ShipitError):

@@ -24,7 +24,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import truststore
@@ -303,16 +302,3 @@ def classify_transport(exc: httpx.HTTPError) -> StepFailure:
     if isinstance(exc, httpx.TransportError):
         return OutcomeUnknown("the connection failed after the request was sent", why=why)
     return PermanentError("the HTTP request failed", why=why)
-
-
-def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
-    """``url`` without its ``user:password@`` part, and that user and password (unquoted;
-    None when absent). Tools get the clean URL on their command line and the credentials
-    through their environment or a private file."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, None, None
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, colon, password = userinfo.partition(":")
-    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
-    return clean, unquote(user) or None, unquote(password) if colon else None

@@ -18,7 +18,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -94,19 +94,30 @@ def is_secret_name(name: str) -> bool:
     return name in SECRET_ENV_VARS or bool(_SECRET_NAME.search(name))
 
 
+def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
+    """``url`` without its ``user:password@`` part, and that user and password (unquoted;
+    None when absent). Tools get the clean URL on their command line and the credentials
+    through their environment or a private file."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return clean, unquote(user) or None, unquote(password) if colon and password else None
+
+
 def url_secrets(url: str) -> list[str]:
-    """The secret parts of a URL's userinfo: its password (raw and unquoted), or for an
-    http(s) URL without a password its user part (a token used as user name)."""
+    """The secret part of a URL's userinfo (unquoted): its password, or for an http(s) URL
+    without a password its user part (a token used as user name)."""
     try:
-        parts = urlsplit(url.strip())
+        _, user, password = split_userinfo(url.strip())
+        scheme = urlsplit(url.strip()).scheme.lower()
     except ValueError:
         return []
-    if "@" not in parts.netloc:
-        return []
-    userinfo = parts.netloc.rsplit("@", 1)[0]
-    user, colon, password = userinfo.partition(":")
-    secret = password if colon else (user if parts.scheme.lower() in ("http", "https") else "")
-    return [s for s in dict.fromkeys((secret, unquote(secret))) if s]
+    if password:
+        return [password]
+    return [user] if user and scheme in ("http", "https") else []
 
 
 def register_url(*urls: str | None) -> None:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from shipit import http
-from shipit.redact import redact, register
+from shipit.redact import redact, register, split_userinfo
 
 log = logging.getLogger("shipit.relay")
 
@@ -69,7 +69,7 @@ class TokenRelay:
     ``relay.one_time`` instead of ``upstream`` and ``token``."""
 
     def __init__(self, upstream: str, token: str, *, scheme: str = "Bearer") -> None:
-        upstream_url, _, _ = http.split_userinfo(upstream)
+        upstream_url, _, _ = split_userinfo(upstream)
         parts = urlsplit(upstream_url)
         self.upstream = upstream_url
         self.upstream_origin = f"{parts.scheme}://{parts.netloc}"

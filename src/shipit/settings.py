@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shipit.redact import register, register_url
+from shipit.redact import register, register_url, split_userinfo
 
 if TYPE_CHECKING:
     from shipit.config import Config
@@ -53,6 +53,7 @@ class Settings:
         def slash(url: str) -> str:
             return url if url.endswith("/") else url + "/"
 
+        pypi_upload = config.pypi.repository_url or first("TWINE_REPOSITORY_URL") or ""
         settings = cls(
             npm_registry=slash(
                 config.npm.registry
@@ -71,7 +72,7 @@ class Settings:
             github_repository=config.github.repository or first("GITHUB_REPOSITORY"),
             npm_token=first("NPM_TOKEN", "NODE_AUTH_TOKEN"),
             jsr_token=first("JSR_TOKEN"),
-            pypi_token=first("PYPI_TOKEN", "TWINE_PASSWORD"),
+            pypi_token=first("PYPI_TOKEN", "TWINE_PASSWORD") or split_userinfo(pypi_upload)[2],
             github_token=first("GITHUB_TOKEN", "GH_TOKEN"),
         )
         # a password inside a configured URL is a secret like the tokens

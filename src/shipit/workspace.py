@@ -21,9 +21,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from shipit.errors import WorkspaceUnusable
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -38,9 +41,10 @@ def shipit_dir(root: Path) -> Path:
 
 
 def protect(root: Path) -> Path:
-    """Create ``<root>/.shipit`` if needed and keep it out of git and packages; return it."""
+    """Create ``<root>/.shipit`` if needed and keep it out of git and packages; return it.
+    ``WorkspaceUnusable`` when it is not a directory shipit can write to."""
     directory = shipit_dir(root)
-    private_dir(directory)
+    usable(directory)
     marker = directory / ".gitignore"
     with contextlib.suppress(OSError):
         if not marker.exists():
@@ -48,6 +52,29 @@ def protect(root: Path) -> Path:
     with contextlib.suppress(OSError):
         _exclude_from_git(root)
     return directory
+
+
+def usable(directory: Path) -> None:
+    """Make ``directory`` (0700) and prove shipit can write there, or say what is wrong."""
+    shown = str(directory)
+    if directory.exists() and not directory.is_dir():
+        raise WorkspaceUnusable(
+            f"{shown} is a file, not a directory: shipit keeps its journals, lock and logs there",
+            why=f"{directory} exists and is not a directory",
+            hint=f"move it aside (`mv {directory} {directory}.old`), then run the command again",
+        )
+    try:
+        private_dir(directory)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise WorkspaceUnusable(
+            f"shipit cannot write to {shown}",
+            why=f"{type(exc).__name__}: {exc.strerror or exc}",
+            hint=f"make it writable (`chmod u+rwx {directory}`; an immutable directory: "
+            f"`chattr -i {directory}`) or move it aside, then run the command again",
+        ) from None
 
 
 def private_dir(path: Path) -> Path:

@@ -16,9 +16,14 @@ link to the job's repository. Minted tokens are thrown away.
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import io
 import json
+import tarfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from shipit import git, oidc
@@ -167,6 +172,15 @@ def _npm_manifest(ctx: CheckContext, target: Target) -> dict[str, Any]:
 
 def check_npm(ctx: CheckContext, target: Target) -> Outcome:
     registry = ctx.settings.npm_registry
+    if not target.package:  # switched on in the config, but npm could not publish it
+        return [
+            Finding(
+                "package.json has no name: npm cannot publish it",
+                file="package.json",
+                hint='add "name" to package.json (or set [npm] enabled = false), then '
+                "shipit check --only registry",
+            )
+        ], []
     auth = oidc.auth_of("npm", ctx.config, ctx.settings, ctx.env)
     if auth.oidc or oidc.wanted_but_unavailable(auth, ctx.env):
         npm = Npm(registry, timeout=TIMEOUT)  # anonymous reads: trusted publishing has no token
@@ -276,6 +290,74 @@ def check_jsr(ctx: CheckContext, target: Target) -> Outcome:
         ], []
     problems, notes = _version_state(ctx, target)
     return problems, ["token accepted", *notes]
+
+
+JSR_LIMIT = 20 * 1024 * 1024  # JSR refuses a larger gzipped tarball: tarballSizeLimitExceeded
+
+
+class _Counter(io.RawIOBase):
+    """A sink that only counts what is written."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        n = len(data)
+        self.size += n
+        return n
+
+
+def _gzipped_tar_size(files: list[tuple[str, Path]]) -> int:
+    """How large the gzipped tarball of ``files`` is, as deno uploads it (streamed)."""
+    counter = _Counter()
+    with (
+        gzip.GzipFile(fileobj=counter, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
+    ):
+        for name, path in files:
+            info = tar.gettarinfo(str(path), arcname=name)
+            with path.open("rb") as fh:
+                tar.addfile(info, fh)
+    return counter.size
+
+
+def check_jsr_size(ctx: CheckContext, target: Target) -> Outcome:
+    """The package fits JSR's 20 MiB limit: caught here, not by a refused upload after npm
+    and PyPI published. Only a package whose files add up to more than the limit is packed
+    and measured."""
+    directory = target.directory or ctx.root
+    listed = git.list_files(directory, ctx.env) or []
+    rough = 0
+    for name in listed:
+        with contextlib.suppress(OSError):
+            rough += (directory / name).stat().st_size + 512
+    if rough <= JSR_LIMIT or ctx.publish_sets is None:
+        return [], []
+    chosen = ctx.publish_sets.get("jsr", directory)
+    files = [(name, path) for name, path in chosen.files if path is not None and path.is_file()]
+    size = _gzipped_tar_size(files)
+    if size <= JSR_LIMIT:
+        return [], []
+    biggest = sorted(files, key=lambda f: f[1].stat().st_size, reverse=True)[:3]
+    shown = ", ".join(f"{name} ({path.stat().st_size / 2**20:.1f} MiB)" for name, path in biggest)
+    return [
+        Finding(
+            f"the JSR package is {size / 2**20:.1f} MiB gzipped, over JSR's 20 MiB limit "
+            f"(largest: {shown})",
+            file="deno.json",
+            hint="leave large files out with publish.exclude in deno.json, then "
+            "shipit check --only registry",
+        )
+    ], []
+
+
+def check_jsr_all(ctx: CheckContext, target: Target) -> Outcome:
+    problems, notes = check_jsr(ctx, target)
+    too_large, _ = check_jsr_size(ctx, target)
+    return problems + too_large, notes
 
 
 def check_pypi(ctx: CheckContext, target: Target) -> Outcome:
@@ -432,7 +514,7 @@ def _tag_at_head(ctx: CheckContext, tag: str) -> bool:
 
 CHECKERS: dict[str, Callable[[CheckContext, Target], Outcome]] = {
     "npm": check_npm,
-    "jsr": check_jsr,
+    "jsr": check_jsr_all,
     "pypi": check_pypi,
     "github": check_github,
 }

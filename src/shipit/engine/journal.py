@@ -417,8 +417,7 @@ class ReleaseLock:
             return None
 
     def acquire(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        protect(self.root)
+        protect(self.root)  # makes .shipit/, or says why it cannot
         lock = filelock.FileLock(str(self.lock_path), timeout=0, mode=FILE_MODE)
         try:
             lock.acquire(timeout=0)

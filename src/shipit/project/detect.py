@@ -9,6 +9,7 @@ configuration. Nothing here writes files or talks to the network.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,16 +51,45 @@ def _dir(root: Path, directory: str) -> Path:
     return (root / directory).resolve()
 
 
-def _deno_manifest(directory: Path) -> _Manifest | None:
+def _present(root: Path, path: Path) -> bool:
+    """``path`` is a manifest to read: a file, or a symbolic link to a file inside the project.
+    A link that leads nowhere (missing target, a loop) or out of the project is a
+    ``ConfigError``: silently skipping it would turn a target off, and following it out
+    would make npm, deno and shipit's version edits read and write outside the project."""
+    if path.is_symlink():
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        link = os.readlink(path)
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            reason = getattr(exc, "strerror", None) or "the links form a loop"
+            raise ConfigError(
+                f"{shown} is a symbolic link that leads nowhere",
+                why=f"{path} -> {link}: {reason}",
+                hint=f"point {shown} at a file in the project (or put the file itself there), "
+                "then run `shipit check`",
+            ) from None
+        if not target.is_relative_to(root):
+            raise ConfigError(
+                f"{shown} is a symbolic link to a file outside the project",
+                why=f"{path} -> {target}: npm, deno and shipit's version edits would read and "
+                f"write outside {root}",
+                hint=f"replace the link with the file itself (`cp --remove-destination {target} "
+                f"{path}`), then run `shipit check`",
+            )
+    return path.is_file()
+
+
+def _deno_manifest(root: Path, directory: Path) -> _Manifest | None:
     for name in ("deno.json", "deno.jsonc"):
         path = directory / name
-        if path.is_file():
+        if _present(root, path):
             return _Manifest(path, manifests.read_json(path))
     return None
 
 
-def _json_manifest(path: Path) -> _Manifest | None:
-    return _Manifest(path, manifests.read_json(path)) if path.is_file() else None
+def _json_manifest(root: Path, path: Path) -> _Manifest | None:
+    return _Manifest(path, manifests.read_json(path)) if _present(root, path) else None
 
 
 def _json_source(root: Path, m: _Manifest, kind: SourceKind) -> VersionSource | None:
@@ -381,9 +411,9 @@ def detect(
     npm_dir = _dir(root, config.npm.directory)
     pypi_dir = _dir(root, config.pypi.directory)
 
-    deno = _deno_manifest(jsr_dir)
-    jsr_json = _json_manifest(jsr_dir / "jsr.json")
-    pkg = _json_manifest(npm_dir / "package.json")
+    deno = _deno_manifest(root, jsr_dir)
+    jsr_json = _json_manifest(root, jsr_dir / "jsr.json")
+    pkg = _json_manifest(root, npm_dir / "package.json")
     pyproject_path = pypi_dir / "pyproject.toml"
 
     sources: list[VersionSource] = []
@@ -406,7 +436,7 @@ def detect(
         if src:
             sources.append(src)
     doc: Any = None
-    if pyproject_path.is_file():
+    if _present(root, pyproject_path):
         ecosystems.append("python")
         py_sources, doc = _python_sources(root, pyproject_path, config, notes)
         sources.extend(py_sources)

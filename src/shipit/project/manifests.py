@@ -31,9 +31,18 @@ def read_text(path: Path) -> str:
         with path.open(encoding="utf-8", newline="") as fh:  # keep CRLF as it is
             return fh.read()
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}", why=str(exc)) from None
+        raise ConfigError(
+            f"cannot read {path}",
+            why=exc.strerror or str(exc),
+            hint=f"check that {path.name} is a readable file, then run `shipit check`",
+        ) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text", why=str(exc)) from None
+        raise ConfigError(
+            f"{path} is not UTF-8 text",
+            why=str(exc),
+            hint=f"save {path.name} as UTF-8 (what npm, deno and Python tools read), then run "
+            "`shipit check`",
+        ) from None
 
 
 def line_of(text: str, offset: int) -> int:
@@ -114,21 +123,43 @@ def strip_jsonc(text: str) -> str:
     return "".join(out)
 
 
+#: JSON files read strictly, as their tool does: npm's ``JSON.parse`` refuses the comments
+#: and trailing commas that deno (deno.json, jsr.json, import maps) and tsc accept (npm:
+#: EJSONPARSE), so shipit must not accept a package.json that npm will not read.
+STRICT_JSON_NAMES = frozenset({"package.json"})
+
+
+def is_jsonc(path: Path) -> bool:
+    return path.name not in STRICT_JSON_NAMES
+
+
 def loads_jsonc(text: str, path: Path) -> dict[str, Any]:
-    """Parse JSON or JSONC text into a dict; ConfigError naming ``path`` and the line."""
+    """Parse JSON (JSONC for ``is_jsonc`` files) into a dict; ConfigError naming ``path``,
+    the line and the way on."""
+    body = text.lstrip("\ufeff")
     try:
-        data = json.loads(strip_jsonc(text.lstrip("\ufeff")))
+        data = json.loads(strip_jsonc(body) if is_jsonc(path) else body)
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{path}:{line}" if line else str(path)
+        allowed = (
+            "comments and trailing commas are allowed here"
+            if is_jsonc(path)
+            else "no comments or trailing commas: its tools read strict JSON"
+        )
         raise ConfigError(
             f"{where}: not valid JSON",
             why=str(exc),
-            hint=f"fix the syntax of {path.name} (comments are allowed only in .jsonc and "
-            "deno.json)",
+            hint=f"fix the syntax of {path.name} ({allowed}), then run `shipit check`",
         ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be an object", hint=f"fix {path.name}")
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise ConfigError(
+            f"{path}: the top level must be an object",
+            why=f"{path.name} holds {kind} where its tools expect an object of fields "
+            '({"name": ..., "version": ...})',
+            hint=f"make the top level of {path.name} an object, then run `shipit check`",
+        )
     return data
 
 

@@ -45,7 +45,7 @@ from shipit import http, oidc
 from shipit.config import Config, Settings
 from shipit.errors import OidcError, OidcNotTrusted, OidcTokenInvalid, PermanentError
 from shipit.hashing import sha256_chunks
-from shipit.redact import redact, register
+from shipit.redact import redact, register, split_userinfo
 from shipit.registries._http import get, json_dict, send, status_error, transport_error
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
@@ -175,17 +175,17 @@ class UploadAuth:
 def upload_auth(settings: Settings, env: Mapping[str, str]) -> UploadAuth:
     """``PYPI_TOKEN`` (user ``__token__``), else ``TWINE_PASSWORD`` (user ``TWINE_USERNAME``,
     the URL's user or ``__token__``), else the upload URL's ``user:password@``."""
-    url, url_user, url_password = http.split_userinfo(settings.pypi_upload_url)
+    url, url_user, url_password = split_userinfo(settings.pypi_upload_url)
     register(url_password)
     if env.get("PYPI_TOKEN"):
         return UploadAuth(url, "__token__", env["PYPI_TOKEN"], "PYPI_TOKEN")
     user = env.get("TWINE_USERNAME") or url_user or "__token__"
     if env.get("TWINE_PASSWORD"):
         return UploadAuth(url, user, env["TWINE_PASSWORD"], "TWINE_PASSWORD")
-    if settings.pypi_token:  # set by other means than these variables
-        return UploadAuth(url, user, settings.pypi_token, "the PyPI token")
     if url_password:
         return UploadAuth(url, user, url_password, "the password in the upload URL")
+    if settings.pypi_token:  # set by other means than these variables
+        return UploadAuth(url, user, settings.pypi_token, "the PyPI token")
     return UploadAuth(url, user, None, "")
 
 
@@ -321,7 +321,7 @@ class PyPI:
         the module's docstring). 400 (and any 2xx) is accepted, 401/403 refused; no answer
         or a 5xx raises ``TransientError``, any other answer the classified error."""
         register(password)
-        url, _, _ = http.split_userinfo(self.upload_url)
+        url, _, _ = split_userinfo(self.upload_url)
         what = f"cannot ask {url} whether it accepts the PyPI token"
         form = {":action": (None, "file_upload"), "protocol_version": (None, "0")}
         with http.client(timeout=self.timeout) as c:

@@ -21,8 +21,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from shipit.http import split_userinfo
-from shipit.redact import register
+from shipit.redact import register, split_userinfo
 
 
 def nerf_dart(registry: str) -> str:

@@ -228,7 +228,8 @@ class JsrPublish:
             name = "<package>"
         auth = _auth(ctx)
         provenance, why = _provenance(ctx, auth)
-        credential = "" if auth.oidc else " --token <one-time value of shipit's loopback relay>"
+        credential = "" if auth.oidc else " --token <one-time>"
+        where = jsr_url(ctx) if auth.oidc else f"<shipit's loopback relay to {jsr_url(ctx)}>"
         flags = "" if provenance else " --no-provenance"
         try:
             found = _manifest(ctx)
@@ -238,7 +239,7 @@ class JsrPublish:
             flags += f" --set-version {ctx.version}"
         return (
             f"publish {name}@{ctx.version} to {jsr_url(ctx)}\n"
-            f"JSR_URL={jsr_url(ctx)} deno publish{credential}{flags}  (in {package_dir(ctx)})\n"
+            f"JSR_URL={where} deno publish{credential}{flags}  (in {package_dir(ctx)})\n"
             f"# auth: {auth.describe()}\n"
             f"# {why}"
         )

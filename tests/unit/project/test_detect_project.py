@@ -197,3 +197,46 @@ def test_binaries_only_when_configured(tmp_path: Path) -> None:
     config = cfg(binaries={"enabled": True, "targets": ["x86_64-linux-gnu"]})
     t = detect(tmp_path, config, {}).targets["binaries"]
     assert t.enabled and "x86_64-linux-gnu" in t.reason and t.package == "hello"
+
+
+def test_a_package_json_npm_would_refuse_is_refused(tmp_path: Path) -> None:
+    """npm reads package.json with JSON.parse: a trailing comma is EJSONPARSE there, so it is
+    a config error here too (deno.json keeps JSONC)."""
+    write(tmp_path, "package.json", '{"name": "a", "version": "1.0.0",}\n')
+    with pytest.raises(ConfigError) as err:
+        detect(tmp_path, Config(), {})
+    assert err.value.what.endswith("package.json:1: not valid JSON")
+    assert err.value.hint is not None and "no comments or trailing commas" in err.value.hint
+
+
+def test_a_manifest_that_is_a_list_says_why(tmp_path: Path) -> None:
+    write(tmp_path, "package.json", '["a"]\n')
+    with pytest.raises(ConfigError) as err:
+        detect(tmp_path, Config(), {})
+    assert err.value.why is not None and "holds a list" in err.value.why
+    assert err.value.hint is not None and "`shipit check`" in err.value.hint
+
+
+def test_a_manifest_link_that_leads_nowhere_is_an_error_not_a_missing_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "deno.json").symlink_to("deno.jsonc")
+    (tmp_path / "deno.jsonc").symlink_to("deno.json")
+    with pytest.raises(ConfigError) as err:
+        detect(tmp_path, Config(), {})
+    assert err.value.what == "deno.json is a symbolic link that leads nowhere"
+
+
+def test_a_manifest_link_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    outside = write(tmp_path, "shared/package.json", '{"name": "a", "version": "1.0.0"}\n')
+    project.mkdir()
+    (project / "package.json").symlink_to(outside)
+    with pytest.raises(ConfigError) as err:
+        detect(project, Config(), {})
+    assert err.value.what == "package.json is a symbolic link to a file outside the project"
+    # a link inside the project is fine
+    (project / "package.json").unlink()
+    write(project, "packages/a/package.json", '{"name": "a", "version": "1.0.0"}\n')
+    (project / "package.json").symlink_to("packages/a/package.json")
+    assert detect(project, Config(), {}).targets["npm"].enabled

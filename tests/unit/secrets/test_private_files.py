@@ -56,3 +56,38 @@ def test_the_release_log_is_0600(tmp_path: Path) -> None:
     with release_log(release_dir, argv=["shipit", "release"]) as path:
         pass
     assert mode(path) == 0o600 and mode(release_dir) == 0o700
+
+
+def test_a_shipit_file_is_named_with_the_way_on(tmp_path: Path) -> None:
+    from shipit.errors import ExitCode, WorkspaceUnusable
+
+    (tmp_path / ".shipit").write_text("not a directory\n")
+    with pytest.raises(WorkspaceUnusable) as err:
+        protect(tmp_path)
+    assert err.value.what.endswith(
+        ".shipit is a file, not a directory: shipit keeps its journals, lock and logs there"
+    )
+    assert err.value.hint is not None and "mv " in err.value.hint
+    assert err.value.exit_code is ExitCode.FAILED
+
+
+def test_an_unwritable_shipit_dir_is_named_with_the_way_on(tmp_path: Path) -> None:
+    import subprocess
+
+    from shipit.errors import WorkspaceUnusable
+
+    directory = tmp_path / ".shipit"
+    directory.mkdir()
+    immutable = subprocess.run(["chattr", "+i", str(directory)], capture_output=True)
+    if immutable.returncode != 0:
+        os.chmod(directory, 0o500)
+    try:
+        if os.access(directory, os.W_OK) and immutable.returncode != 0:
+            pytest.skip("root without chattr: no way to make a directory unwritable here")
+        with pytest.raises(WorkspaceUnusable) as err:
+            protect(tmp_path)
+        assert err.value.what == f"shipit cannot write to {directory}"
+        assert err.value.hint is not None and "chattr -i" in err.value.hint
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], capture_output=True)
+        os.chmod(directory, 0o700)

@@ -48,7 +48,7 @@ def test_settings_register_passwords_of_configured_urls() -> None:
 
 
 def test_url_secrets() -> None:
-    assert url_secrets("https://u:p%2Fw-1@h/") == ["p%2Fw-1", "p/w-1"]
+    assert url_secrets("https://u:p%2Fw-1@h/") == ["p/w-1"]
     assert url_secrets("https://token-only@h/") == ["token-only"]
     assert url_secrets("ssh://git@h/") == []
     assert url_secrets("https://h/") == []
