@@ -296,8 +296,8 @@ def deno_cli(root: Path, name: str) -> CorpusProject:
             "main_test.ts": DENO_CLI_TEST,
             "README.md": "# tool\n\nGreets.\n",
             ".gitignore": "dist/\n",
-            "shipit.toml": '[project]\nname = "tool"\n\n[binaries]\nenabled = true\n'
-            'name = "tool"\npreset = "deno"\nentry = "main.ts"\n'
+            # docs/project-shapes.md's configuration: a table with targets is on
+            "shipit.toml": '[binaries]\nname = "tool"\npreset = "deno"\nentry = "main.ts"\n'
             'targets = ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin"]\n'
             'archive = "tar.gz"\n',
         }
