@@ -342,3 +342,27 @@ def test_an_npm_dependency_that_does_not_exist_is_not_a_missing_package(
     assert error["what"].startswith(f"deno could not load the npm dependency {missing} of {name}")
     assert "does not exist yet" not in error["what"]
     assert f"npm package '{missing}' does not exist" in error["why"]
+
+
+def test_a_tag_driven_workspace_root_with_a_name_is_published_alone_with_set_version(
+    project: Project, unique_name: str, jsr_server: Any
+) -> None:
+    """deno refuses --set-version only for a workspace root without a name of its own (several
+    packages at once); a root deno.json with name and exports is one package, published
+    alone, its members untouched."""
+    name = f"@{SCOPE}/{unique_name}"
+    root = {"name": name, "license": "MIT", "exports": "./mod.ts", "workspace": ["./member"]}
+    member = {"name": f"{name}-member", "license": "MIT", "exports": "./mod.ts"}
+    project.commit(
+        {
+            "deno.json": json.dumps(root, indent=2) + "\n",
+            "mod.ts": "export const x: number = 1;\n",
+            "member/deno.json": json.dumps(member, indent=2) + "\n",
+            "member/mod.ts": "export const y: number = 2;\n",
+        }
+    )
+    project.repo.git("tag", "-a", "v0.3.0", "-m", "Release v0.3.0")
+    run = project.release(ONLY)
+    assert run.outcome.state == "released", run.outcome.failed
+    assert meta(jsr_server.url, name)["versions"].keys() == {"0.3.0"}
+    assert meta(jsr_server.url, f"{name}-member") == {}
