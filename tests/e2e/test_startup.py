@@ -21,7 +21,8 @@ try:
 except SystemExit as exc:
     code = exc.code
 sys.stdout.flush()
-sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+loaded = sorted(k for k, v in sys.modules.items() if v is not None)  # None: refused imports
+sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": loaded}))
 """
 
 
@@ -57,3 +58,20 @@ def test_console_script_answers_like_the_cli() -> None:
     bare = subprocess.run([shipit], capture_output=True, text=True, env=env)
     assert bare.returncode == 2  # no command: the help, as a usage error
     assert "Usage: shipit [OPTIONS] COMMAND [ARGS]..." in bare.stdout
+
+
+def test_http_comes_without_the_httpx_command_line_client() -> None:
+    """httpx's __init__ imports its own CLI (rich.progress, pygments, click) when they are
+    installed: about 100 ms of every shipit command that talks HTTP, for nothing."""
+    probe = (
+        "import json, sys\n"
+        "import shipit.http, httpx\n"
+        "with httpx.Client() as c: pass\n"
+        "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    modules = json.loads(done.stdout)
+    assert "httpx" in modules
+    assert [m for m in modules if m.startswith(("pygments", "rich.progress", "click"))] == []
