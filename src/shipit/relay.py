@@ -28,6 +28,7 @@ import hmac
 import json
 import logging
 import secrets
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -97,7 +98,7 @@ class TokenRelay:
 
     def start(self) -> TokenRelay:
         self._client = http.client(timeout=UPSTREAM_TIMEOUT)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.1,), name="shipit-relay", daemon=True
@@ -154,6 +155,15 @@ class TokenRelay:
             content=body or None,
             follow_redirects=False,
         )
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client gone mid-answer (deno stopped by Ctrl-C or SIGTERM: a broken pipe) goes to the
+    relay's log, never as socketserver's traceback on the user's terminal."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        _, exc, _ = sys.exc_info()
+        log.debug("relay: a client went away: %s", redact(f"{type(exc).__name__}: {exc}"))
 
 
 def _handler_for(relay: TokenRelay) -> type[BaseHTTPRequestHandler]:

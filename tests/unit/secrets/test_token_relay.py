@@ -130,3 +130,23 @@ def test_an_unreachable_registry_is_a_503_for_the_client() -> None:
     assert answer.status_code == 503
     assert answer.json()["code"] == "internalServerError"
     assert REAL not in answer.text
+
+
+def test_a_client_gone_mid_answer_is_logged_not_printed(
+    upstream: tuple[str, list[dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """deno stopped by Ctrl-C or SIGTERM while the relay writes its answer: the broken pipe is
+    a line in shipit's log, not socketserver's traceback on the terminal."""
+    url, _ = upstream
+    with caplog.at_level(logging.DEBUG, logger="shipit.relay"), TokenRelay(url, REAL) as relay:
+        server = relay._server
+        assert server is not None
+        try:
+            raise BrokenPipeError(32, "Broken pipe")
+        except BrokenPipeError:
+            server.handle_error(None, ("127.0.0.1", 40000))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Broken pipe" not in err
+    assert "a client went away: BrokenPipeError" in caplog.text
