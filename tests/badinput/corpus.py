@@ -32,7 +32,13 @@ TEMPLATE_VERSION = "7.0.0"
 JSR_SCOPE = "corpus"
 WIDTH = "250"  # wide enough that rich never wraps a hint inside its panel
 
-_COMMAND = re.compile(r"(?<![\w/.-])(`?)shipit((?: (?:-[\w.=-]+|[a-z0-9][\w.@-]*))+)")
+_COMMAND = re.compile(
+    r"(?<![\w/.-])(`?)shipit((?: (?:-[\w.=-]+|[a-z0-9][\w.@-]*|X\.Y\.Z|X|<[a-z][\w-]*>))+)"
+)
+# a placeholder in a named command (``--version X.Y.Z``, ``<next>``) is parsed as a real value
+_PLACEHOLDER = re.compile(r"X\.Y\.Z|X|<[a-z][\w-]*>")
+_SAMPLE = "9.9.9"
+_ANGLED = re.compile(r"<[A-Za-z][\w .-]*>")
 _STOP = re.compile(r"[`'\")(\[\],;:!?│]|\.(?:\s|$)")
 
 
@@ -409,9 +415,10 @@ def named_commands(output: str) -> list[str]:
     """Every ``shipit ...`` command the text names (cut where prose starts)."""
     root = _command_tree()
     found = []
-    for m in _COMMAND.finditer(panel_text(output)):
+    text = _ANGLED.sub(_SAMPLE, panel_text(output))  # ``<next version>``: one placeholder
+    for m in _COMMAND.finditer(text):
         tail = _STOP.split(m.group(2))[0]
-        words = [w for w in tail.split() if w not in ("X", "<version>")]
+        words = [_SAMPLE if _PLACEHOLDER.fullmatch(w) else w for w in tail.split()]
         if not m.group(1):
             words = _prose_cut(words, root)
         if words and not re.fullmatch(r"v?\d.*", words[0]):
@@ -420,18 +427,57 @@ def named_commands(output: str) -> list[str]:
 
 
 def cli_accepts(words: list[str]) -> tuple[bool, str]:
-    """Parse ``words`` with the real command tree and ``--help`` appended: runs nothing."""
+    """Parse ``words`` with the real command tree as click would before running the command
+    (options, their values and callbacks, arguments, no extra word): runs nothing. Words after
+    the command that it takes for no argument are prose (``--version 9.9.9 to write ...``)
+    and are cut, never an option."""
+    root = _command_tree()
+    ok, why = _parses(root, words)
+    if ok:
+        return ok, why
+    for end in range(len(words) - 1, 0, -1):
+        if words[end].startswith("-"):
+            break
+        leaf = _leaf_of(root, words[:end])
+        if leaf is not None and not _is_group(leaf) and _parses(root, words[:end])[0]:
+            return True, ""
+    return ok, why
+
+
+def _is_group(command: Any) -> bool:
+    return hasattr(command, "resolve_command")  # typer carries its own copy of click
+
+
+def _leaf_of(root: Any, words: list[str]) -> Any:
+    command = root
+    for word in words:
+        subs = getattr(command, "commands", None)
+        if subs and word in subs:
+            command = subs[word]
+        elif subs and not word.startswith("-"):
+            return None
+    return command
+
+
+def _parses(root: Any, words: list[str]) -> tuple[bool, str]:
     import contextlib
     import io
 
-    root = _command_tree()
-    err = io.StringIO()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
-            root.main(args=[*words, "--help"], prog_name="shipit", standalone_mode=False)
-        except SystemExit as exc:
-            return exc.code in (0, None), err.getvalue()
-        except Exception as exc:  # no such command or option
+            ctx = root.make_context("shipit", list(words))
+            command = root
+            while _is_group(command):
+                rest = [*ctx._protected_args, *ctx.args]
+                if not rest:
+                    break
+                name, sub, args = command.resolve_command(ctx, rest)
+                assert sub is not None and name is not None
+                ctx = sub.make_context(name, args, parent=ctx)
+                command = sub
+        except Exception as exc:  # no such command or option, a bad value, an extra word
+            if type(exc).__name__ == "Exit":  # --help, --version: click's way to stop early
+                return getattr(exc, "exit_code", 1) == 0, ""
             return False, f"{type(exc).__name__}: {exc}"
     return True, ""
 

@@ -168,7 +168,8 @@ def _says_why_and_next(case: Case, output: str, shown: str) -> None:
     """What went wrong is the case's texts; the why and the way on are there in one of the
     three shapes shipit answers in: an error panel (``why:``, ``next:``; a failed check adds
     its finding and ``fix:``), a release report (the step that failed or the stop, and
-    ``ways on:``), or click's usage error (``Error:`` and the command's ``--help``). Every
+    ``ways on:``, or ``way on:`` when nothing is left to resume), or click's usage error
+    (``Error:`` and the command's ``--help``). Every
     command it names exists."""
     text = panel_text(output)
     if re.search(r"error: [a-z-]+", output):
@@ -176,7 +177,7 @@ def _says_why_and_next(case: Case, output: str, shown: str) -> None:
         assert re.search(r"^next: ", text, re.M), f"no next step\n{shown}"
     elif re.search(r"^release (?:failed|interrupted|incomplete)", text, re.M):
         assert re.search(r"\): (?:failed at|interrupted)", text), f"no why\n{shown}"
-        assert re.search(r"^ways on: ", text, re.M), f"no way on\n{shown}"
+        assert re.search(r"^ways? on: ", text, re.M), f"no way on\n{shown}"
     else:
         assert "Error:" in output and "--help" in output, f"no message shape known\n{shown}"
     commands = named_commands(output)
