@@ -28,6 +28,7 @@ many processes it started (git and npm ones apart) and the commands shipit repea
 
     .venv/bin/python bench/release_job.py [--runs 5] [--peers] [--only floor,shipit] [--trace]
         [--baseline OTHER/.venv]   # adds shipit@base and shipit-skip-checks@base
+        [--baseline flow=/path/to/shipit]  # repeatable: LABEL=... adds shipit@LABEL
 """
 
 from __future__ import annotations
@@ -406,15 +407,19 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument(
         "--baseline",
-        type=Path,
-        help="another shipit (its venv or program) to run as shipit@base, e.g. a checkout of "
-        "main from before a change: before and after in the same run",
+        action="append",
+        default=[],
+        metavar="[LABEL=]PATH",
+        help="another shipit (its venv or program) to run as shipit@LABEL (default label: "
+        "base), e.g. a checkout of main from before a change: before and after in the same "
+        "run; repeatable",
     )
     args = parser.parse_args()
     shipits = {"": SHIPIT}
-    if args.baseline:
-        program = args.baseline / "bin" / "shipit" if args.baseline.is_dir() else args.baseline
-        shipits["base"] = str(program)
+    for spec in args.baseline:
+        label, _, path = spec.rpartition("=")
+        where = Path(path)
+        shipits[label or "base"] = str(where / "bin" / "shipit" if where.is_dir() else where)
     known = ["floor"]
     for label in shipits:
         at = f"@{label}" if label else ""
