@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     GIT_TAG_EXISTS = "git-tag-exists"
     # checks and tools
     CHECKS_FAILED = "checks-failed"
+    INVARIANT_FAILED = "invariant-failed"
     TOOL_MISSING = "tool-missing"
     COMMAND_FAILED = "command-failed"
     BINARY_FORMAT = "binary-format"
@@ -235,6 +236,13 @@ class ChecksFailed(ShipitError):
     """The pre-release checks found problems: nothing was released."""
 
     code = ErrorCode.CHECKS_FAILED
+
+
+class InvariantsFailed(ShipitError):
+    """A release invariant does not hold (tree, branch, tools, targets, versions, auth):
+    nothing visible happened, and ``--skip-checks`` does not skip it."""
+
+    code = ErrorCode.INVARIANT_FAILED
 
 
 class ToolMissingError(ShipitError):

@@ -187,13 +187,16 @@ def require_branch(root: Path) -> str:
     return branch
 
 
-def status_changes(root: Path, pathspec: Sequence[str] = ()) -> list[str]:
-    """Paths with uncommitted changes, untracked files included, ignored files not.
+def status_changes(
+    root: Path, pathspec: Sequence[str] = (), *, untracked: bool = True
+) -> list[str]:
+    """Paths with uncommitted changes, untracked files included (unless ``untracked`` is
+    False), ignored files not.
 
     The paths are relative to the top of the work tree (git's porcelain form), whatever
     directory ``root`` is; ``pathspec`` (relative to ``root``) limits the answer.
     """
-    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all"]
+    args = ["status", "--porcelain=v1", "-z", f"--untracked-files={'all' if untracked else 'no'}"]
     if pathspec:
         args += ["--", *pathspec]
     result = _check(_git(root, *args), "cannot read the work tree's status", hint="git status")
@@ -210,6 +213,25 @@ def status_changes(root: Path, pathspec: Sequence[str] = ()) -> list[str]:
         if code[0] in "RC":  # rename/copy: the next entry is the source path
             i += 1
     return changes
+
+
+def changed_lines(root: Path, path: str) -> tuple[list[str], list[str]]:
+    """(lines removed, lines added) in ``path``'s uncommitted change against HEAD."""
+    result = _check(
+        _git(root, "diff", "--no-color", "--no-ext-diff", "-U0", "HEAD", "--", path),
+        f"cannot read the change of {path}",
+        hint=f"git diff HEAD -- {path}",
+    )
+    removed: list[str] = []
+    added: list[str] = []
+    for line in result.stdout.splitlines():
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("-"):
+            removed.append(line[1:])
+        elif line.startswith("+"):
+            added.append(line[1:])
+    return removed, added
 
 
 def changed_paths(directory: Path, pathspec: Sequence[str] = (".",)) -> list[Path]:

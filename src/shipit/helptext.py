@@ -68,7 +68,7 @@ COMMANDS: tuple[CommandEntry, ...] = (
     CommandEntry(
         "release",
         "release",
-        "Run the release: checks, plan, then every step, resumable at any point.",
+        "Run the release: version commit, checks beside the builds, then each visible step.",
     ),
     CommandEntry(
         "resume", "release", "Continue the last failed or interrupted release with the same inputs."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -97,6 +98,30 @@ class Project:
         path = self.path / ".shipit" / "releases" / tag / "journal.json"
         data: dict[str, Any] = json.loads(path.read_text())
         return data
+
+
+def python_without(root: Path, tools: tuple[str, ...]) -> str:
+    """An interpreter path with none of ``tools`` beside it (shipit also looks there).
+
+    Inside a virtualenv that is a view of it: the base interpreter, its pyvenv.cfg and its
+    lib/ (installed packages), but not its bin/ with the tools pip put there.
+    """
+    beside = Path(sys.executable).parent
+    if not any((beside / tool).exists() for tool in tools):
+        return sys.executable
+    assert sys.prefix != sys.base_prefix, f"{tools} beside a Python that is no virtualenv"
+    view = root / "python"
+    (view / "bin").mkdir(parents=True)
+    shutil.copy(Path(sys.prefix) / "pyvenv.cfg", view / "pyvenv.cfg")
+    (view / "lib").symlink_to(Path(sys.prefix) / "lib")
+    (view / "bin" / "python").symlink_to(Path(sys.executable).resolve())
+    return str(view / "bin" / "python")
+
+
+def path_without(tools: tuple[str, ...]) -> str:
+    """The runner's PATH minus every directory holding one of ``tools``."""
+    dirs = os.environ.get("PATH", os.defpath).split(os.pathsep)
+    return os.pathsep.join(d for d in dirs if not any((Path(d) / t).exists() for t in tools))
 
 
 def make_project(repo: GitRepo, tmp_path: Path, *, post: str = POST_OK) -> Project:

@@ -29,6 +29,10 @@ from pathlib import Path
 import filelock
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from releasehelp import path_without, python_without
+
 from shipit.sandbox.isolation import isolated_env
 
 CASES = Path(__file__).resolve().parents[1] / "snapshots" / "errors"
@@ -94,34 +98,10 @@ def scratch() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _python_without(root: Path, tools: tuple[str, ...]) -> str:
-    """An interpreter path with none of ``tools`` beside it (shipit also looks there).
-
-    Inside a virtualenv that is a view of it: the base interpreter, its pyvenv.cfg and its
-    lib/ (installed packages), but not its bin/ with the tools pip put there.
-    """
-    beside = Path(sys.executable).parent
-    if not any((beside / tool).exists() for tool in tools):
-        return sys.executable
-    assert sys.prefix != sys.base_prefix, f"{tools} beside a Python that is no virtualenv"
-    view = root / "python"
-    (view / "bin").mkdir(parents=True)
-    shutil.copy(Path(sys.prefix) / "pyvenv.cfg", view / "pyvenv.cfg")
-    (view / "lib").symlink_to(Path(sys.prefix) / "lib")
-    (view / "bin" / "python").symlink_to(Path(sys.executable).resolve())
-    return str(view / "bin" / "python")
-
-
-def _path_without(tools: tuple[str, ...]) -> str:
-    """The runner's PATH minus every directory holding one of ``tools``."""
-    dirs = os.environ.get("PATH", os.defpath).split(os.pathsep)
-    return os.pathsep.join(d for d in dirs if not any((Path(d) / t).exists() for t in tools))
-
-
 def _environment(root: Path, case: Case) -> dict[str, str]:
     home = root / "home"
     home.mkdir()
-    base = {"PATH": _path_without(case.hide_tools), "HOME": str(home), "LANG": "C.UTF-8"}
+    base = {"PATH": path_without(case.hide_tools), "HOME": str(home), "LANG": "C.UTF-8"}
     env = isolated_env(base)
     env.update(GIT_IDENTITY)
     env.update(COLUMNS=WIDTH, NO_COLOR="1", TERM="dumb", GIT_CONFIG_NOSYSTEM="1")
@@ -160,7 +140,7 @@ def _run(case: Case, root: Path) -> Output:
     env = _environment(root, case)
     project = root / "project"
     _setup(case, project, env)
-    python = _python_without(root, case.hide_tools)
+    python = python_without(root, case.hide_tools)
     lock = filelock.FileLock(str(project / ".shipit" / "lock"))
     if case.hold_release_lock:  # another shipit process is releasing this project
         lock.acquire(timeout=0)

@@ -75,7 +75,7 @@ def test_release_in_a_terminal_draws_the_live_view(git_repo: GitRepo) -> None:
     assert "\x1b[?25l" in screen  # the cursor is hidden while the view animates
     assert re.search(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] command:build-docs\s+running", plain)  # a spinner
     assert re.search(r"✓ command:announce\s+done", plain)
-    assert "5/5 steps done" in plain or "4/4 steps done" in plain
+    assert re.search(r"\b(\d+)/\1 steps done", plain)  # every step, the gate's included
     assert "release succeeded" in plain
 
 

@@ -50,13 +50,23 @@ def test_plan_json_lists_every_step_with_its_live_state(project: Project) -> Non
         "tag_source": "the default: no release tags yet",  # tag-format unset, no tags to learn from
     }
     ids = [s["id"] for s in doc["steps"]]
-    assert ids == ["command:pre", "git:commit", "git:tag", "git:push", "command:post"]
+    assert ids == [
+        "git:commit",
+        "checks",
+        "command:pre",
+        "gate:release",
+        "git:tag",
+        "git:push",
+        "command:post",
+    ]
     for step in doc["steps"]:
         assert set(step) >= {"id", "needs", "state", "reversible", "description"}
         assert step["state"] == "todo"
     assert next(s for s in doc["steps"] if s["id"] == "git:push")["needs"] == [
-        "command:pre",
         "git:commit",
+        "checks",
+        "command:pre",
+        "gate:release",
         "git:tag",
     ]
     assert next(s for s in doc["steps"] if s["id"] == "command:pre")["reversible"] is False
@@ -75,16 +85,18 @@ def test_release_tags_and_pushes_exactly_once(project: Project) -> None:
     journal = project.journal("v1.2.3")
     assert journal["state"] == "released"
     assert {k: v["state"] for k, v in journal["steps"].items()} == {
+        "checks": "done",
         "command:pre": "done",
+        "gate:release": "done",
         "git:tag": "done",
         "git:push": "done",
         "command:post": "done",
     }
     assert (project.path / ".shipit" / "releases" / "v1.2.3" / "shipit.log").stat().st_size > 0
-    # again: every probe says done, nothing is repeated
+    # again: every probe says done, nothing is repeated (the invariants are verified again)
     again = project.shipit("release", "--yes", "--skip-checks")
     assert again.returncode == 0, again.stderr
-    assert "0 step(s) done, 4 already done" in again.stderr
+    assert "2 step(s) done, 4 already done" in again.stderr
     assert project.remote_refs()["refs/tags/v1.2.3"] == tag_object
     assert project.effect_lines() == ["pre", "post"]
     status = project.git("status", "--porcelain")
@@ -283,7 +295,9 @@ def test_conflicting_tag_is_never_moved(project: Project) -> None:
     project.git("reset", "--quiet", "--hard", project.base)
     result = project.shipit("release", "--yes", "--skip-checks")
     assert result.returncode == 1, result.stderr
-    assert "CONFLICT" in result.stderr and "points at" in result.stderr
+    # the release invariants find it before the tag step would (its probe: a CONFLICT)
+    assert "tag v1.2.3 already exists locally and points at" in result.stderr
+    assert "nothing was tagged, pushed or published" in result.stderr
     assert project.git("rev-parse", "v1.2.3^{commit}").strip() == elsewhere
     assert project.remote_tags() == []
 
@@ -371,12 +385,13 @@ def test_second_ctrl_c_leaves_at_once_with_a_consistent_journal(
     assert project.effect_lines() == ["pre", "post"]
 
 
-def test_failing_checks_release_nothing(project: Project) -> None:
+def test_a_dirty_tree_releases_nothing(project: Project) -> None:
     (project.path / "stray.txt").write_text("uncommitted\n")
     result = project.shipit("release", "--yes")
     assert result.returncode == 1, result.stderr
-    assert "the pre-release checks failed: nothing was released" in result.stderr
-    assert "stray.txt" in result.stderr  # the git check names the file
+    # a release invariant, refused before a journal is written or anything is built
+    assert "the release cannot start: the work tree has 1 uncommitted change" in result.stderr
+    assert "stray.txt" in result.stderr
     assert project.remote_tags() == [] and project.local_tags() == []
     assert project.effect_lines() == []
     assert not (project.path / ".shipit" / "releases").exists()
@@ -388,8 +403,9 @@ def test_checks_before_release_judge_the_version_given_with_flag(project: Projec
     # the manifests still say 1.2.3, already tagged: with --version the checks judge 1.3.0
     result = project.shipit("release", "--yes", "--version", "1.3.0")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "the manifests say 1.2.3; the release commit sets 1.3.0" in result.stderr
-    assert "1.3.0 in 1 source(s), after v1.2.3" in result.stderr
+    # the release commit comes first: the checks read 1.3.0 from the manifests
+    results = project.journal("v1.3.0")["steps"]["checks"]["evidence"]["results"]
+    assert results["versions"] == "passed"
     assert project.remote_refs()["refs/tags/v1.3.0^{}"] == project.repo.head()
     # an older version given with the flag is refused by the same check
     again = project.shipit("release", "--yes", "--version", "1.2.3")

@@ -7,6 +7,9 @@ for publishers (tests/e2e/releasehelp.py).
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -85,3 +88,68 @@ def test_plan_exits_1_on_a_conflict_like_dry_run_and_0_when_all_is_to_do(
     assert states["git:tag"] == "conflict"
     dry = project.shipit("release", "--dry-run")
     assert dry.returncode == 1, dry.stderr
+
+
+def test_a_bare_tag_is_not_a_release(git_repo: GitRepo) -> None:
+    git_repo.commit(
+        "no target",
+        {
+            "package.json": '{\n  "name": "demo",\n  "version": "1.2.3"\n}\n',
+            "shipit.toml": "[npm]\nenabled = false\n",
+        },
+    )
+    git_repo.push()
+    result = subprocess.run(
+        [sys.executable, "-m", "shipit", "-C", str(git_repo.path), "release", "--yes"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "300"},
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "nothing to publish: npm, JSR, PyPI and GitHub are all off" in result.stderr
+    assert "`[npm] enabled = true`" in result.stderr
+    assert "npm: switched off in config" in result.stderr  # why each one is off
+    assert git_repo.git("ls-remote", "--tags", "origin") == ""
+    assert not (git_repo.path / ".shipit" / "releases").exists()
+    planned = subprocess.run(
+        [sys.executable, "-m", "shipit", "-C", str(git_repo.path), "plan"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=120,
+    )
+    assert planned.returncode == 1  # the gate is blocked
+    assert "blocked   gate:release" in planned.stdout
+
+
+def test_rollback_after_version_restores_the_files_and_removes_the_commit(
+    project: Project, tmp_path: Path
+) -> None:
+    mark = tmp_path / "paused"
+    running = project.popen(
+        "release",
+        "--yes",
+        "--skip-checks",
+        "--version",
+        "1.3.0",
+        SHIPIT_TEST_FAULT="pause@git:push:before",
+        SHIPIT_TEST_FAULT_MARK=str(mark),
+    )
+    try:
+        wait_for(mark)
+        assert json.loads((project.path / "package.json").read_text())["version"] == "1.3.0"
+        running.send_signal(signal.SIGTERM)
+        Path(str(mark) + ".go").write_text("")
+        _, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+    assert running.returncode == 130, err
+    assert project.repo.head() != project.base  # the release commit, local only
+    rolled = project.shipit("rollback", "--yes")
+    assert "git:commit: undone: removed release commit" in rolled.stderr, rolled.stderr
+    assert project.repo.head() == project.base
+    assert json.loads((project.path / "package.json").read_text())["version"] == "1.2.3"
+    assert project.git("status", "--porcelain") == ""
+    assert project.local_tags() == [] and project.remote_tags() == []

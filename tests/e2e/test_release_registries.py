@@ -168,6 +168,7 @@ def test_publish_npm_alone_then_conflict_is_exit_1(
     assert second.returncode == 1, second.stderr
     assert f"npm already has {unique_name}@1.0.0 with other content" in second.stderr
     assert "shipit release --version 1.0.1" in second.stderr
+    assert "nothing was tagged, pushed or published" in second.stderr
     assert _npm_integrity(registry, unique_name, "1.0.0") == published
 
 

@@ -44,9 +44,28 @@ def release_branch(ctx: CheckContext, state: git.GitState) -> str:
     return "main"
 
 
+def behind_remote_branch(ctx: CheckContext, state: git.GitState, branch: str) -> Finding | None:
+    """Without an upstream: the remote's copy of the release branch (fetched) must be in
+    HEAD's history, else the push would be refused (or would drop someone's commits)."""
+    tip = git.rev_parse(state.root, f"refs/remotes/{state.remote}/{branch}")
+    if tip is None or state.head is None or git.is_ancestor(state.root, tip, state.head):
+        return None
+    return Finding(
+        f"`{state.remote}/{branch}` has commits that HEAD does not have",
+        hint=f"git pull --rebase {state.remote} {branch}",
+    )
+
+
 class GitCheck:
+    """The ``git`` check. ``tree=False`` is the release invariant the ``checks`` step runs
+    beside the builds: everything but the work tree (verified before and after them), and a
+    branch without an upstream is compared with the remote's branch of the same name."""
+
     name = NAME
     heavy = False
+
+    def __init__(self, *, tree: bool = True) -> None:
+        self.tree = tree
 
     def run(self, ctx: CheckContext) -> CheckResult:
         remote = ctx.config.release.remote
@@ -76,7 +95,7 @@ class GitCheck:
                     hint=f'git switch {branch}  (or set release.branch = "{state.branch}")',
                 )
             )
-        if not state.clean:
+        if self.tree and not state.clean:
             shown = ", ".join(state.changes[:MAX_LISTED])
             more = len(state.changes) - MAX_LISTED
             findings.append(
@@ -88,12 +107,17 @@ class GitCheck:
                 )
             )
         if state.branch is not None and state.head is not None and state.upstream is None:
-            findings.append(
-                Finding(
-                    f"branch `{state.branch}` has no upstream",
-                    hint=f"git push --set-upstream {remote} {state.branch}",
+            if self.tree:
+                findings.append(
+                    Finding(
+                        f"branch `{state.branch}` has no upstream",
+                        hint=f"git push --set-upstream {remote} {state.branch}",
+                    )
                 )
-            )
+            else:
+                diverged = behind_remote_branch(ctx, state, branch)
+                if diverged is not None:
+                    findings.append(diverged)
         if state.behind:
             findings.append(
                 Finding(

@@ -83,7 +83,8 @@ def run_checks(
     """Run every check in parallel and return all their results (in the given order)."""
     events = listener or NullListener()
     start = time.monotonic()
-    ctx.slots = threading.Semaphore(heavy_slots(ctx))
+    if ctx.slots is None:  # a release shares its slots with the builds
+        ctx.slots = threading.Semaphore(heavy_slots(ctx))
     done: queue.Queue[CheckResult] = queue.Queue()
     deadlines: dict[str, float] = {}
     lock = threading.Lock()

@@ -51,7 +51,6 @@ from shipit.engine.step import (
     tag_for,
 )
 from shipit.errors import (
-    ChecksFailed,
     ExitCode,
     JournalUnreadable,
     ResumeInputsChanged,
@@ -65,6 +64,7 @@ from shipit.project.detect import detect
 from shipit.project.model import Project
 from shipit.project.versions import same_version
 from shipit.redact import redact
+from shipit.steps import gate
 from shipit.steps.git_tag import commit_message
 from shipit.steps.notify import Notifier, make_notifier, report_warnings
 from shipit.ui.live import release_view
@@ -85,20 +85,52 @@ class Prepared:
     project: Project
     journal: Journal
     plan: Plan
+    version_written: bool = False  # --version/--bump: the release commit writes one version
+    whole: bool = True  # the whole release, not a step-by-step command (`only`)
 
     @property
     def ctx(self) -> Context:
         return self.plan.ctx
+
+    def invariant_problems(self) -> list[gate.Problem]:
+        """The release invariants this machine can tell that do not hold now."""
+        return gate.before_problems(
+            self.ctx,
+            [p.step for p in self.plan.steps],
+            version_written=self.version_written,
+            whole=self.whole,
+        )
+
+    def verify_invariants(self) -> None:
+        """Refuse (InvariantsFailed, exit 1) before a journal is written or anything built."""
+        problems = self.invariant_problems()
+        if problems:
+            raise gate.failure(problems, when="the release cannot start")
+
+
+@dataclass(frozen=True)
+class VersionChoice:
+    """How the command line chose the version: ``--version``, ``--bump`` (and ``--preid``)."""
+
+    version: str | None = None
+    bump: str | None = None
+    preid: str | None = None
+
+    @property
+    def writes(self) -> bool:
+        """The release commit writes this version into every file (they may disagree now)."""
+        return bool(self.version or self.bump)
+
+    def resolve(self, project: Project) -> str:
+        return release_version.choose(
+            project, version=self.version, bump=self.bump, preid=self.preid
+        )
 
 
 def _load(g: Globals) -> tuple[Config, Project]:
     """The configuration and the project detected with it."""
     config = g.load_config().config
     return config, detect(g.directory, config, g.env)
-
-
-def _release_version(project: Project, explicit: str | None) -> str:
-    return release_version.choose(project, version=explicit)
 
 
 def _stored_journal(root: Path, tag: str) -> Journal | None:
@@ -123,6 +155,7 @@ def _open_journal(
     *,
     reuse: frozenset[ReleaseState],
     parts: Mapping[str, Part] | None = None,
+    skip_checks: bool = False,
 ) -> Journal:
     """The stored journal of this release when its state is in ``reuse``, else a new one in
     memory (``Journal.begin`` writes it when the release starts); a new one records where the
@@ -139,6 +172,7 @@ def _open_journal(
         config_digest=config.digest(),
         source_version=project.version,
         parts=sorted({str(p.directory) for p in (parts or {}).values()}),
+        skip_checks=skip_checks,
     )
 
 
@@ -153,6 +187,8 @@ def _planned(
     dry_run: bool = False,
     only: Sequence[str] | None = None,
     parts: Mapping[str, Part] | None = None,
+    skip_checks: bool = False,
+    version_written: bool = False,
 ) -> Prepared:
     """The Context of the release (reading ``journal``'s evidence, taking the binaries of
     ``parts`` instead of building those targets), then its plan."""
@@ -168,8 +204,11 @@ def _planned(
         interactive=g.interactive,
         evidence_of=journal.evidence_of,
         parts=parts,
+        skip_checks=skip_checks,
+        guard_tree=not dry_run,
     )
-    return Prepared(g, config, project, journal, build_plan(ctx, only=only))
+    plan = build_plan(ctx, only=only)
+    return Prepared(g, config, project, journal, plan, version_written, only is None)
 
 
 def read_parts(g: Globals, directories: Sequence[Path | str]) -> dict[str, Part] | None:
@@ -190,26 +229,30 @@ def preview(
     config: Config,
     project: Project,
     *,
-    version: str | None = None,
+    choice: VersionChoice | None = None,
     only: Sequence[str] | None = None,
     parts: Mapping[str, Part] | None = None,
+    skip_checks: bool = False,
 ) -> Prepared:
     """The release as `plan` and `--dry-run` show it: any stored journal is only read."""
-    release_version = _release_version(project, version)
+    chosen = choice or VersionChoice()
+    version = chosen.resolve(project)
     head = git.require_head(g.directory)
     journal = _open_journal(
-        g.directory, config, project, release_version, head, reuse=frozenset(ReleaseState)
+        g.directory, config, project, version, head, reuse=frozenset(ReleaseState)
     )
     return _planned(
         g,
         config,
         project,
         journal,
-        version=release_version,
+        version=version,
         commit=head,
         dry_run=True,
         only=only,
         parts=parts,
+        skip_checks=skip_checks,
+        version_written=chosen.writes or journal.written,
     )
 
 
@@ -227,13 +270,18 @@ def probed_plan(prepared: Prepared, *, dry_run: bool = False) -> PlanDocument:
             notes[step_id] = (result.why, result.hint)
         elif isinstance(result, StepFailure):
             notes[step_id] = (f"probe failed: {result.what}", result.hint)
+    problems = prepared.invariant_problems()
+    if problems and gate.GATE_ID in states:
+        refusal = gate.failure(problems, when="the release cannot start")
+        states[gate.GATE_ID] = ProbeState.BLOCKED
+        notes[gate.GATE_ID] = (refusal.what + "\n" + (refusal.why or ""), refusal.hint)
     return prepared.plan.document(states, notes, dry_run=dry_run)
 
 
 #: the probe states `plan` and `--dry-run` accept; any other (conflict, blocked, a probe that
 #: failed) makes them exit 1
 RUNNABLE_STATES: frozenset[str] = frozenset(
-    {ProbeState.TODO, StepState.PENDING, StepState.ALREADY_DONE, StepState.DONE}
+    {ProbeState.TODO, ProbeState.ALREADY_DONE, StepState.PENDING, StepState.DONE}
 )
 
 
@@ -358,6 +406,7 @@ def _report_run(g: Globals, journal: Journal, outcome: RunOutcome, log_path: Pat
             {
                 "ok": outcome.state == ReleaseState.RELEASED,
                 "state": outcome.state,
+                "discarded": [o.id for o in outcome.discarded],
                 "release": {
                     "version": journal.version,
                     "tag": journal.tag,
@@ -378,12 +427,16 @@ def _report_run(g: Globals, journal: Journal, outcome: RunOutcome, log_path: Pat
             }
         )
         return
+    discarded = None
+    if outcome.state == ReleaseState.FAILED and not outcome.visible_done:
+        discarded = [(o.id, o.message) for o in outcome.discarded]
     text = render_report(
         tag=journal.tag,
         state=outcome.state,
         states={i: s.state for i, s in steps.items()},
         failed=failed,
         not_started=outcome.not_started,
+        discarded=discarded,
     )
     sys.stderr.write(text + f"\nlog: {log_path}\n")
     sys.stderr.flush()
@@ -393,6 +446,7 @@ def run_steps(
     g: Globals,
     *,
     version: str | None = None,
+    choice: VersionChoice | None = None,
     only: Sequence[str] | None = None,
     yes: bool = False,
     dry_run: bool = False,
@@ -400,12 +454,16 @@ def run_steps(
     command: str = "release",
     parts_dirs: Sequence[Path] = (),
 ) -> int:
-    """Plan, confirm and run (all steps, or those whose id starts with ``only``); ``checks``
-    runs `shipit check` first; ``parts_dirs`` hold binaries built on other machines."""
+    """Plan, verify the release invariants, confirm and run (all steps, or those whose id
+    starts with ``only``); ``checks`` adds the quality checks to the ``checks`` step;
+    ``parts_dirs`` hold binaries built on other machines."""
+    chosen = choice or VersionChoice(version=version)
     config, project = _load(g)
     parts = read_parts(g, parts_dirs)  # an unreadable part manifest stops before the checks
     if dry_run:
-        prepared = preview(g, config, project, version=version, only=only, parts=parts)
+        prepared = preview(
+            g, config, project, choice=chosen, only=only, parts=parts, skip_checks=not checks
+        )
         check_parts(prepared)
         doc = probed_plan(prepared, dry_run=True)
         if g.json:
@@ -414,14 +472,20 @@ def run_steps(
             _print_plan(doc, targets=True)
             sys.stderr.write("dry run: nothing was changed\n")
         return plan_exit_code(doc)
-    with locked(g.directory, command):  # before the checks: a second release stops at once
-        if checks:
-            _run_checks(g, config, project, version)
-        release_version = _release_version(project, version)
+    with locked(g.directory, command):  # before any check: a second release stops at once
+        release_version = chosen.resolve(project)
         head = git.require_head(g.directory)
         journal = _open_journal(
-            g.directory, config, project, release_version, head, reuse=RESUMABLE, parts=parts
+            g.directory,
+            config,
+            project,
+            release_version,
+            head,
+            reuse=RESUMABLE,
+            parts=parts,
+            skip_checks=not checks,
         )
+        resume = journal.written
         prepared = _planned(
             g,
             config,
@@ -431,14 +495,16 @@ def run_steps(
             commit=head,
             only=only,
             parts=parts,
+            skip_checks=journal.inputs.skip_checks if resume else not checks,
+            version_written=chosen.writes or resume,
         )
         check_parts(prepared)  # with the journal's recorded builds, before anything visible
-        resume = journal.written
         if resume:
             _check_same_inputs(prepared)
             sys.stderr.write(
                 f"continuing the {journal.state} release {journal.tag} from its journal\n"
             )
+        prepared.verify_invariants()
         if not g.json:
             states = journal_states(journal) if resume else None
             _print_plan(prepared.plan.document(states), targets=False)
@@ -527,9 +593,12 @@ def resume_release(g: Globals, *, yes: bool = False, parts_dirs: Sequence[Path] 
             version=journal.version,
             commit=journal.commit,
             parts=parts,
+            skip_checks=journal.inputs.skip_checks,
+            version_written=True,
         )
         _check_same_inputs(prepared)
         check_parts(prepared)
+        prepared.verify_invariants()
         if not g.json:
             _print_plan(prepared.plan.document(journal_states(journal)), targets=False)
         _confirm(g, yes, config, f"resume release {journal.tag}?")
@@ -606,6 +675,21 @@ VersionOpt = Annotated[
     typer.Option("--version", help="Version to release (default: the manifests' version)."),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before side effects.")]
+BumpOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--bump",
+        metavar="PART",
+        help="Release the manifests' version raised by major, minor, patch or prerelease "
+        "(as npm's `semver inc`: 1.2.3 -> 1.2.4-0, 1.2.4-rc.0 -> 1.2.4-rc.1).",
+    ),
+]
+PreidOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--preid", help="The pre-release name for --bump prerelease (rc: 1.2.3 -> 1.2.4-rc.0)."
+    ),
+]
 PartsOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -617,43 +701,22 @@ PartsOpt = Annotated[
 ]
 
 
-def _run_checks(g: Globals, config: Config, project: Project, version: str | None) -> None:
-    """`shipit check` before a release, in this process (``shipit.checks.runner``)."""
-    from shipit.checks import catalog
-    from shipit.checks.runner import run_checks
-    from shipit.ui.check_view import PlainView, render_summary
-
-    checks, disabled = catalog.select(catalog.all_checks(), config, [], [])
-    run_ctx = catalog.build_context(
-        g.directory, config, g.settings(config), project, g.env, release_version=version
-    )
-    if g.json:
-        report = run_checks(checks, run_ctx)
-    else:
-        with PlainView(g.err) as view:
-            report = run_checks(checks, run_ctx, view)
-        render_summary(g.err, report.results, report.duration_s, g.directory, disabled)
-    if report.ok:
-        return
-    failed = [r.name for r in report.results if str(r.status) in ("failed", "error")]
-    raise ChecksFailed(
-        "the pre-release checks failed: nothing was released",
-        why="failed: " + (", ".join(failed) or "see the report above"),
-        hint="fix what the checks report (`shipit check` shows it again), or pass "
-        "--skip-checks to release anyway",
-    )
-
-
 def register(app: typer.Typer) -> None:
     @app.command("plan")
-    def plan_cmd(ctx: typer.Context, version: VersionOpt = None) -> None:
+    def plan_cmd(
+        ctx: typer.Context,
+        version: VersionOpt = None,
+        bump: BumpOpt = None,
+        preid: PreidOpt = None,
+    ) -> None:
         """Show every step of the release, whether it is done (live probe), and what it runs.
 
         Exits 1 when a step is in conflict, blocked or cannot be probed (as
         `release --dry-run` does), else 0."""
         g = globals_of(ctx)
         config, project = _load(g)
-        doc = probed_plan(preview(g, config, project, version=version))
+        choice = VersionChoice(version, bump, preid)
+        doc = probed_plan(preview(g, config, project, choice=choice))
         if g.json:
             g.emit_json(doc.model_dump(mode="json"))
         else:
@@ -669,17 +732,25 @@ def register(app: typer.Typer) -> None:
         ] = False,
         yes: YesOpt = False,
         skip_checks: Annotated[
-            bool, typer.Option("--skip-checks", help="Do not run `shipit check` first.")
+            bool,
+            typer.Option(
+                "--skip-checks",
+                help="Skip the quality checks (typecheck, lint, test, security, secrets); "
+                "the release invariants still hold.",
+            ),
         ] = False,
         version: VersionOpt = None,
         parts: PartsOpt = None,
+        bump: BumpOpt = None,
+        preid: PreidOpt = None,
     ) -> None:
-        """Run the release: checks, plan, then every step, resumable at any point."""
+        """Run the release: version commit, checks beside the builds, then each visible step."""
         g = globals_of(ctx)
+        choice = VersionChoice(version, bump, preid)
         raise typer.Exit(
             run_steps(
                 g,
-                version=version,
+                choice=choice,
                 yes=yes,
                 dry_run=dry_run,
                 checks=not skip_checks,

@@ -77,6 +77,11 @@ class ReleaseInputs(_Doc):
         description="Directories of the parts (`release --parts`) it started with; "
         "`shipit resume` takes them again.",
     )
+    skip_checks: bool = Field(
+        default=False,
+        description="Started with --skip-checks: resume skips the quality checks too (never "
+        "the release invariants).",
+    )
 
 
 class Transition(_Doc):
@@ -160,10 +165,21 @@ class PlanStep(_Doc):
     phase: str = Field(description='Pipeline phase, e.g. "publish" or "after-push".')
     needs: list[str] = Field(description="Ids of the steps it waits for.")
     state: PlanStepState = Field(
-        description="From a live probe (todo, already-done, conflict, or unknown when the "
-        "probe failed), or from the journal (its step states)."
+        description="From a live probe (todo, already-done, conflict, blocked when a release "
+        "invariant does not hold, or unknown when the probe failed), or from the journal "
+        "(its step states)."
     )
     reversible: bool = Field(description="Whether `shipit rollback` can undo it.")
+    speculative: bool = Field(
+        default=False,
+        description="Runs while the checks run (a build or its verification): no visible "
+        "effect, discarded when the release fails before the gate.",
+    )
+    visible: bool = Field(
+        default=True,
+        description="Runs after gate:release: its effect leaves this machine (false for the "
+        "release commit, the checks, the builds and the gate).",
+    )
     description: str = Field(description="One line, then the commands it runs, one a line.")
     why: str | None = Field(default=None, description="Why the probe found this state.")
     hint: str | None = Field(default=None, description="What to do about it.")

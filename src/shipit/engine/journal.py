@@ -112,6 +112,7 @@ class Journal:
         config_digest: str,
         source_version: str | None = None,
         parts: Sequence[str] = (),
+        skip_checks: bool = False,
     ) -> Journal:
         """A new journal in memory (state ``planned``, no steps): nothing is written until
         ``begin``, so a plan that is shown and not confirmed leaves no trace."""
@@ -125,6 +126,7 @@ class Journal:
                 started_at=started,
                 source_version=source_version,
                 parts=list(parts),
+                skip_checks=skip_checks,
             ),
             state=ReleaseState.PLANNED,
             updated_at=started,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from typing import Any, Literal
 from shipit import proc
 from shipit.config import RetryConfig
 from shipit.engine import faults
+from shipit.engine.documents import StepRecord
 from shipit.engine.events import Event, Listener, ReleaseEvent, StepEvent, StepEventKind
 from shipit.engine.journal import Journal, error_record
 from shipit.engine.plan import Plan, PlannedStep
@@ -70,6 +71,8 @@ class RunOutcome:
     state: ReleaseState  # RELEASED, FAILED or INTERRUPTED once the run is over
     outcomes: dict[str, StepOutcome] = field(default_factory=dict)
     not_started: list[str] = field(default_factory=list)
+    visible_done: bool = False  # a step after the gate is done (in this run or an earlier one)
+    discarded: list[UndoOutcome] = field(default_factory=list)  # local work undone on failure
 
     @property
     def failed(self) -> list[StepOutcome]:
@@ -84,16 +87,15 @@ class RunOutcome:
         return [i for i, o in self.outcomes.items() if o.state == StepState.DONE]
 
     def exit_code(self, journal: Journal | None = None) -> int:
+        """0 released, 130 interrupted, 3 when something visible is out (resumable), 1 when
+        nothing visible happened or a conflict stopped the release."""
         if self.state == ReleaseState.RELEASED:
             return int(ExitCode.OK)
         if self.state == ReleaseState.INTERRUPTED:
             return int(ExitCode.INTERRUPTED)
-        something_done = bool(self.ran) or (
-            journal is not None and any(s.state == StepState.DONE for s in journal.steps().values())
-        )
         if any(o.state == StepState.CONFLICT for o in self.failed):
             return int(ExitCode.FAILED)
-        return int(ExitCode.INCOMPLETE if something_done else ExitCode.FAILED)
+        return int(ExitCode.INCOMPLETE if self.visible_done else ExitCode.FAILED)
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,9 @@ class Orchestrator:
                     hint=first.hint,
                 )
             )
+            outcome.visible_done = self._visible_done()
+            if not outcome.visible_done and self.plan.local_ids:
+                outcome.discarded = self._discard()
         else:
             outcome.state = ReleaseState.RELEASED
             others = [
@@ -285,6 +290,30 @@ class Orchestrator:
                 journal.set_state(ReleaseState.RELEASED)
                 self.emit(ReleaseEvent("succeeded", self.ctx.tag, self.ctx.version))
         return outcome
+
+    def _visible_done(self) -> bool:
+        """Whether anything the world can see exists: a step after the gate is done, in
+        this run or an earlier one (steps of the journal outside this plan count too)."""
+        local = self.plan.local_ids
+        return any(
+            record.state in COMPLETED
+            for step_id, record in self.journal.steps().items()
+            if step_id not in local
+        )
+
+    def _discard(self) -> list[UndoOutcome]:
+        """A release that failed before anything visible leaves nothing behind: its local
+        work (the release commit, the speculative artifacts) is undone, newest first, and
+        the release is over (a new `shipit release` starts afresh)."""
+        local = [p.id for p in self.plan.steps if p.id in self.plan.local_ids]
+        self.journal.set_state(ReleaseState.ROLLING_BACK, reason="failed before anything visible")
+        undone = self._undo_steps(local, self.journal.steps())
+        remaining = [o for o in undone if o.state in (UndoState.IRREVERSIBLE, UndoState.FAILED)]
+        state = ReleaseState.PARTLY_ROLLED_BACK if remaining else ReleaseState.ROLLED_BACK
+        self.journal.set_state(
+            state, reason="failed before anything visible: the local work was discarded"
+        )
+        return undone
 
     def _result_of(self, future: Future[StepOutcome], step_id: str) -> StepOutcome:
         try:
@@ -313,6 +342,20 @@ class Orchestrator:
                 journal.update_step(step_id, state=state, evidence=evidence, note=why, error=None)
                 self._step_event("already-done", step_id, why)
                 return StepOutcome(step_id, state, why, evidence=evidence)
+            if probe.state == ProbeState.BLOCKED:
+                why = probe.why or "a release invariant does not hold"
+                journal.update_step(
+                    step_id,
+                    state=StepState.FAILED,
+                    error={
+                        "code": "invariant-failed",
+                        "what": why,
+                        "why": None,
+                        "hint": probe.hint,
+                    },
+                )
+                self._step_event("failed", step_id, why, hint=probe.hint)
+                return StepOutcome(step_id, StepState.FAILED, why, hint=probe.hint)
             if probe.state == ProbeState.CONFLICT:
                 why = probe.why or "the world holds something else under this name"
                 journal.update_step(
@@ -399,6 +442,20 @@ class Orchestrator:
         states = journal.steps()
         order = [p.id for p in self.plan.steps] + [i for i in states if i not in self.plan]
         outcome = RollbackOutcome(ReleaseState.ROLLED_BACK)
+        outcome.outcomes = self._undo_steps(order, states)
+        if outcome.remaining:
+            outcome.state = ReleaseState.PARTLY_ROLLED_BACK
+        journal.set_state(outcome.state)
+        hint = "; ".join(o.hint for o in outcome.remaining if o.hint) or None
+        self.emit(
+            ReleaseEvent("rolled-back", self.ctx.tag, self.ctx.version, outcome.state, hint=hint)
+        )
+        return outcome
+
+    def _undo_steps(self, order: list[str], states: Mapping[str, StepRecord]) -> list[UndoOutcome]:
+        """Undo the completed steps of ``order``, last first; each outcome is journaled."""
+        journal = self.journal
+        outcomes: list[UndoOutcome] = []
         for step_id in reversed(order):
             record = states.get(step_id)
             if record is None or record.state not in COMPLETED:
@@ -406,7 +463,7 @@ class Orchestrator:
             if step_id not in self.plan:
                 msg = "this step is no longer in the plan; shipit cannot undo it"
                 journal.update_step(step_id, state=StepState.IRREVERSIBLE, note=msg)
-                outcome.outcomes.append(UndoOutcome(step_id, UndoState.IRREVERSIBLE, msg))
+                outcomes.append(UndoOutcome(step_id, UndoState.IRREVERSIBLE, msg))
                 continue
             step = self.plan.get(step_id).step
             self._step_event("undoing", step_id)
@@ -418,7 +475,7 @@ class Orchestrator:
                 self._step_event(
                     "failed", step_id, f"undo failed: {_one_line(failure)}", hint=failure.hint
                 )
-                outcome.outcomes.append(
+                outcomes.append(
                     UndoOutcome(step_id, UndoState.FAILED, _one_line(failure), failure.hint)
                 )
                 continue
@@ -430,21 +487,14 @@ class Orchestrator:
                     error={"what": undo.message, "hint": undo.hint},
                 )
                 self._step_event("irreversible", step_id, undo.message, hint=undo.hint)
-                outcome.outcomes.append(
+                outcomes.append(
                     UndoOutcome(step_id, UndoState.IRREVERSIBLE, undo.message, undo.hint)
                 )
             else:
                 journal.update_step(step_id, state=StepState.UNDONE, note=undo.message)
                 self._step_event("undone", step_id, undo.message)
-                outcome.outcomes.append(UndoOutcome(step_id, undo.state, undo.message))
-        if outcome.remaining:
-            outcome.state = ReleaseState.PARTLY_ROLLED_BACK
-        journal.set_state(outcome.state)
-        hint = "; ".join(o.hint for o in outcome.remaining if o.hint) or None
-        self.emit(
-            ReleaseEvent("rolled-back", self.ctx.tag, self.ctx.version, outcome.state, hint=hint)
-        )
-        return outcome
+                outcomes.append(UndoOutcome(step_id, undo.state, undo.message))
+        return outcomes
 
 
 def probe_all(plan: Plan, *, max_workers: int = 4) -> dict[str, Probe | StepFailure]:

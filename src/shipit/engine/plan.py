@@ -1,11 +1,16 @@
 """The release plan: one explicit, ordered pipeline of step kinds, turned into a step graph.
 
-Reading ``PIPELINE`` tells the whole release, safest first: everything that can fail without
-a visible side effect (build, verify) runs before anything the world can see (commit, tag,
-push, publish, GitHub, notify). Each entry is a phase and a step factory ``(ctx) -> list[Step]``;
-a factory returns no steps when its target is off in the detected project.
-Every step implicitly needs all steps of earlier phases; declared ``needs`` order steps inside
-a phase. User command steps (``[[commands]]``) run in their own phase right after ``after``.
+Reading ``PIPELINE`` tells the whole release, safest first. First the local, reversible work:
+the release commit (the version written into every manifest), then the ``checks`` step (the
+release invariants, and the quality checks unless ``--skip-checks``) *beside* the builds and
+their verification, which are speculative: they have no visible effect, start while the
+checks run, and are discarded if the release fails before anything visible. ``gate:release``
+waits for all of it and verifies the invariants once more; every step the world can see (tag
+push, publish, GitHub, notify) comes after the gate. Each entry is a phase and a step factory
+``(ctx) -> list[Step]``; a factory returns no steps when its target is off in the project.
+Every step implicitly needs all steps of earlier phases (a speculative phase does not wait for
+the checks); declared ``needs`` order steps inside a phase. User command steps
+(``[[commands]]``) run in their own phase right after ``after``.
 """
 
 from __future__ import annotations
@@ -26,13 +31,27 @@ from shipit.engine.documents import (
 from shipit.engine.states import StepState
 from shipit.engine.step import Context, Step, StepFactory
 from shipit.errors import PlanInvalid
-from shipit.steps import binaries, checksums, command, git_tag, github, jsr, notify, npm, pypi
+from shipit.steps import (
+    binaries,
+    checksums,
+    command,
+    gate,
+    git_tag,
+    github,
+    jsr,
+    notify,
+    npm,
+    preflight,
+    pypi,
+)
 
 
 class Phase(StrEnum):
+    COMMIT = "commit"
+    CHECKS = "checks"
     BUILD = "build"
     VERIFY = "verify"
-    COMMIT = "commit"
+    GATE = "gate"
     TAG = "tag"
     PUSH = "push"
     PUBLISH = "publish"
@@ -41,12 +60,14 @@ class Phase(StrEnum):
 
 
 PIPELINE: tuple[tuple[Phase, StepFactory], ...] = (
-    (Phase.BUILD, npm.pack_steps),  # npm:pack: the tarball npm will publish
-    (Phase.BUILD, pypi.build_steps),  # pypi:build: sdist and wheel
-    (Phase.BUILD, binaries.build_steps),  # binaries:build:<target>, one per target
-    (Phase.VERIFY, binaries.verify_steps),  # binaries:verify:<target>: format and smoke run
-    (Phase.VERIFY, checksums.checksum_steps),  # checksums (SHA256SUMS), checksums:sign
-    (Phase.COMMIT, git_tag.commit_steps),  # git:commit, only when versions need syncing
+    (Phase.COMMIT, git_tag.commit_steps),  # git:commit: the version into every manifest, locally
+    (Phase.CHECKS, preflight.checks_steps),  # checks: invariants (+ quality checks), beside:
+    (Phase.BUILD, npm.pack_steps),  # npm:pack: the tarball npm will publish    } speculative:
+    (Phase.BUILD, pypi.build_steps),  # pypi:build: sdist and wheel           } no visible
+    (Phase.BUILD, binaries.build_steps),  # binaries:build:<target>             } effect, run
+    (Phase.VERIFY, binaries.verify_steps),  # binaries:verify:<target>          } while the
+    (Phase.VERIFY, checksums.checksum_steps),  # checksums, checksums:sign      } checks run
+    (Phase.GATE, gate.gate_steps),  # gate:release: nothing visible happens before it
     (Phase.TAG, git_tag.tag_steps),  # git:tag
     (Phase.PUSH, git_tag.push_steps),  # git:push: the branch and the tag
     (Phase.PUBLISH, npm.publish_steps),  # npm:publish    } independent,
@@ -57,6 +78,9 @@ PIPELINE: tuple[tuple[Phase, StepFactory], ...] = (
     (Phase.GITHUB, github.publish_steps),  # github:publish: the draft goes public
     (Phase.NOTIFY, notify.notify_steps),  # notify: the "succeeded" message
 )
+
+SPECULATIVE: frozenset[str] = frozenset({Phase.BUILD, Phase.VERIFY})
+"""Phases that start while the checks run: they do not wait for the CHECKS phase."""
 
 
 def phases() -> list[Phase]:
@@ -73,6 +97,11 @@ class PlannedStep:
     @property
     def id(self) -> str:
         return self.step.id
+
+    @property
+    def speculative(self) -> bool:
+        """Whether it runs while the checks run (its work is discarded if they fail)."""
+        return self.phase in SPECULATIVE
 
 
 @dataclass
@@ -95,6 +124,15 @@ class Plan:
     def __contains__(self, step_id: object) -> bool:
         return any(p.id == step_id for p in self.steps)
 
+    @property
+    def local_ids(self) -> set[str]:
+        """The gate and the steps it waits for: no effect outside this machine, undone when
+        the release fails before anything visible. Without a gate every step counts as
+        visible (nothing is ever discarded)."""
+        if gate.GATE_ID not in self:
+            return set()
+        return {gate.GATE_ID, *self.get(gate.GATE_ID).needs}
+
     def document(
         self,
         states: Mapping[str, PlanStepState] | None = None,
@@ -106,6 +144,7 @@ class Plan:
         (pending when absent), ``notes`` each probe's (why, hint)."""
         ctx = self.ctx
         steps = []
+        local = self.local_ids
         for planned in self.steps:
             why, hint = (notes or {}).get(planned.id, (None, None))
             steps.append(
@@ -115,6 +154,8 @@ class Plan:
                     needs=list(planned.needs),
                     state=(states or {}).get(planned.id, StepState.PENDING),
                     reversible=bool(planned.step.reversible),
+                    speculative=planned.speculative,
+                    visible=planned.id not in local,
                     description=describe(planned.step, ctx),
                     why=why,
                     hint=hint,
@@ -155,15 +196,29 @@ def pipeline(config: Config) -> list[tuple[str, StepFactory]]:
     return out
 
 
-def build_plan(ctx: Context, *, only: Sequence[str] | None = None) -> Plan:
-    """Build the plan for ``ctx``; ``only`` keeps the steps whose id starts with a prefix."""
+def build_plan(ctx: Context, *, only: Sequence[str] | None = None, gated: bool = True) -> Plan:
+    """Build the plan for ``ctx``; ``only`` keeps the steps whose id starts with a prefix,
+    and the ``checks`` step and the gate too when one of them is visible (``gated=False``
+    leaves them out: for tests that drive publish steps on their own)."""
     collected = [(phase, step) for phase, factory in pipeline(ctx.config) for step in factory(ctx)]
     if only is not None:
-        collected = [
-            (phase, s)
-            for phase, s in collected
+        order = [phase for phase, _ in collected]
+        gate_at = order.index(Phase.GATE) if Phase.GATE in order else len(order)
+        chosen = [
+            (index, phase, s)
+            for index, (phase, s) in enumerate(collected)
             if any(s.id == p or s.id.startswith(p + ":") for p in only)
         ]
+        if gated and any(index > gate_at for index, _, _ in chosen):  # visible: gate it
+            kept = {s.id for _, _, s in chosen}
+            keep = kept | {s.id for phase, s in collected if phase in (Phase.CHECKS, Phase.GATE)}
+            chosen = [(i, p, s) for i, (p, s) in enumerate(collected) if s.id in keep]
+            targets = tuple(t for t in preflight.PUBLISHING if any(i.startswith(t) for i in kept))
+            chosen = [
+                (i, p, preflight.ChecksStep(targets) if isinstance(s, preflight.ChecksStep) else s)
+                for i, p, s in chosen
+            ]
+        collected = [(phase, s) for _, phase, s in chosen]
     return plan_from_steps(ctx, collected)
 
 
@@ -187,7 +242,12 @@ def plan_from_steps(ctx: Context, collected: Sequence[tuple[str, Step]]) -> Plan
         by_phase.setdefault(phase, []).append(step.id)
     planned: list[PlannedStep] = []
     for phase, step in collected:
-        earlier = [i for p in order[: order.index(phase)] for i in by_phase[p]]
+        earlier = [
+            i
+            for p in order[: order.index(phase)]
+            if not (phase in SPECULATIVE and p == Phase.CHECKS)
+            for i in by_phase[p]
+        ]
         declared = [n for n in step.needs if n in present and n not in earlier]
         planned.append(PlannedStep(step, phase, tuple(earlier + declared)))
     _check_cycles(planned)

@@ -9,9 +9,11 @@ treated as permanent); the orchestrator retries, records and reports.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -35,6 +37,7 @@ class ProbeState(enum.StrEnum):
     TODO = "todo"
     ALREADY_DONE = "already-done"  # the registry, forge or git already holds exactly this
     CONFLICT = "conflict"  # it holds something else under our name: never overwrite
+    BLOCKED = "blocked"  # a release invariant does not hold: the step cannot run now
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Probe:
     @classmethod
     def conflict(cls, why: str, hint: str) -> Probe:
         return cls(ProbeState.CONFLICT, {}, why, hint)
+
+    @classmethod
+    def blocked(cls, why: str, hint: str) -> Probe:
+        return cls(ProbeState.BLOCKED, {}, why, hint)
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,13 @@ class Context:
     """Evidence recorded (journal) by another step of this release, {} if none."""
     parts: Mapping[str, Part] = field(default_factory=dict)
     """Targets built on other machines (``release --parts``): their files are taken, not built."""
+    skip_checks: bool = False
+    """``release --skip-checks``: the ``checks`` step verifies the release invariants only."""
+    slots: threading.Semaphore | None = None
+    """CPU slots shared by the checks' heavy commands and the builds (``cpu_slot``)."""
+    guard_tree: bool = False
+    """A release (not a plan or a step driven on its own): right before a package is built
+    from the work tree, HEAD must be the release commit with no tracked file changed."""
     _repo: Snapshot | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -177,9 +191,14 @@ def make_context(
     replace_assets: bool = False,
     evidence_of: Callable[[str], Evidence] | None = None,
     parts: Mapping[str, Part] | None = None,
+    skip_checks: bool = False,
+    guard_tree: bool = False,
 ) -> Context:
     """The Context of one release: tag from ``release.tag-format``, its release directory;
-    ``parts`` (by target) are binaries built on other machines, taken instead of built."""
+    ``parts`` (by target) are binaries built on other machines, taken instead of built;
+    ``skip_checks``: the ``checks`` step verifies the release invariants only; ``guard_tree``:
+    a release, whose packages must be built from the release commit. The checks' heavy
+    commands and the builds share ``checks.parallel`` CPU slots (default: the cores)."""
     environment = dict(os.environ if env is None else env)
     tag = tag_for(config, project, version)
     kwargs: dict[str, Any] = {}
@@ -201,8 +220,32 @@ def make_context(
         ci=ci,
         interactive=interactive,
         replace_assets=replace_assets or config.github.replace_assets,
+        skip_checks=skip_checks,
+        guard_tree=guard_tree,
+        slots=threading.Semaphore(config.checks.parallel or os.cpu_count() or 2),
         **kwargs,
     )
+
+
+@contextlib.contextmanager
+def cpu_slot(ctx: Context) -> Iterator[None]:
+    """Hold one of the release's CPU slots while a build runs: builds and the checks' heavy
+    commands share the cores instead of oversubscribing them (no-op without slots)."""
+    if ctx.slots is None:
+        yield
+        return
+    with ctx.slots:
+        yield
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A program (or Python module) a step runs, checked before anything visible happens."""
+
+    name: str  # what the user installs: "npm", "deno", "twine"
+    hint: str  # how to install it
+    module: str | None = None  # a Python module run with this interpreter (``-m build``)
+    program: str | None = None  # the executable looked up on PATH (default: ``name``)
 
 
 @runtime_checkable
@@ -222,6 +265,9 @@ class Step(Protocol):
     def run(self, ctx: Context, progress: Progress) -> Evidence: ...
 
     def undo(self, ctx: Context) -> Undo: ...
+
+    # Optional: ``tools(ctx) -> Sequence[Tool]``, the programs ``run`` needs; the release
+    # gate refuses to start when one is missing (read with ``getattr``).
 
 
 def checkpoint(step_id: str, point: str = "during") -> None:

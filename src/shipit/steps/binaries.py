@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipit import binformat, hashing, proc
-from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
+from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Tool, Undo, cpu_slot
 from shipit.errors import PermanentError, ShipitError, ToolMissingError
 from shipit.project.manifests import read_json
 from shipit.redact import SECRET_ENV_VARS, redact
 from shipit.steps._release_env import release_env, release_values
+from shipit.steps.gate import require_release_tree
 from shipit.workspace import open_private, private_dir
 
 if TYPE_CHECKING:
@@ -58,6 +59,12 @@ PRESETS: dict[str, str] = {
     "cargo": "cargo build --release --locked --target {target}",
 }
 PRESET_BUILT_PATH: dict[str, str] = {"cargo": "target/{target}/release/{name}{ext}"}
+TOOL_HINTS: dict[str, str] = {
+    "deno": "install deno (`pip install deno` or https://docs.deno.com/runtime/getting_started/)",
+    "go": "install Go: https://go.dev/dl/",
+    "cargo": "install Rust and cargo: https://rustup.rs",
+    "custom": "install the program the [binaries] command runs, or fix `command`",
+}
 PRESET_DEFAULT_ENTRY: dict[str, str] = {"zig": "main.c", "deno": "main.ts", "go": "."}
 
 _GOOS = {"linux": "linux", "macos": "darwin", "windows": "windows", "freebsd": "freebsd"}
@@ -396,7 +403,20 @@ class BuildBinary:
             "size": size,
         }
 
+    def tools(self, ctx: Context) -> list[Tool]:
+        try:
+            argv, _ = command_argv(ctx, self.build)
+        except PermanentError:
+            return []  # run says what is wrong with the command
+        if len(argv) > 2 and argv[0] == sys.executable and argv[1] == "-m":
+            return [Tool(argv[2], f"{sys.executable} -m pip install {argv[2]}", module=argv[2])]
+        preset = ctx.config.binaries.preset
+        return [
+            Tool(Path(argv[0]).name, TOOL_HINTS.get(preset, TOOL_HINTS["custom"]), program=argv[0])
+        ]
+
     def run(self, ctx: Context, progress: Progress) -> Evidence:
+        require_release_tree(ctx, f"the binary for {self.build.target}")
         cfg = ctx.config.binaries
         argv, extra_env = command_argv(ctx, self.build)
         self.build.binary.parent.mkdir(parents=True, exist_ok=True)
@@ -406,7 +426,7 @@ class BuildBinary:
         cwd = (ctx.root / cfg.directory).resolve()
         slot = _build_slot(cfg.parallel or os.cpu_count() or 1)
         progress.status(f"waiting for a build slot ({self.build.target})")
-        with slot, open_private(log_path, "w") as log_fh:
+        with cpu_slot(ctx), slot, open_private(log_path, "w") as log_fh:
             progress.status(f"building {self.build.target}")
             log_fh.write(redact(f"$ {shlex.join(argv)}\n"))
             log_fh.flush()

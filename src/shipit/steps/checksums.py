@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from shipit import proc
-from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
+from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Tool, Undo
 from shipit.errors import PermanentError, ToolMissingError
 from shipit.files import write_text_atomic
 from shipit.redact import register
@@ -323,6 +323,17 @@ class SignChecksums:
     id = SIGN_ID
     needs: tuple[str, ...] = (SUMS_ID,)
     reversible = True
+
+    def tools(self, ctx: Context) -> list[Tool]:
+        if ctx.config.binaries.signing.method == "gpg":
+            return [Tool("gpg", "install GnuPG (apt install gnupg, brew install gnupg)")]
+        return [
+            Tool(
+                "minisign",
+                "install minisign (apt install minisign, brew install minisign), "
+                'or set method = "gpg" in [binaries.signing]',
+            )
+        ]
 
     def describe(self, ctx: Context) -> str:
         sig = signature_path(ctx)

@@ -73,7 +73,7 @@ def _same(a: str | None, b: str) -> bool:
     return a is not None and same_version(a, b)
 
 
-def _fresh_project(ctx: Context) -> Project:
+def fresh_project(ctx: Context) -> Project:
     """The project as it is on disk now (the plan's snapshot may predate a version write)."""
     from shipit.project.detect import detect
 
@@ -82,7 +82,7 @@ def _fresh_project(ctx: Context) -> Project:
 
 def stale_sources(ctx: Context) -> list[VersionSource]:
     """Version sources that do not state the release version yet (read from disk now)."""
-    project = _fresh_project(ctx) if ctx.project.sources else ctx.project
+    project = fresh_project(ctx) if ctx.project.sources else ctx.project
     return [s for s in project.sources if not _same(s.version, ctx.version)]
 
 
@@ -119,7 +119,7 @@ def sync_versions(ctx: Context) -> list[Path]:
     """Write the release version into every stale source; return the files changed."""
     from shipit.project.sync import set_version
 
-    _, changes = set_version(_fresh_project(ctx), ctx.version)
+    _, changes = set_version(fresh_project(ctx), ctx.version)
     if changes:
         ctx.repo.files_changed()
     return [Path(c.file) for c in changes]
@@ -158,6 +158,7 @@ class CommitStep:
         )
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:
+        edited = [str(f) for f in _uncommitted_sources(ctx)]  # by the user (`version set`)
         sync_versions(ctx)
         checkpoint(self.id)
         files = _uncommitted_sources(ctx)  # also those written by an interrupted run
@@ -166,7 +167,12 @@ class CommitStep:
             return {"commit": head or ctx.commit, "files": [], "note": "nothing to commit"}
         progress.status(f"committing {', '.join(map(str, files))}")
         commit = ctx.repo.commit_files(files, commit_message(ctx))
-        return {"commit": commit, "parent": head, "files": [str(f) for f in files]}
+        return {
+            "commit": commit,
+            "parent": head,
+            "files": [str(f) for f in files],
+            "edited": edited,
+        }
 
     def undo(self, ctx: Context) -> Undo:
         made = ctx.evidence_of(COMMIT).get("commit")
@@ -183,6 +189,8 @@ class CommitStep:
                 f"HEAD moved past the release commit {made[:12]}",
                 hint=f"drop it by hand if you must: git rebase -i {made[:12]}~1",
             )
+        edited = ctx.evidence_of(COMMIT).get("edited") or []
+        kept = {f: (ctx.root / f).read_bytes() for f in edited if (ctx.root / f).is_file()}
         try:
             ctx.repo.reset_keep(f"{made}~1")
         except GitError as exc:
@@ -191,7 +199,14 @@ class CommitStep:
                 why=exc.why,
                 hint=f"git reset --keep {made[:12]}~1",
             ) from None
-        return Undo.undone(f"removed release commit {made[:12]} from {branch}")
+        for name, content in kept.items():  # the user's own edits stay, uncommitted
+            (ctx.root / name).write_bytes(content)
+        if kept:
+            ctx.repo.files_changed()
+        restored = "the version files are as before" + (
+            f" ({', '.join(kept)} keep your uncommitted edit)" if kept else ""
+        )
+        return Undo.undone(f"removed release commit {made[:12]} from {branch}; {restored}")
 
 
 def head_is_release_commit(ctx: Context) -> bool:
@@ -201,7 +216,7 @@ def head_is_release_commit(ctx: Context) -> bool:
 
 def _uncommitted_sources(ctx: Context) -> list[Path]:
     """Version files with uncommitted changes."""
-    files = [str(s.file) for s in _fresh_project(ctx).sources] if ctx.project.sources else []
+    files = [str(s.file) for s in fresh_project(ctx).sources] if ctx.project.sources else []
     if not files:
         return []
     changed = set(ctx.repo.changed_paths(files))

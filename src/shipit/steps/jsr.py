@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from shipit import git, oidc, proc
-from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
+from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Tool, Undo
 from shipit.errors import (
     ConfigError,
     NotARepoError,
@@ -53,6 +53,7 @@ from shipit.registries import jsr_content
 from shipit.registries.jsr import TOKEN_HINT, Jsr, JsrVersion, error_code, split_name
 from shipit.relay import TokenRelay
 from shipit.steps._output import relevant_lines
+from shipit.steps.gate import require_release_tree
 from shipit.workspace import protect
 
 PUBLISH_ID = "jsr:publish"
@@ -247,7 +248,11 @@ class JsrPublish:
     def probe(self, ctx: Context) -> Probe:
         return judge(ctx, package_name(ctx))
 
+    def tools(self, ctx: Context) -> list[Tool]:
+        return [Tool("deno", DENO_HINT)]
+
     def run(self, ctx: Context, progress: Progress) -> Evidence:
+        require_release_tree(ctx, "the JSR package")
         name = package_name(ctx)
         split_name(name)
         progress.status(f"checking {jsr_url(ctx)}")

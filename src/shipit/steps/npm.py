@@ -23,7 +23,17 @@ from typing import Any
 import semver
 
 from shipit import oidc, proc
-from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Undo
+from shipit.engine.step import (
+    Context,
+    Evidence,
+    Probe,
+    ProbeState,
+    Progress,
+    Step,
+    Tool,
+    Undo,
+    cpu_slot,
+)
 from shipit.errors import (
     OidcNotTrusted,
     OutcomeUnknown,
@@ -39,6 +49,7 @@ from shipit.registries.recent import JustRead
 from shipit.steps import _npmrc
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
+from shipit.steps.gate import require_release_tree
 from shipit.workspace import private_dir, protect
 
 log = logging.getLogger("shipit.steps.npm")
@@ -276,7 +287,15 @@ class NpmPack:
             return Probe.todo(f"{path.name} is missing or changed since it was packed")
         return Probe.todo("not packed yet")
 
+    def tools(self, ctx: Context) -> list[Tool]:
+        return [Tool("npm", NPM_INSTALL_HINT)]
+
     def run(self, ctx: Context, progress: Progress) -> Evidence:
+        with cpu_slot(ctx):
+            return self._pack(ctx, progress)
+
+    def _pack(self, ctx: Context, progress: Progress) -> Evidence:
+        require_release_tree(ctx, "the npm package")
         directory = package_dir(ctx)
         command = ctx.config.npm.build_command
         if command:
@@ -381,6 +400,9 @@ class NpmPublish:
 
     def __init__(self) -> None:
         self._probed: JustRead[NpmVersion] = JustRead()  # the probe's read, for the run
+
+    def tools(self, ctx: Context) -> list[Tool]:
+        return [Tool("npm", NPM_INSTALL_HINT)]
 
     def describe(self, ctx: Context) -> str:
         name = _safe_name(ctx)

@@ -28,8 +28,10 @@ from shipit.engine.step import (
     ProbeState,
     Progress,
     Step,
+    Tool,
     Undo,
     checkpoint,
+    cpu_slot,
 )
 from shipit.errors import (
     OidcNotTrusted,
@@ -46,6 +48,7 @@ from shipit.redact import register
 from shipit.registries.pypi import PyPI, PypiRelease, UploadAuth, upload_auth
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
+from shipit.steps.gate import require_release_tree
 from shipit.workspace import build_leaves_no_trace, private_dir, protect
 
 BUILD_ID = "pypi:build"
@@ -262,7 +265,17 @@ class PypiBuild:
                 return Probe.todo(f"{path.name} is missing or changed since it was built")
         return Probe.already_done(dict(evidence), why=f"{len(recorded)} files built")
 
+    def tools(self, ctx: Context) -> list[Tool]:
+        if ctx.config.pypi.build_command:
+            return []
+        return [Tool("build", f"{sys.executable} -m pip install build", module="build")]
+
     def run(self, ctx: Context, progress: Progress) -> Evidence:
+        with cpu_slot(ctx):
+            return self._build(ctx, progress)
+
+    def _build(self, ctx: Context, progress: Progress) -> Evidence:
+        require_release_tree(ctx, "the Python sdist and wheel")
         directory = out_dir(ctx)
         if directory.exists():
             shutil.rmtree(directory)
@@ -337,6 +350,10 @@ class PypiPublish:
 
     id = PUBLISH_ID
     needs: tuple[str, ...] = (BUILD_ID,)
+
+    def tools(self, ctx: Context) -> list[Tool]:
+        return [Tool("twine", f"{sys.executable} -m pip install twine", module="twine")]
+
     reversible = False
 
     def describe(self, ctx: Context) -> str:

@@ -93,15 +93,26 @@ def render_plan(doc: PlanDocument, *, targets: bool = True) -> str:
         )
     lines.append("steps:")
     width = max((len(s.id) for s in doc.steps), default=4)
+    shown_line = False
     for step in doc.steps:
+        if step.visible and not shown_line:
+            shown_line = True
+            lines.append(
+                f"  {'':<9} -- nothing above leaves this machine; below runs after the gate --"
+            )
         undo = "reversible" if step.reversible else "irreversible"
+        marks = f"[{undo}, beside the checks]" if step.speculative else f"[{undo}]"
         description = step.description.splitlines() or [""]
-        lines.append(f"  {step.state:<9} {step.id:<{width}}  {description[0]}  [{undo}]")
+        lines.append(f"  {step.state:<9} {step.id:<{width}}  {description[0]}  {marks}")
         for extra in description[1:]:  # commands, and notes written as "# ..."
             mark = "" if extra.startswith("# ") else "$ "
             lines.append(f"  {'':<9} {'':<{width}}    {mark}{extra}")
         if step.why:
-            lines.append(f"  {'':<9} {'':<{width}}    ({step.why})")
+            why = step.why.splitlines()
+            lines.append(f"  {'':<9} {'':<{width}}    ({why[0]}" + (")" if len(why) == 1 else ""))
+            for n, extra in enumerate(why[1:], start=2):
+                close = ")" if n == len(why) else ""
+                lines.append(f"  {'':<9} {'':<{width}}     {extra}{close}")
         if step.hint:
             lines.append(f"  {'':<9} {'':<{width}}    next: {step.hint}")
     return redact("\n".join(lines))
@@ -114,9 +125,11 @@ def render_report(
     states: Mapping[str, StepState],
     failed: Sequence[tuple[str, str, str | None, str | None]] = (),
     not_started: Sequence[str] = (),
+    discarded: Sequence[tuple[str, str]] | None = None,
 ) -> str:
     """The end of a run from each step's state: what was done, what failed and why, and the
-    ways on."""
+    ways on. ``discarded`` (step id, what undoing it did): the release failed before anything
+    visible, and its local work was undone."""
     done = [i for i, s in states.items() if s == StepState.DONE]
     already = [i for i, s in states.items() if s == StepState.ALREADY_DONE]
     lines: list[str] = []
@@ -134,6 +147,12 @@ def render_report(
             lines.append(f"  hint: {hint}")
     if not_started:
         lines.append("not started: " + ", ".join(not_started))
+    if discarded is not None:
+        lines.append("nothing was tagged, pushed or published")
+        for step_id, message in discarded:
+            lines.append(f"discarded: {step_id}: {message}")
+        lines.append("way on: fix the cause, then run the command again (nothing to resume)")
+        return redact("\n".join(lines))
     conflict = any(states.get(i) == StepState.CONFLICT for i, *_ in failed)
     if conflict:
         lines.append("nothing was overwritten; resolve the conflict, then `shipit resume`")

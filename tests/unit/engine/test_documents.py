@@ -43,6 +43,8 @@ def test_the_schemas_name_the_fields_scripts_rely_on() -> None:
         "needs",
         "state",
         "reversible",
+        "speculative",  # optional, added: runs while the checks run
+        "visible",  # optional, added: runs after gate:release
         "description",
         "why",
         "hint",

@@ -15,7 +15,7 @@ from shipit.engine.events import Event, ReleaseEvent, StepEvent
 from shipit.engine.journal import Journal, load
 from shipit.engine.orchestrator import Orchestrator, RunOutcome
 from shipit.engine.plan import plan_from_steps
-from shipit.engine.step import Undo
+from shipit.engine.step import Probe, Undo
 from shipit.errors import OutcomeUnknown, PermanentError, TransientError
 
 
@@ -245,3 +245,60 @@ def test_listener_errors_never_break_a_release(tmp_path: Path) -> None:
     assert outcome.state == "released"
     assert journal.step_state("a") == "done"
     assert any(isinstance(e, StepEvent) and e.kind == "done" for e in events)
+
+
+def _gated(failing: FakeStep | None = None) -> list[tuple[str, FakeStep]]:
+    """A release-shaped plan: commit, checks beside a build, the gate, a tag and a publish."""
+    return [
+        ("commit", FakeStep("git:commit")),
+        ("checks", failing or FakeStep("checks")),
+        ("build", FakeStep("npm:pack", duration=0.2)),
+        ("gate", FakeStep("gate:release")),
+        ("tag", FakeStep("git:tag")),
+        ("publish", FakeStep("npm:publish")),
+    ]
+
+
+def test_a_failure_before_anything_visible_discards_the_local_work(tmp_path: Path) -> None:
+    steps = _gated(FakeStep("checks", fail_with=[PermanentError("a test failed")]))
+    outcome, journal, _ = run(tmp_path, steps)
+    assert outcome.state == "failed" and outcome.exit_code(journal) == 1
+    assert not outcome.visible_done
+    assert [o.id for o in outcome.discarded] == ["npm:pack", "git:commit"]  # newest first
+    world = {i for _, s in steps for i in s.world}
+    assert world == set()  # the build that ran beside the checks was undone too
+    on_disk = load(journal.release_dir)
+    assert on_disk.state == "rolled-back"  # over: the next `release` starts afresh
+    states = {k: v.state for k, v in on_disk.steps().items()}
+    assert states["git:commit"] == "undone" and states["npm:pack"] == "undone"
+    assert states["git:tag"] == "pending" and states["npm:publish"] == "pending"
+
+
+def test_a_failure_after_something_visible_keeps_everything_for_resume(tmp_path: Path) -> None:
+    steps = _gated()
+    steps[-1] = ("publish", FakeStep("npm:publish", fail_with=[PermanentError("403")]))
+    outcome, journal, _ = run(tmp_path, steps)
+    assert outcome.state == "failed" and outcome.exit_code(journal) == 3
+    assert outcome.visible_done and outcome.discarded == []
+    assert load(journal.release_dir).state == "failed"
+    assert {i for _, s in steps for i in s.world} == {
+        "git:commit",
+        "checks",
+        "npm:pack",
+        "gate:release",
+        "git:tag",
+    }
+
+
+def test_a_blocked_probe_fails_the_step_without_running_it(tmp_path: Path) -> None:
+    class Blocked(FakeStep):
+        def probe(self, ctx: object) -> Probe:  # type: ignore[override]
+            return Probe.blocked("the tree is dirty", "git stash -u")
+
+    gate = Blocked("gate:release")
+    steps = _gated()
+    steps[3] = ("gate", gate)
+    outcome, journal, _ = run(tmp_path, steps)
+    assert outcome.failed[0].id == "gate:release" and outcome.failed[0].hint == "git stash -u"
+    assert gate.world == set() and not any(w == "start" for _, w, _ in gate.log)
+    assert outcome.exit_code(journal) == 1

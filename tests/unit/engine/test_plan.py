@@ -11,6 +11,8 @@ from enginefakes import FakeStep, context
 from shipit.config import CommandStepConfig, Config
 from shipit.engine.plan import (
     PIPELINE,
+    SPECULATIVE,
+    Plan,
     build_plan,
     pipeline,
     plan_from_steps,
@@ -19,13 +21,81 @@ from shipit.engine.step import ProbeState, release_dir_for, tag_for
 from shipit.errors import ShipitError
 from shipit.project.model import Project
 from shipit.project.tags import TagConvention
+from shipit.steps.preflight import ChecksStep
 
 
 def test_pipeline_is_safest_first() -> None:
+    """Local, reversible work first (the release commit, then the checks beside the builds),
+    the gate, then what the world sees. The release commit moved first so that --version X
+    builds from a tree that says X (it is local until the push)."""
     phases = [p for p, _ in PIPELINE]
-    order = ["build", "verify", "commit", "tag", "push", "publish", "github", "notify"]
+    order = [
+        "commit",
+        "checks",
+        "build",
+        "verify",
+        "gate",
+        "tag",
+        "push",
+        "publish",
+        "github",
+        "notify",
+    ]
     assert sorted(set(phases), key=phases.index) == order
     assert phases == sorted(phases, key=order.index)
+    assert {"build", "verify"} == SPECULATIVE
+
+
+def _release_like(tmp_path: Path, **kw: object) -> Plan:
+    ctx = context(tmp_path, **kw)
+    return plan_from_steps(
+        ctx,
+        [
+            ("commit", FakeStep("git:commit")),
+            ("checks", FakeStep("checks")),
+            ("build", FakeStep("npm:pack")),
+            ("verify", FakeStep("checksums")),
+            ("gate", FakeStep("gate:release")),
+            ("tag", FakeStep("git:tag")),
+            ("publish", FakeStep("npm:publish", needs=("npm:pack",))),
+        ],
+    )
+
+
+def test_builds_run_beside_the_checks_and_everything_visible_waits_for_the_gate(
+    tmp_path: Path,
+) -> None:
+    plan = _release_like(tmp_path)
+    needs = {p.id: set(p.needs) for p in plan.steps}
+    assert needs["checks"] == {"git:commit"}
+    assert needs["npm:pack"] == {"git:commit"}  # not the checks: it overlaps them
+    assert needs["checksums"] == {"git:commit", "npm:pack"}
+    assert needs["gate:release"] == {"git:commit", "checks", "npm:pack", "checksums"}
+    assert "gate:release" in needs["git:tag"] and "gate:release" in needs["npm:publish"]
+    assert plan.local_ids == {"git:commit", "checks", "npm:pack", "checksums", "gate:release"}
+    doc = plan.document()
+    flags = {s.id: (s.speculative, s.visible) for s in doc.steps}
+    assert flags["npm:pack"] == (True, False) and flags["checks"] == (False, False)
+    assert flags["git:tag"] == (False, True) and flags["npm:publish"] == (False, True)
+
+
+def test_a_plan_without_a_gate_has_no_local_steps(tmp_path: Path) -> None:
+    plan = plan_from_steps(context(tmp_path), [("build", FakeStep("npm:pack"))])
+    assert plan.local_ids == set()
+
+
+def test_a_step_by_step_command_that_reaches_the_world_keeps_the_checks_and_the_gate(
+    tmp_path: Path,
+) -> None:
+    config = Config.model_validate({"npm": {"enabled": False}})
+    ctx = context(tmp_path, config)
+    git_only = build_plan(ctx, only=["git"])
+    assert git_only.ids == ["checks", "gate:release", "git:tag", "git:push"]
+    checks = git_only.get("checks").step
+    assert isinstance(checks, ChecksStep) and checks.targets == ()  # no registry to ask
+    assert "gate:release" in git_only.get("git:push").needs
+    commit_only = build_plan(ctx, only=["checks"])  # nothing visible: no gate
+    assert commit_only.ids == ["checks"]
 
 
 def test_command_phase_follows_its_after_phase() -> None:
