@@ -41,6 +41,12 @@ class WorkTree:
     ahead: int | None
     behind: int | None
     changes: tuple[str, ...]  # paths relative to the top, untracked included, ignored not
+    untracked: tuple[str, ...] = ()  # those of ``changes`` git does not track
+
+    @property
+    def tracked_changes(self) -> list[str]:
+        """Changed files git tracks (untracked ones left out)."""
+        return [c for c in self.changes if c not in set(self.untracked)]
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ def parse_status_v2(text: str) -> WorkTree:
     head = branch = upstream = None
     ahead = behind = None
     changes: list[str] = []
+    untracked: list[str] = []
     entries = text.split("\0")
     i = 0
     while i < len(entries):
@@ -93,9 +100,10 @@ def parse_status_v2(text: str) -> WorkTree:
             changes.append(entry.split(" ", 10)[10])
         elif kind == "?":
             changes.append(entry[2:])
+            untracked.append(entry[2:])
     if ahead is None:  # the upstream is configured but its remote-tracking ref is gone
         upstream = None
-    return WorkTree(head, branch, upstream, ahead, behind, tuple(changes))
+    return WorkTree(head, branch, upstream, ahead, behind, tuple(changes), tuple(untracked))
 
 
 def parse_tags(text: str) -> dict[str, LocalTag]:
@@ -291,7 +299,8 @@ class Snapshot:
 
     def reachable_tags(self) -> list[str]:
         """Local tags reachable from HEAD (``git tag --merged HEAD``), sorted; read again
-        after a tag, a commit or a reset made through the snapshot."""
+        after a tag or a reset made through the snapshot (a commit on HEAD reaches the same
+        tags)."""
         if not self.is_repo():
             return []
         return self._memo.get(("merged",), lambda: sorted(git.list_tags(self.path, merged="HEAD")))
@@ -499,7 +508,8 @@ class Snapshot:
 
     def commit_files(self, paths: Iterable[Path | str], message: str) -> str:
         """``git.commit_files``; then HEAD is the new commit, one commit further ahead of the
-        upstream, and the committed paths are no longer changes (nothing is read again)."""
+        upstream, and the committed paths are no longer changes (nothing is read again, the
+        tags reachable from HEAD neither)."""
         paths = list(paths)
         before = self.work_tree()
         commit = git.commit_files(self.path, paths, message, has_commits=before.head is not None)
@@ -512,9 +522,12 @@ class Snapshot:
                 head=commit,
                 ahead=before.ahead + 1 if before.ahead is not None else None,
                 changes=tuple(c for c in before.changes if (top / c).resolve() not in committed),
+                untracked=tuple(
+                    c for c in before.untracked if (top / c).resolve() not in committed
+                ),
             ),
         )
-        self._forget_merged()
+        # the tags reachable from HEAD stay those of its parent: no tag names a new commit
         return commit
 
     def reset_keep(self, rev: str) -> None:

@@ -21,7 +21,10 @@ def test_a_release_reads_git_once_and_pushes_once(git_repo: GitRepo) -> None:
         "the project",
         {
             "package.json": json.dumps({"name": "acme-lib", "version": "1.0.0"}) + "\n",
-            "shipit.toml": "[npm]\nenabled = false\n",
+            # a release publishes something (a bare tag is refused): here a command of the
+            # user's, last, so that git stays the whole story
+            "shipit.toml": "[npm]\nenabled = false\n\n"
+            '[[commands]]\nid = "announce"\nrun = "true"\nafter = "github"\n',
         },
     )
     git_repo.git("tag", "-a", "v1.0.0", "-m", "Release v1.0.0")
@@ -55,9 +58,12 @@ def test_a_release_reads_git_once_and_pushes_once(git_repo: GitRepo) -> None:
     ]
     for command in once:
         assert commands[command] == 1, (command, sorted(commands.items()))
-    # the work tree is read by the checks, and again once the version is written
-    assert commands["status --porcelain"] == 2, commands
+    # the work tree is read when the release is planned (its invariants), again once the
+    # version is written, and a last time, fresh, by gate:release (a file edited while the
+    # release ran must stop it before anything is visible)
+    assert commands["status --porcelain"] == 3, commands
+    assert commands["tag --list"] == 1, commands  # the release commit reaches the same tags
     # with ahead/behind counted after the fetch, the release commit (add, diff, commit, its
-    # id) and the ancestry of the remote's branch: 17 (74 before the snapshot, each fact read
-    # where it was needed)
-    assert sum(commands.values()) <= 17, sorted(commands.items())
+    # id) and the ancestry of the remote's branch, and the gate's fresh status: 18 (74 before
+    # the snapshot, each fact read where it was needed)
+    assert sum(commands.values()) <= 18, sorted(commands.items())

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from shipit import git, proc
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Tool, Undo
 from shipit.errors import InvariantsFailed, VersionInconsistent
+from shipit.git_snapshot import WorkTree
 from shipit.project.sync import check_consistent
 from shipit.steps.git_tag import COMMIT, intended_commit
 
@@ -77,12 +78,13 @@ def _listed(paths: Sequence[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def repository_problems(ctx: Context, head: str) -> list[Problem]:
+def repository_problems(ctx: Context, tree: WorkTree) -> list[Problem]:
     """HEAD on a branch (the configured one), or exactly at the release tag."""
-    branch = git.current_branch(ctx.root)
+    head = tree.head or ""
+    branch = tree.branch
     configured = ctx.config.release.branch
     if branch is None:
-        if git.local_tag_commit(ctx.root, ctx.tag) == head:
+        if ctx.repo.local_tag_commit(ctx.tag) == head:
             return []  # a tag-triggered run: the checks step confirms the remote has the tag
         return [
             Problem(
@@ -103,10 +105,10 @@ def repository_problems(ctx: Context, head: str) -> list[Problem]:
     return []
 
 
-def tree_problems(ctx: Context, *, allowed: Iterable[str] = ()) -> list[Problem]:
+def tree_problems(tree: WorkTree, *, allowed: Iterable[str] = ()) -> list[Problem]:
     """No uncommitted change and no untracked file (ignored files do not count)."""
     allow = set(allowed)
-    changes = [c for c in git.status_changes(ctx.root) if c not in allow]
+    changes = [c for c in tree.changes if c not in allow]
     if not changes:
         return []
     return [
@@ -122,7 +124,7 @@ def tree_problems(ctx: Context, *, allowed: Iterable[str] = ()) -> list[Problem]
 def version_only_changes(ctx: Context) -> list[str]:
     """Version files whose only uncommitted change is their version line (what `shipit
     version set` writes): the release commit commits exactly that."""
-    changed = set(git.status_changes(ctx.root, untracked=False))
+    changed = set(ctx.repo.work_tree().tracked_changes)
     found: list[str] = []
     for source in ctx.project.sources:
         name = str(source.file)
@@ -224,10 +226,11 @@ def before_problems(
     ctx: Context, steps: Sequence[Step], *, version_written: bool, whole: bool
 ) -> list[Problem]:
     """What ``verify_before`` would refuse (``plan`` and ``--dry-run`` show it as blocked)."""
-    head = git.require_head(ctx.root)
+    ctx.repo.require_head()
+    tree = ctx.repo.work_tree()  # the run's snapshot: what the plan and the checks read
     commits = any(s.id == COMMIT for s in steps)
     allowed = version_only_changes(ctx) if commits else []
-    problems = repository_problems(ctx, head) + tree_problems(ctx, allowed=allowed)
+    problems = repository_problems(ctx, tree) + tree_problems(tree, allowed=allowed)
     problems += missing_tools(ctx, steps)
     if whole:
         problems += target_problems(ctx, steps)
@@ -239,10 +242,18 @@ def before_problems(
 # ---------------------------------------------------------------- gate:release
 
 
-def release_tree_problems(ctx: Context) -> list[Problem]:
+def fresh_tree(ctx: Context) -> WorkTree:
+    """The work tree as it is now: read again (one ``git status``), not the snapshot's
+    earlier answer, since a file may have been edited while the release ran."""
+    ctx.repo.files_changed()
+    ctx.repo.require_head()
+    return ctx.repo.work_tree()
+
+
+def release_tree_problems(ctx: Context, tree: WorkTree) -> list[Problem]:
     """HEAD is the release commit and no tracked file differs from it."""
     intended = intended_commit(ctx)
-    head = git.require_head(ctx.root)
+    head = tree.head or ""
     if head != intended:
         return [
             Problem(
@@ -252,7 +263,7 @@ def release_tree_problems(ctx: Context) -> list[Problem]:
                 hint=f"git checkout {intended[:12]} (or undo the release: shipit rollback)",
             )
         ]
-    changed = git.status_changes(ctx.root, untracked=False)
+    changed = tree.tracked_changes
     if changed:
         return [
             Problem(
@@ -270,7 +281,7 @@ def require_release_tree(ctx: Context, what: str) -> None:
     tracked file changed, so the bytes built are the tagged commit's (InvariantsFailed)."""
     if ctx.dry_run or not ctx.guard_tree:
         return
-    problems = release_tree_problems(ctx)
+    problems = release_tree_problems(ctx, fresh_tree(ctx))
     if problems:
         raise failure(problems, when=f"{what} was not built")
 
@@ -299,14 +310,14 @@ class GateStep:
         return Probe.todo("verified when the release reaches it (every run, resume included)")
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:
-        head = git.require_head(ctx.root)
-        problems = repository_problems(ctx, head) + release_tree_problems(ctx)
+        tree = fresh_tree(ctx)
+        problems = repository_problems(ctx, tree) + release_tree_problems(ctx, tree)
         if problems:
             raise failure(problems, when="stopped before anything visible")
         checks = ctx.evidence_of("checks")
         return {
-            "commit": head,
-            "branch": git.current_branch(ctx.root),
+            "commit": tree.head,
+            "branch": tree.branch,
             "quality_checks": checks.get("quality", "skipped" if ctx.skip_checks else None),
         }
 
