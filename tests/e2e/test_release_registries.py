@@ -166,6 +166,7 @@ def test_publish_npm_alone_then_conflict_is_exit_1(
     _project(git_repo, unique_name, body="2")
     second = _shipit(git_repo, env, "publish", "npm", "--yes")
     assert second.returncode == 1, second.stderr
+    # npm:publish's probe, made at the gate, finds it before anything is visible
     assert f"npm already has {unique_name}@1.0.0 with other content" in second.stderr
     assert "shipit release --version 1.0.1" in second.stderr
     assert "nothing was tagged, pushed or published" in second.stderr

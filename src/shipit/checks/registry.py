@@ -6,6 +6,8 @@ authenticated package read (what deno asks before publishing); PyPI: the upload 
 takes the token (an incomplete upload that creates nothing) and the index answers; GitHub:
 the repository's ``permissions.push`` and no published release for the tag. Lookups run in
 parallel; tokens are sent, never shown.
+Without a ``PublishedLookup`` (``ctx.published`` None: the release's invariant, whose probes
+compare content before anything is visible) it asks only whether each token works.
 
 A registry that authenticates by trusted publishing (``shipit.oidc.auth_of``: ``auth = "oidc"``,
 or ``auto`` in a GitHub Actions job with ``id-token: write`` and no token) is checked by doing
@@ -450,7 +452,8 @@ def check_github(ctx: CheckContext, target: Target) -> Outcome:
             ctx.config, ctx.settings, repository=repo, timeout=TIMEOUT, max_rate_limit_wait=0
         ) as gh:
             permissions = gh.repo().get("permissions") or {}
-            published = gh.release_for_tag(tag) if permissions.get("push") else None
+            asks = permissions.get("push") and ctx.published is not None  # else: token only
+            published = gh.release_for_tag(tag) if asks else None
     except TransientError as exc:
         return [
             _unreachable("the GitHub API", api, exc, "check GITHUB_API_URL and the network")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,7 +29,7 @@ from shipit.engine.plan import Plan, PlannedStep
 from shipit.engine.retry import classify_exception, retrying
 from shipit.engine.states import BLOCKING, COMPLETED, ReleaseState, StepState, UndoState
 from shipit.engine.step import Context, Evidence, Probe, ProbeState
-from shipit.errors import ExitCode, OutcomeUnknown, StepFailure
+from shipit.errors import ErrorCode, ExitCode, OutcomeUnknown, PermanentError, StepFailure
 from shipit.redact import redact
 
 log = logging.getLogger("shipit.engine")
@@ -157,6 +157,8 @@ class Orchestrator:
         self.listeners = list(listeners)
         self.max_workers = max_workers
         self._stop = threading.Event()
+        self._ahead: dict[str, Probe] = {}  # probes made at the gate, used once by their step
+        self._ahead_lock = threading.Lock()
 
     # ------------------------------------------------------------ events
     def emit(self, event: Event) -> None:
@@ -327,13 +329,66 @@ class Orchestrator:
         step = planned.step
         return retrying(self.retry, lambda _n: step.probe(self.ctx))
 
+    # ------------------------------------------------------------ probing ahead
+    def _check_ahead(self) -> None:
+        """At the gate: probe every visible step at once, in parallel, and refuse before
+        anything is visible when one would conflict (npm already holds this version with other
+        content, a tag on another commit). The answers are kept: each step uses its own instead
+        of probing again (unless it waits for another visible step whose effect it may see)."""
+        visible = [p for p in self.plan.steps if p.id not in self.plan.local_ids]
+        if not visible:
+            return
+        for planned in visible:
+            self._step_event("probing", planned.id, "probed at the gate")
+        found = probe_all(self.plan, steps=visible)
+        stuck: list[tuple[str, Probe]] = []
+        with self._ahead_lock:
+            for step_id, result in found.items():
+                if isinstance(result, Probe):
+                    self._ahead[step_id] = result
+                    if result.state in (ProbeState.CONFLICT, ProbeState.BLOCKED):
+                        stuck.append((step_id, result))
+        for step_id, probe in stuck:
+            conflict = probe.state == ProbeState.CONFLICT
+            code = "conflict" if conflict else str(ErrorCode.INVARIANT_FAILED)
+            self.journal.update_step(
+                step_id,
+                state=StepState.CONFLICT if conflict else StepState.FAILED,
+                error={"code": code, "what": probe.why, "why": None, "hint": probe.hint},
+            )
+            kind: StepEventKind = "conflict" if conflict else "failed"
+            self._step_event(kind, step_id, probe.why or "", hint=probe.hint)
+        if stuck:
+            step_id, probe = stuck[0]
+            raise PermanentError(
+                f"stopped before anything visible: {step_id} would {probe.state}: {probe.why}",
+                why="\n".join(f"{i}: {p.why}" for i, p in stuck[1:]) or None,
+                hint=probe.hint,
+                code=ErrorCode.INVARIANT_FAILED,
+            )
+
+    def _probe_ahead_result(self, planned: PlannedStep) -> Probe | None:
+        """The probe made at the gate for this step, when it still tells the truth: an
+        already-done stays done; a to-do holds unless the step waits for another visible step
+        (that step's effect may change the answer, so it probes again)."""
+        with self._ahead_lock:
+            probe = self._ahead.pop(planned.id, None)
+        if probe is None:
+            return None
+        visible_needs = set(planned.step.needs) - self.plan.local_ids
+        if probe.state == ProbeState.TODO and visible_needs & set(self.plan.ids):
+            return None
+        return probe
+
     def _execute(self, planned: PlannedStep) -> StepOutcome:
         step_id = planned.id
         journal = self.journal
         previous = journal.step_state(step_id)
         try:
-            self._step_event("probing", step_id)
-            probe = self._probe(planned)
+            probe = self._probe_ahead_result(planned)
+            if probe is None:
+                self._step_event("probing", step_id)
+                probe = self._probe(planned)
             if probe.state == ProbeState.ALREADY_DONE:
                 state = StepState.DONE if previous == StepState.DONE else StepState.ALREADY_DONE
                 why = probe.why or "already done"
@@ -372,6 +427,8 @@ class Orchestrator:
             faults.reach(step_id, "before")
             evidence, found_done = self._run_with_retry(planned)
             faults.reach(step_id, "after")
+            if step_id == self.plan.gate_id:
+                self._check_ahead()
             note = "found done by a probe after an unknown outcome" if found_done else None
             journal.update_step(step_id, state=StepState.DONE, evidence=evidence, note=note)
             self._step_event("done", step_id, _summary(evidence))
@@ -405,8 +462,6 @@ class Orchestrator:
                         found_done[0] = True
                         return probe.evidence
                     if probe.state == ProbeState.CONFLICT:
-                        from shipit.errors import PermanentError
-
                         raise PermanentError(
                             probe.why or "conflict found after an unknown outcome",
                             hint=probe.hint,
@@ -497,8 +552,11 @@ class Orchestrator:
         return outcomes
 
 
-def probe_all(plan: Plan, *, max_workers: int = 4) -> dict[str, Probe | StepFailure]:
-    """Probe every step (for `plan` and `--dry-run`); a failing probe gives its failure."""
+def probe_all(
+    plan: Plan, *, steps: Sequence[PlannedStep] | None = None, max_workers: int = 8
+) -> dict[str, Probe | StepFailure]:
+    """Probe every step (or ``steps``) at once, in parallel (for `plan`, `--dry-run` and the
+    gate); a failing probe gives its failure."""
 
     def one(planned: PlannedStep) -> Probe | StepFailure:
         try:
@@ -506,9 +564,11 @@ def probe_all(plan: Plan, *, max_workers: int = 4) -> dict[str, Probe | StepFail
         except Exception as exc:
             return classify_exception(exc)
 
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="shipit-probe") as pool:
-        results = list(pool.map(one, plan.steps))
-    return {p.id: r for p, r in zip(plan.steps, results, strict=True)}
+    chosen = list(plan.steps if steps is None else steps)
+    workers = max(1, min(max_workers, len(chosen)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shipit-probe") as pool:
+        results = list(pool.map(one, chosen))
+    return {p.id: r for p, r in zip(chosen, results, strict=True)}
 
 
 def probe_state(result: Probe | StepFailure) -> ProbeState | Literal["unknown"]:

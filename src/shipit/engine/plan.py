@@ -125,6 +125,11 @@ class Plan:
         return any(p.id == step_id for p in self.steps)
 
     @property
+    def gate_id(self) -> str | None:
+        """The gate's id when the plan has one."""
+        return gate.GATE_ID if gate.GATE_ID in self else None
+
+    @property
     def local_ids(self) -> set[str]:
         """The gate and the steps it waits for: no effect outside this machine, undone when
         the release fails before anything visible. Without a gate every step counts as

@@ -4,10 +4,11 @@ beside the speculative builds.
 It runs right after the release commit, while the builds and their verification run (they
 share the CPU slots: ``Context.slots``). Always: ``git`` (fetched: not behind the remote, the
 release branch, the tag not taken by another commit; the work tree is the gate's business),
-``versions`` (agree, valid for every target, after the last tag, not published yet) and
-``registry`` (each registry accepts its token). Unless ``--skip-checks``: the quality checks,
-``typecheck``, ``lint``, ``test``, ``security`` and ``secrets`` (those on in the
-configuration). Quality checks that passed for this very commit and version are not run again
+``versions`` (agree, valid for every target, after the last tag) and ``registry`` (each
+registry accepts its token; what it already holds is judged by the publish steps' probes, which
+the gate runs, all at once, before anything is visible). Unless ``--skip-checks``: the
+quality checks, ``typecheck``, ``lint``, ``test``, ``security`` and ``secrets`` (those on in
+the configuration). Quality checks that passed for this very commit and version are not run again
 on ``resume``; the invariants always are. Every problem of every check is reported in one pass.
 ``gate:release`` needs this step, so nothing visible starts before its verdict.
 """
@@ -131,6 +132,10 @@ class ChecksStep:
             release_version=ctx.version,
         )
         check_ctx.slots = ctx.slots
+        # the registries are asked only whether each token works: what they already hold is
+        # for the publish steps' probes, which the gate runs before anything is visible and
+        # which compare content (identical: already done; other content: a conflict)
+        check_ctx.published = None
         checks: list[Check] = [GitCheck(tree=False), VersionsCheck(), RegistryCheck()]
         again = self._passed_before(ctx)
         if not ctx.skip_checks and not again:

@@ -16,6 +16,7 @@ import re
 import shutil
 import sys
 import tomllib
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from shipit.project.republish import NEVER_AGAIN, new_version_hint
 from shipit.project.versions import to_pep440
 from shipit.redact import register
 from shipit.registries.pypi import PyPI, PypiRelease, UploadAuth, upload_auth
+from shipit.registries.recent import JustRead
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
 from shipit.steps.gate import require_release_tree
@@ -236,6 +238,11 @@ def _build_env(ctx: Context) -> dict[str, str]:
     return env
 
 
+def _question(name: str, version: str, files: list[DistFile]) -> Hashable:
+    """What a comparison with the index was asked: this name, version and these files."""
+    return (name, version, tuple(sorted((f.name, f.sha256) for f in files)))
+
+
 class PypiBuild:
     """Build sdist and wheel once; record each file's sha256."""
 
@@ -356,6 +363,10 @@ class PypiPublish:
 
     reversible = False
 
+    def __init__(self) -> None:
+        # the probe's comparison with the index, for the run that follows it at once
+        self._probed: JustRead[tuple[Probe, Comparison]] = JustRead()
+
     def describe(self, ctx: Context) -> str:
         try:
             name = package_name(ctx)
@@ -419,7 +430,8 @@ class PypiPublish:
                     "their content is compared once the files are built"
                 )
             return Probe.todo(f"{name} {pep440(ctx)} is not on {index_url(ctx)} yet")
-        return self._judge(ctx, name, files)[0]
+        question = _question(name, pep440(ctx), files)
+        return self._probed.keep(question, self._judge(ctx, name, files))[0]
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:
         name = package_name(ctx)
@@ -436,8 +448,12 @@ class PypiPublish:
                     f"{f.name} changed or disappeared since it was built",
                     hint=f"delete {out_dir(ctx)} and run `shipit resume` to build again",
                 )
-        progress.status(f"checking {index_url(ctx)}")
-        probe, comparison = self._judge(ctx, name, files)
+
+        def read() -> tuple[Probe, Comparison]:
+            progress.status(f"checking {index_url(ctx)}")
+            return self._judge(ctx, name, files)
+
+        probe, comparison = self._probed.take(_question(name, pep440(ctx), files), read)
         if probe.state is ProbeState.CONFLICT:
             raise PermanentError(probe.why or "conflict", hint=probe.hint)
         if probe.state is ProbeState.ALREADY_DONE:
@@ -454,16 +470,12 @@ class PypiPublish:
             result = self._upload(ctx, [missing], progress, token)
             if not result.ok:
                 return self._failed(ctx, name, files, result)
-        # trust, then verify: the index must now list every file with our hashes
-        after, _ = self._judge(ctx, name, files)
-        if after.state is ProbeState.ALREADY_DONE:
-            return dict(after.evidence)
+        # twine's success is the index's answer to each upload: no second look to report it
         return {
             "name": name,
             "version": pep440(ctx),
             "index": index_url(ctx),
             "files": {f.name: f.sha256 for f in files},
-            "note": after.why,
         }
 
     @staticmethod

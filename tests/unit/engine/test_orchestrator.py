@@ -302,3 +302,34 @@ def test_a_blocked_probe_fails_the_step_without_running_it(tmp_path: Path) -> No
     assert outcome.failed[0].id == "gate:release" and outcome.failed[0].hint == "git stash -u"
     assert gate.world == set() and not any(w == "start" for _, w, _ in gate.log)
     assert outcome.exit_code(journal) == 1
+
+
+def test_the_gate_probes_every_visible_step_at_once_and_each_uses_its_answer(
+    tmp_path: Path,
+) -> None:
+    steps = _gated()
+    steps.append(("publish", FakeStep("jsr:publish", needs=("git:tag",))))  # waits on a visible
+    outcome, journal, events = run(tmp_path, steps)
+    assert outcome.state == "released"
+    probes = {s.id: [w for _, w, _ in s.log].count("probe") for _, s in steps}
+    assert probes["npm:publish"] == 1  # at the gate, used when it ran
+    assert probes["git:tag"] == 1
+    assert probes["jsr:publish"] == 2  # its gate answer may be stale: probed again
+    assert probes["npm:pack"] == 1  # local steps are probed when they run, as before
+    ahead = [e for e in events if isinstance(e, StepEvent) and e.message == "probed at the gate"]
+    assert {e.step_id for e in ahead} == {"git:tag", "npm:publish", "jsr:publish"}
+
+
+def test_a_conflict_found_at_the_gate_stops_before_anything_visible(tmp_path: Path) -> None:
+    steps = _gated()
+    steps[-1] = ("publish", FakeStep("npm:publish", conflict=True))
+    outcome, journal, _ = run(tmp_path, steps)
+    assert outcome.state == "failed" and outcome.exit_code(journal) == 1
+    assert outcome.failed[0].id == "gate:release"
+    assert "npm:publish would conflict" in outcome.failed[0].message
+    assert outcome.failed[0].hint == "fix it by hand"
+    tag = next(s for _, s in steps if s.id == "git:tag")
+    assert tag.world == set()  # nothing after the gate ran
+    on_disk = load(journal.release_dir)
+    assert on_disk.step("npm:publish").state == "conflict"
+    assert on_disk.state == "rolled-back"  # the local work was discarded
