@@ -19,6 +19,10 @@ first visible step (after the speculative builds and the checks):
   the gate): a bare tag is not a release;
 - the version files agree (unless ``--version``/``--bump`` writes one version everywhere).
 
+With the quality checks on, the gate also runs the secrets check on the files the release
+built (``secret_problems``: the npm tarball, the sdist and wheel, the binary archives), which
+the ``checks`` step cannot see.
+
 The invariants that need the network (not behind the remote, each registry's token, the
 version not published yet) run in the ``checks`` step beside the builds
 (``steps/preflight.py``); the gate needs that step, so it also waits for the quality checks'
@@ -30,6 +34,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from shipit import git, proc
 from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Tool, Undo
@@ -286,6 +291,45 @@ def require_release_tree(ctx: Context, what: str) -> None:
         raise failure(problems, when=f"{what} was not built")
 
 
+def built_files(ctx: Context) -> dict[str, list[Path]]:
+    """What this release built to publish, by target: the npm tarball, the sdist and wheel,
+    the binaries (or their archives)."""
+    from shipit.steps import binaries, npm, pypi  # they import this module
+
+    built: dict[str, list[Path]] = {}
+    if ctx.project.target("npm") is not None:
+        tarball, _ = npm.local_tarball(ctx)
+        built["npm"] = [tarball] if tarball is not None and tarball.is_file() else []
+    if ctx.project.target("pypi") is not None:
+        built["pypi"] = [f.path for f in pypi.local_files(ctx) if f.path.is_file()]
+    built["binaries"] = [a for a in binaries.artifacts(ctx) if a.is_file()]
+    return {target: files for target, files in built.items() if files}
+
+
+def secret_problems(ctx: Context) -> tuple[list[Problem], list[str]]:
+    """The secrets check on the files the release built (``scan_release_files``): the
+    check itself scans what each target would publish before the build, and cannot see the
+    binaries at all. A quality check: ``--skip-checks`` or ``[checks.secrets] enabled =
+    false`` leaves it out. Returns the problems and the names of the files scanned."""
+    if ctx.skip_checks or ctx.dry_run or not ctx.config.checks.secrets.enabled:
+        return [], []
+    from shipit.checks.secrets import scan_release_files
+
+    problems: list[Problem] = []
+    scanned: list[str] = []
+    for target, files in built_files(ctx).items():
+        scanned += [f.name for f in files]
+        for finding in scan_release_files(files, ctx.root, ctx.config, target=target):
+            problems.append(
+                Problem(
+                    finding.message,
+                    why="the secrets check scans the built files before anything is published",
+                    hint=finding.hint or "take the file out of the package, then `shipit resume`",
+                )
+            )
+    return problems, scanned
+
+
 class GateStep:
     """Nothing visible before it: the checks passed, everything is built and verified, and
     the tree is still exactly the release commit."""
@@ -312,14 +356,20 @@ class GateStep:
     def run(self, ctx: Context, progress: Progress) -> Evidence:
         tree = fresh_tree(ctx)
         problems = repository_problems(ctx, tree) + release_tree_problems(ctx, tree)
+        progress.status("scanning the built files for secrets")
+        secrets, scanned = secret_problems(ctx)
+        problems += secrets
         if problems:
             raise failure(problems, when="stopped before anything visible")
         checks = ctx.evidence_of("checks")
-        return {
+        evidence: Evidence = {
             "commit": tree.head,
             "branch": tree.branch,
             "quality_checks": checks.get("quality", "skipped" if ctx.skip_checks else None),
         }
+        if scanned:
+            evidence["secrets_scanned"] = scanned
+        return evidence
 
     def undo(self, ctx: Context) -> Undo:
         return Undo.nothing("the gate changes nothing")
