@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -202,6 +203,20 @@ def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _json_error(
+    args: Sequence[str], error: Mapping[str, object], exit_code: int | None = None
+) -> None:
+    """With --json, an error is a JSON object on stdout too (never nothing, never a half)."""
+    if "--json" not in args:
+        return
+    import json
+
+    body = {"why": None, "hint": None, **error}
+    if exit_code is not None:
+        body["exit_code"] = exit_code
+    sys.stdout.write(redact(json.dumps({"ok": False, "error": body})) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app and turn every outcome into an exit code."""
     register_env()
@@ -216,10 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     except ShipitError as exc:
         from rich.console import Console
 
-        if "--json" in args:
-            import json
-
-            sys.stdout.write(redact(json.dumps({"ok": False, "error": exc.to_json()})) + "\n")
+        _json_error(args, exc.to_json())
         console = Console(
             file=sys.stderr, no_color="NO_COLOR" in os.environ or "--no-color" in args
         )
@@ -232,13 +244,23 @@ def main(argv: list[str] | None = None) -> None:
     except _ABORTS:
         sys.stderr.write("\ninterrupted\n")
         code = int(ExitCode.INTERRUPTED)
+        _json_error(args, {"code": str(ErrorCode.INTERRUPTED), "what": "interrupted"}, code)
     except _USAGE_ERRORS as exc:
         exc.show()  # type: ignore[attr-defined]
         code = int(ExitCode.USAGE)
+        message = getattr(exc, "format_message", None)
+        what = message() if callable(message) else str(exc)
+        _json_error(args, {"code": str(ErrorCode.USAGE), "what": what}, code)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted: nothing more was started\n")
         code = int(ExitCode.INTERRUPTED)
+        _json_error(args, {"code": str(ErrorCode.INTERRUPTED), "what": "interrupted"}, code)
     except Exception as exc:  # last resort: never a traceback without -v
+        _json_error(
+            args,
+            {"code": "internal", "what": f"internal error: {type(exc).__name__}: {exc}"},
+            int(ExitCode.FAILED),
+        )
         if verbose:
             sys.stderr.write(redact(traceback.format_exc()))
         sys.stderr.write(

@@ -52,7 +52,6 @@ from shipit.engine.step import (
 )
 from shipit.errors import (
     ExitCode,
-    JournalUnreadable,
     ResumeInputsChanged,
     StepFailure,
     UsageError,
@@ -134,16 +133,13 @@ def _load(g: Globals) -> tuple[Config, Project]:
 
 
 def _stored_journal(root: Path, tag: str) -> Journal | None:
-    """The journal of ``tag`` on disk; None when there is none or it cannot be read (a new
-    release then starts over it, and its probes find what is already done)."""
+    """The journal of ``tag`` on disk; None when there is none. One that cannot be read is
+    JournalUnreadable: never silently started over (`shipit status --repair` moves it
+    aside)."""
     directory = release_dir_for(root, tag)
     if not (directory / "journal.json").exists():
         return None
-    try:
-        return journal_mod.load(directory)
-    except JournalUnreadable as exc:
-        log.warning("ignoring the journal of %s: %s", tag, exc.what)
-        return None
+    return journal_mod.load(directory)
 
 
 def _open_journal(

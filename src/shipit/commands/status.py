@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.live import Live
 
 from shipit import live_versions, oidc
-from shipit.commands.common import globals_of
+from shipit.commands.common import Globals, globals_of
 from shipit.config import Config, Settings
 from shipit.engine import journal as journal_mod
 from shipit.engine.states import BLOCKING, COMPLETED, RESUMABLE, SETTLED, ReleaseState, StepState
@@ -95,11 +95,9 @@ def _urls(value: Any) -> list[str]:
 
 
 def release_info(root: Path) -> ReleaseInfo | None:
-    """The newest release's journal, read without the lock."""
-    try:
-        journal = journal_mod.latest(root)
-    except ShipitError:
-        return None
+    """The newest release's journal, read without the lock (JournalUnreadable when a
+    journal cannot be read: the dashboard never passes over a release it cannot read)."""
+    journal = journal_mod.latest(root)
     if journal is None:
         return None
     holder = journal_mod.running_holder(root)
@@ -376,6 +374,27 @@ def watch(
 # ---------------------------------------------------------------- CLI
 
 
+def repair_state(g: Globals) -> None:
+    """`shipit status --repair`: say what was moved aside (or that all was readable)."""
+    repaired = journal_mod.repair(g.directory)
+    if g.json:
+        g.emit_json(
+            {
+                "ok": True,
+                "repaired": [
+                    {"path": str(r.path), "what": r.what, "done": r.done} for r in repaired
+                ],
+            }
+        )
+        return
+    if not repaired:
+        g.err.print("nothing to repair: every release journal and the lock record are readable")
+        return
+    for r in repaired:
+        g.err.print(f"{r.what}: {r.done}", markup=False, highlight=False, soft_wrap=True)
+    g.err.print("see where the releases stand: shipit status", markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("status")
     def status(
@@ -395,9 +414,20 @@ def register(app: typer.Typer) -> None:
         interval: Annotated[
             float, typer.Option("--interval", help="Seconds between redraws with --watch.")
         ] = 0.5,
+        repair: Annotated[
+            bool,
+            typer.Option(
+                "--repair",
+                help="Move release journals shipit cannot read aside (renamed, not deleted) "
+                "and write an unreadable lock record again.",
+            ),
+        ] = False,
     ) -> None:
         """Show the version, what is live on each registry, the last release and what to do next."""
         g = globals_of(ctx)
+        if repair:
+            repair_state(g)
+            return
         loaded = g.load_config()
         config = loaded.config
         settings = g.settings(config)

@@ -314,23 +314,62 @@ def error_record(exc: BaseException) -> dict[str, Any]:
 # ---------------------------------------------------------------- reader API
 
 
+REPAIR_HINT = "shipit status --repair"
+
+
+def _unreadable(path: Path, what: str, why: str | None) -> JournalUnreadable:
+    """A journal that cannot be used: where it is, what is wrong, and the way on."""
+    return JournalUnreadable(
+        f"{path} {what}",
+        why=why,
+        hint=f"move it aside with `{REPAIR_HINT}` (it keeps the file as "
+        f"{BROKEN_PREFIX}<time>.json beside it), then run the command again: a new release's "
+        "probes find what is already done",
+    )
+
+
 def load(release_dir: Path) -> Journal:
     """Read a release's journal (no lock needed: writes are atomic), validated through
-    ``JournalDocument``: a file of another shape is JournalUnreadable, saying what is wrong."""
+    ``JournalDocument``: a file that is empty, truncated, not UTF-8, not JSON or of another
+    shape is JournalUnreadable, naming the file, what is wrong with it and the way on."""
     path = release_dir / "journal.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise JournalUnreadable(
             f"no release journal in {release_dir}",
             why="no release was started here, or its journal was deleted",
             hint="run `shipit release` (probes find what is already published)",
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
         raise JournalUnreadable(
             f"cannot read {path}",
-            why=str(exc),
-            hint=f"delete {path} and run `shipit release` again: probes find what is done",
+            why=exc.strerror or str(exc),
+            hint=f"check the file's permissions (ls -l {path}), or `{REPAIR_HINT}`",
+        ) from None
+    if not raw.strip():
+        raise _unreadable(
+            path,
+            "is empty",
+            "a shipit journal is a JSON document; this file "
+            "holds nothing (a disk that filled up, or a copy that was cut short?)",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _unreadable(
+            path, "is not a shipit journal", f"it is not UTF-8 text (byte {exc.start} is not)"
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        raise _unreadable(
+            path,
+            "is truncated" if cut else "is not valid JSON",
+            f"JSON ends too early at line {exc.lineno}, column {exc.colno}"
+            if cut
+            else f"{exc.msg} at line {exc.lineno}, column {exc.colno}",
         ) from None
     found = data.get("format") if isinstance(data, dict) else None
     if isinstance(found, int) and not isinstance(found, bool) and found > JOURNAL_FORMAT:
@@ -340,14 +379,14 @@ def load(release_dir: Path) -> Journal:
             hint="upgrade shipit (pip install --upgrade shipit-release), then run the "
             "command again",
         )
+    if not isinstance(data, dict):
+        raise _unreadable(
+            path, "is not a shipit journal", f"it holds a JSON {type(data).__name__}, not an object"
+        )
     try:
         doc = JournalDocument.model_validate(data)
     except ValidationError as exc:
-        raise JournalUnreadable(
-            f"{path} is not a shipit journal",
-            why=_wrong_fields(exc),
-            hint=f"delete {path} and run `shipit release` again: probes find what is done",
-        ) from None
+        raise _unreadable(path, "is not a shipit journal", _wrong_fields(exc)) from None
     return Journal(release_dir, doc)
 
 
@@ -363,16 +402,19 @@ def _wrong_fields(exc: ValidationError, limit: int = 5) -> str:
     return "\n".join(lines)
 
 
-def all_releases(root: Path) -> list[Journal]:
-    """Every readable journal under ``.shipit/releases``, oldest first (by start time)."""
+def _release_dirs(root: Path) -> list[Path]:
+    """Each ``.shipit/releases/<tag>`` directory that holds a ``journal.json``."""
     base = shipit_dir(root) / "releases"
     if not base.is_dir():
         return []
-    found: list[Journal] = []
-    for child in base.iterdir():
-        if (child / "journal.json").is_file():
-            with contextlib.suppress(JournalUnreadable):
-                found.append(load(child))
+    return sorted(c for c in base.iterdir() if (c / "journal.json").exists())
+
+
+def all_releases(root: Path) -> list[Journal]:
+    """Every journal under ``.shipit/releases``, oldest first (by start time). One that
+    cannot be read is JournalUnreadable (never skipped: the newest release could be the one
+    whose journal broke, and `resume` or `status` would then speak of an older one)."""
+    found = [load(child) for child in _release_dirs(root)]
     found.sort(key=lambda j: (j.inputs.started_at, j.path.stat().st_mtime))
     return found
 
@@ -381,6 +423,51 @@ def latest(root: Path) -> Journal | None:
     """The most recently started release's journal, or None."""
     journals = all_releases(root)
     return journals[-1] if journals else None
+
+
+# ---------------------------------------------------------------- repair
+
+BROKEN_PREFIX = "journal.broken-"
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """A state file shipit could not read: where, what was wrong, what was done about it."""
+
+    path: Path
+    what: str
+    done: str
+
+
+def _aside(path: Path, prefix: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    target = path.with_name(f"{prefix}{stamp}.json")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{prefix}{stamp}-{n}.json")
+    path.rename(target)
+    return target
+
+
+def repair(root: Path) -> list[Repaired]:
+    """Move every journal shipit cannot read aside (renamed, never deleted; readable ones
+    are left alone) and write the lock record again when it cannot be read. Holds the
+    release lock while it does, so it never touches the state of a release that runs."""
+    repaired: list[Repaired] = []
+    lock = ReleaseLock(root, "status --repair")
+    record = lock.record_problem()
+    with lock:  # taking the lock writes its record again
+        if record is not None:
+            repaired.append(Repaired(lock.info_path, record, "written again"))
+        for directory in _release_dirs(root):
+            try:
+                load(directory)
+            except JournalUnreadable as exc:
+                path = directory / "journal.json"
+                moved = _aside(path, BROKEN_PREFIX)
+                repaired.append(Repaired(path, exc.what, f"moved to {moved.name}"))
+    return repaired
 
 
 # ---------------------------------------------------------------- lock
@@ -418,6 +505,19 @@ class ReleaseLock:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def record_problem(self) -> str | None:
+        """What is wrong with the lock record (``lock.json``) when it exists and cannot be
+        read as one; None when it is fine or absent."""
+        if not self.info_path.exists() or self.holder() is not None:
+            return None
+        try:
+            self.info_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            return "is not a shipit lock record (not UTF-8 text)"
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})"
+        return "is not a shipit lock record (not the JSON object with pid, host, command, since)"
+
     def acquire(self) -> None:
         protect(self.root)  # makes .shipit/, or says why it cannot
         lock = filelock.FileLock(str(self.lock_path), timeout=0, mode=FILE_MODE)
@@ -425,14 +525,16 @@ class ReleaseLock:
             lock.acquire(timeout=0)
         except filelock.Timeout:
             info = self.holder()
+            problem = self.record_problem()
             who = (
-                f"process {info.pid} on {info.host} (`shipit {info.command}`, since {info.since})"
+                f"PID {info.pid} on {info.host} (`shipit {info.command}`, since {info.since})"
                 if info
                 else "another process"
+                + (f" (its record {self.info_path.name} {problem})" if problem else "")
             )
             raise ReleaseLocked(
                 "another shipit release is running in this project",
-                why=f"{self.lock_path} is held by {who}; PID {info.pid if info else '?'}",
+                why=f"{self.lock_path} is held by {who}",
                 hint="wait for it to finish (or stop it), then run the command again",
             ) from None
         self._lock = lock

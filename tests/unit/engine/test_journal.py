@@ -244,6 +244,7 @@ def test_second_release_is_refused_naming_the_pid_and_a_dead_holder_is_taken_ove
         with pytest.raises(ReleaseLocked) as refused:
             ReleaseLock(tmp_path).acquire()
         assert f"PID {holder.pid}" in str(refused.value)
+        assert str(refused.value).count(str(holder.pid)) == 1  # named once, not twice
         assert "another shipit release is running" in refused.value.what
     finally:
         holder.kill()
@@ -264,3 +265,53 @@ def test_a_release_left_running_by_a_dead_process_reads_as_interrupted(tmp_path:
         assert jmod.effective_state(j, tmp_path) == "releasing"
     j.set_state("failed")
     assert jmod.effective_state(j, tmp_path) == "failed"
+
+
+BROKEN = {
+    "empty": (b"", "is empty"),
+    "truncated": (b'{\n  "format": 2,\n  "inputs": {"version": "1.2', "is truncated"),
+    "garbage": (os.urandom(48) + b"\xff\xfe\x00", "is not a shipit journal"),
+    "foreign": (b'{"hello": "world", "steps": [1, 2, 3]}', "is not a shipit journal"),
+    "a list": (b"[1, 2, 3]", "is not a shipit journal"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_a_broken_journal_is_named_with_what_is_wrong_and_the_repair_command(
+    tmp_path: Path, kind: str
+) -> None:
+    content, what = BROKEN[kind]
+    new(tmp_path, "v1.0.0")  # a readable, older release beside it
+    directory = tmp_path / ".shipit" / "releases" / "v1.1.0"
+    directory.mkdir(parents=True)
+    (directory / "journal.json").write_bytes(content)
+    for read in (lambda: load(directory), lambda: latest(tmp_path)):
+        with pytest.raises(jmod.JournalUnreadable) as broken:
+            read()
+        err = broken.value
+        assert err.what == f"{directory / 'journal.json'} {what}"
+        assert err.why  # what exactly is wrong
+        assert "shipit status --repair" in (err.hint or "")
+        assert err.exit_code == 1
+    # the repair moves it aside (kept, renamed), leaves the readable one, and latest reads again
+    repaired = jmod.repair(tmp_path)
+    assert [(r.path, r.what) for r in repaired] == [(directory / "journal.json", err.what)]
+    kept = list(directory.glob("journal.broken-*.json"))
+    assert len(kept) == 1 and kept[0].read_bytes() == content
+    assert not (directory / "journal.json").exists()
+    found = latest(tmp_path)
+    assert found is not None and found.tag == "v1.0.0"
+    assert jmod.repair(tmp_path) == []  # nothing more to do
+
+
+def test_an_unreadable_lock_record_is_said_and_written_again_by_the_repair(
+    tmp_path: Path,
+) -> None:
+    lock = ReleaseLock(tmp_path)
+    (tmp_path / ".shipit").mkdir()
+    lock.info_path.write_bytes(b"\x00\xffgarbage{")
+    assert lock.holder() is None
+    assert lock.record_problem() == "is not a shipit lock record (not UTF-8 text)"
+    repaired = jmod.repair(tmp_path)
+    assert [(r.path, r.done) for r in repaired] == [(lock.info_path, "written again")]
+    assert lock.record_problem() is None and not lock.info_path.exists()  # released cleanly
