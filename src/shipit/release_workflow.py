@@ -89,7 +89,8 @@ WORKFLOW_PATH = Path(".github") / "workflows" / "release.yml"
 INPUTS_MARK = "# shipit-ci-inputs: "
 PARTS_DIR = "shipit-parts"  # under the runner's temp directory: never inside the checkout,
 # where the publish job's clean-tree check (and a package without a `files` list) would see it
-PLAN_FILE = "shipit-plan.json"
+PLAN_FILE = "shipit-plan.json"  # under the runner's temp directory too: a file in the
+# checkout makes the work tree dirty, which the release invariants (and `shipit plan`) refuse
 CROSS_RUNNER = "ubuntu-24.04"
 RUST_TOOLCHAIN_FILES = ("rust-toolchain.toml", "rust-toolchain")
 
@@ -414,8 +415,9 @@ def _plan_job(inputs: WorkflowInputs) -> list[str]:
         "      - name: Plan the release",
         "        id: plan",
         "        run: |",
-        f"          shipit --ci --json plan > {PLAN_FILE}",
-        f'          echo "tag=$(jq -r .release.tag {PLAN_FILE})" >> "$GITHUB_OUTPUT"',
+        f'          shipit --ci --json plan > "$RUNNER_TEMP/{PLAN_FILE}"',
+        f'          echo "tag=$(jq -r .release.tag "$RUNNER_TEMP/{PLAN_FILE}")"'
+        ' >> "$GITHUB_OUTPUT"',
         "      - name: The pushed tag is the planned tag",
         "        if: github.event_name == 'push'",
         "        env:",
@@ -429,7 +431,7 @@ def _plan_job(inputs: WorkflowInputs) -> list[str]:
         f"      - uses: {UPLOAD_ARTIFACT.uses()}",
         "        with:",
         "          name: shipit-plan",
-        f"          path: {_in_dir(inputs, PLAN_FILE)}",
+        f"          path: ${{{{ runner.temp }}}}/{PLAN_FILE}",
     ]
     return lines
 

@@ -209,9 +209,13 @@ def test_example_project_workflow_has_plan_native_builds_and_one_publish(hello: 
     plan, build, publish = doc["jobs"]["plan"], doc["jobs"]["build"], doc["jobs"]["publish"]
     assert plan["permissions"] == build["permissions"] == {"contents": "read"}
     assert "shipit --ci check" in runs(plan)
-    assert "shipit --ci --json plan > shipit-plan.json" in runs(plan)
+    # the plan is written outside the checkout: a file in it would make the tree dirty
+    assert 'shipit --ci --json plan > "$RUNNER_TEMP/shipit-plan.json"' in runs(plan)
     uploads = [s for s in plan["steps"] if "upload-artifact" in s.get("uses", "")]
-    assert uploads[0]["with"] == {"name": "shipit-plan", "path": "shipit-plan.json"}
+    assert uploads[0]["with"] == {
+        "name": "shipit-plan",
+        "path": "${{ runner.temp }}/shipit-plan.json",
+    }
     matrix = {e["target"]: e["runner"] for e in build["strategy"]["matrix"]["include"]}
     assert matrix == {
         "x86_64-linux-gnu": "ubuntu-24.04",
@@ -482,7 +486,7 @@ def test_project_in_a_monorepo_directory_runs_there(tmp_path: Path) -> None:
     doc = load(path)
     assert doc["defaults"]["run"]["working-directory"] == "tools/hello"
     [upload] = [s for s in doc["jobs"]["plan"]["steps"] if "upload-artifact" in s.get("uses", "")]
-    assert upload["with"]["path"] == "tools/hello/shipit-plan.json"  # actions ignore defaults.run
+    assert upload["with"]["path"] == "${{ runner.temp }}/shipit-plan.json"  # not in the checkout
     assert shipit(project, "ci", "check").returncode == 0
     # the workspace's Node version and lockfile are at the top: so is the install
     plan, publish = doc["jobs"]["plan"], doc["jobs"]["publish"]

@@ -77,7 +77,7 @@ def _plan_job(origin: Origin, work: Path, env: dict[str, str], tag: str | None) 
     assert [name for name, _ in results] == [*PLAN_STEPS, *pushed]
     for name, result in results:
         assert result.returncode == 0, f"{name}: {result.stderr}"
-    plan = job / step_with(doc, "plan", "upload-artifact")["path"]  # the shipit-plan artifact
+    plan = job / runner.value(step_with(doc, "plan", "upload-artifact")["path"])  # the artifact
     doc_plan = json.loads(plan.read_text())
     (work / "artifacts").mkdir(parents=True, exist_ok=True)
     shutil.copy2(plan, work / "artifacts" / "shipit-plan.json")

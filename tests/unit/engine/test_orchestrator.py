@@ -309,7 +309,7 @@ def test_the_gate_probes_every_visible_step_at_once_and_each_uses_its_answer(
 ) -> None:
     steps = _gated()
     steps.append(("publish", FakeStep("jsr:publish", needs=("git:tag",))))  # waits on a visible
-    outcome, journal, events = run(tmp_path, steps)
+    outcome, _journal, events = run(tmp_path, steps)
     assert outcome.state == "released"
     probes = {s.id: [w for _, w, _ in s.log].count("probe") for _, s in steps}
     assert probes["npm:publish"] == 1  # at the gate, used when it ran

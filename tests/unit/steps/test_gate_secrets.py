@@ -44,7 +44,11 @@ def _context(root: Path, tarball_files: dict[str, bytes], **kwargs: object) -> C
 def test_a_secret_in_the_built_tarball_stops_the_gate(tmp_path: Path) -> None:
     ctx = _context(
         tmp_path,
-        {"package.json": b"{}", "index.js": b"module.exports = 1;\n", ".env": f"K={AWS}\n".encode()},
+        {
+            "package.json": b"{}",
+            "index.js": b"module.exports = 1;\n",
+            ".env": f"K={AWS}\n".encode(),
+        },
     )
     assert gate.built_files(ctx) == {"npm": [ctx.dist_dir / "acme-lib-1.0.0.tgz"]}
     problems, scanned = gate.secret_problems(ctx)
