@@ -350,7 +350,7 @@ class Orchestrator:
                         stuck.append((step_id, result))
         for step_id, probe in stuck:
             conflict = probe.state == ProbeState.CONFLICT
-            code = "conflict" if conflict else str(ErrorCode.INVARIANT_FAILED)
+            code = str(StepState.CONFLICT) if conflict else str(ErrorCode.INVARIANT_FAILED)
             self.journal.update_step(
                 step_id,
                 state=StepState.CONFLICT if conflict else StepState.FAILED,
