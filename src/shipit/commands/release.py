@@ -55,6 +55,7 @@ from shipit.errors import (
     ResumeInputsChanged,
     StepFailure,
     UsageError,
+    VersionError,
 )
 from shipit.logfile import release_log
 from shipit.parts import Part, collect, refuse_mismatches
@@ -469,7 +470,11 @@ def run_steps(
             sys.stderr.write("dry run: nothing was changed\n")
         return plan_exit_code(doc)
     with locked(g.directory, command):  # before any check: a second release stops at once
-        release_version = chosen.resolve(project)
+        try:
+            release_version = chosen.resolve(project)
+        except VersionError as exc:
+            exc.exit_code = ExitCode.FAILED  # refused like every release invariant: exit 1
+            raise
         head = git.require_head(g.directory)
         journal = _open_journal(
             g.directory,

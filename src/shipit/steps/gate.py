@@ -206,8 +206,8 @@ def version_problems(ctx: Context) -> list[Problem]:
             Problem(
                 exc.what,
                 why=exc.why,
-                hint="shipit version sync (or shipit release --version X.Y.Z to write one "
-                "version everywhere)",
+                hint=f"shipit version sync (or `shipit release --version {ctx.version}` to "
+                "write one version everywhere)",
             )
         ]
     return []

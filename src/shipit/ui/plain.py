@@ -151,7 +151,8 @@ def render_report(
         lines.append("nothing was tagged, pushed or published")
         for step_id, message in discarded:
             lines.append(f"discarded: {step_id}: {message}")
-        lines.append("way on: fix the cause, then run the command again (nothing to resume)")
+        # "ways on:" as every report says it (a reader looks for that label)
+        lines.append("ways on: fix the cause, then run the command again (nothing to resume)")
         return redact("\n".join(lines))
     conflict = any(states.get(i) == StepState.CONFLICT for i, *_ in failed)
     if conflict:
