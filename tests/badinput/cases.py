@@ -588,7 +588,7 @@ CASES: list[Case] = [
         "release-version-option-invalid",
         ("release", "--yes", "--version", "banana"),
         1,
-        says=("banana",),
+        says=("banana", "shipit release --version 1.2.0"),
     ),
     Case(
         "version-below-the-last-release",

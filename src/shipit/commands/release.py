@@ -563,16 +563,18 @@ def _is_release_commit_of(prepared: Prepared, head: str, base: str) -> bool:
 
 
 def _last_release(root: Path, *, allowed: frozenset[ReleaseState], verb: str) -> Journal:
+    """The release `shipit <verb>` works on; ``verb`` is the command (resume, rollback)."""
+    doing = "roll back" if verb == "rollback" else verb
     journal = journal_mod.latest(root)
     if journal is None:
         raise UsageError(
-            f"nothing to {verb}: no release was started in this project",
+            f"nothing to {doing}: no release was started in this project",
             why=f"there is no journal under {root / '.shipit' / 'releases'}",
             hint="start one with `shipit release`",
         )
     if journal.state not in allowed:
         raise UsageError(
-            f"nothing to {verb}: the last release {journal.tag} is {journal.state}",
+            f"nothing to {doing}: the last release {journal.tag} is {journal.state}",
             why=f"`shipit {verb}` works on a release that is "
             + " or ".join(sorted(allowed - {ReleaseState.PLANNED, ReleaseState.RELEASING})),
             hint="see it with `shipit status`; start a new one with `shipit release`",

@@ -39,6 +39,13 @@ def _where(file: str | None) -> str:
     return f" in {file}" if file else ""
 
 
+def _set(file: str | None, version: str = "1.2.0") -> str:
+    """The command that puts a good ``version`` where the bad one came from."""
+    if file == "--version":
+        return f"shipit release --version {version}"
+    return f"shipit version set {version}"
+
+
 def is_semver(version: str) -> bool:
     """True for a valid SemVer 2.0.0 version (no leading ``v``)."""
     return semver.Version.is_valid(version)
@@ -70,7 +77,7 @@ def parse_semver(version: str, *, file: str | None = None) -> semver.Version:
             f"invalid version {version!r}{_where(file)}",
             why="npm, JSR and release tags need a SemVer version: MAJOR.MINOR.PATCH "
             "with an optional -prerelease (e.g. 1.2.0 or 1.2.0-rc.1)",
-            hint="shipit version set 1.2.0",
+            hint=_set(file),
         ) from None
     too_big = [
         name
@@ -87,7 +94,7 @@ def parse_semver(version: str, *, file: str | None = None) -> semver.Version:
         raise VersionError(
             f"version {version!r}{_where(file)} cannot be published",
             why=why,
-            hint="choose a smaller version: shipit version set 1.2.0",
+            hint=f"choose a smaller version: {_set(file)}",
         )
     return parsed
 
@@ -100,7 +107,7 @@ def parse_pep440(version: str, *, file: str | None = None) -> Version:
         raise VersionError(
             f"invalid version {version!r}{_where(file)}",
             why="PyPI needs a PEP 440 version (e.g. 1.2.0 or 1.2.0rc1)",
-            hint="shipit version set 1.2.0",
+            hint=_set(file),
         ) from None
 
 
@@ -277,7 +284,7 @@ def validate_for(version: str, targets: Iterable[str], *, file: str | None = Non
                 f"version {version!r}{_where(file)} is not written in its normal form",
                 why=f"PEP 440 reads it as {normal}; shipit writes versions exactly, "
                 "so it wants the exact spelling",
-                hint=f"shipit version set {to_semver(normal)}",
+                hint=_set(file, to_semver(normal)),
             )
         result = to_semver(version, file=file)
     else:
@@ -285,7 +292,7 @@ def validate_for(version: str, targets: Iterable[str], *, file: str | None = Non
             f"invalid version {version!r}{_where(file)}",
             why="a version is MAJOR.MINOR.PATCH with an optional pre-release, "
             "e.g. 1.2.0 or 1.2.0-rc.1 (PyPI form 1.2.0rc1)",
-            hint="shipit version set 1.2.0",
+            hint=_set(file),
         )
     parse_semver(result, file=file)
     if "pypi" in names:
