@@ -150,6 +150,9 @@ class CheckContext:
     on_wait: Callable[[str], None] | None = None  # told when a command waits for a slot
     on_run: Callable[[str], None] | None = None  # told when it got one
     release_version: str | None = None  # `shipit release --version X`: checked instead
+    # targets whose built files the release scans itself at gate:release (the npm tarball, the
+    # sdist and wheel): the secrets check leaves them to it instead of building them twice
+    scanned_when_built: frozenset[str] = frozenset()
 
     @property
     def version(self) -> str | None:

@@ -221,7 +221,8 @@ class SecretsCheck:
         log = start_log(ctx, NAME)
         findings: list[Finding] = []
         errors: list[Finding] = []
-        later: list[str] = []
+        later = [t.name for t in targets if t.name in ctx.scanned_when_built]
+        targets = [t for t in targets if t.name not in ctx.scanned_when_built]
         scanned: list[str] = []
         seen: set[tuple[str, int | None, str]] = set()
         baseline = load_baseline(ctx.root)

@@ -32,6 +32,8 @@ from shipit.steps.git_tag import fresh_project, intended_commit
 CHECKS_ID = "checks"
 INVARIANTS = ("git", "versions", "registry")
 QUALITY = ("typecheck", "lint", "test", "security", "secrets")
+BUILT_AND_SCANNED = ("npm", "pypi")
+"""Targets whose built files gate:release scans (``gate.secret_problems``)."""
 PUBLISHING = ("npm", "jsr", "pypi", "github")
 MAX_FINDINGS = 4
 
@@ -132,6 +134,10 @@ class ChecksStep:
             release_version=ctx.version,
         )
         check_ctx.slots = ctx.slots
+        if not ctx.dry_run:
+            # gate:release scans the tarball, sdist and wheel this release builds beside the
+            # checks: the secrets check does not build them a second time
+            check_ctx.scanned_when_built = frozenset(BUILT_AND_SCANNED)
         # the registries are asked only whether each token works: what they already hold is
         # for the publish steps' probes, which the gate runs before anything is visible and
         # which compare content (identical: already done; other content: a conflict)

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 
+from shipit.checks import catalog
 from shipit.checks.base import Status
+from shipit.checks.secrets import SecretsCheck
+from shipit.config import load
+from shipit.project.detect import detect
+from shipit.settings import Settings
 
 from .conftest import ExampleFactory
 
@@ -118,3 +123,23 @@ def test_scanning_the_python_package_leaves_no_egg_info_behind(
     assert r.status is Status.PASSED, r.findings
     assert not list(ex.path.glob("src/*.egg-info")) and not list(ex.path.glob("*.egg-info"))
     assert ex.repo.git("status", "--porcelain") == ""
+
+
+def test_a_release_leaves_what_it_builds_to_its_gate(python_project: ExampleFactory) -> None:
+    """In a release the sdist and wheel are built once, by pypi:build, and gate:release scans
+    them: the checks step's secrets check does not build them a second time beside it."""
+    ex = python_project(
+        files={
+            ".env.production": "PYPI_TOKEN=pypi-AgEIcHlwaS5vcmcCJGFiY2RlZg\n",
+            "MANIFEST.in": "include .env.production\n",
+        }
+    )
+    config = load(ex.path).config
+    project = detect(ex.path, config, ex.env)
+    ctx = catalog.build_context(ex.path, config, Settings.from_env(ex.env, config), project, ex.env)
+    ctx.scanned_when_built = frozenset({"pypi"})
+    r = SecretsCheck().run(ctx)
+    assert r.status is Status.SKIPPED, r.findings
+    assert r.summary == "pypi: scanned by the release once built"
+    assert not list(ex.path.glob(".shipit/releases/*/dist/pypi/*"))  # nothing was built
+    assert ex.check("secrets").status is Status.FAILED  # `shipit check` still builds and scans
