@@ -384,6 +384,22 @@ CASES: list[Case] = [
         setup=tag_here_and_elsewhere_on_origin,
     ),
     Case(
+        "plan-with-the-tag-on-another-commit",
+        ("plan",),
+        1,
+        says=("conflict", "points at"),
+        setup=tag_here_and_elsewhere_on_origin,
+        needs_next=False,
+    ),
+    Case(
+        "dry-run-with-the-tag-on-another-commit",
+        ("release", "--dry-run"),
+        1,
+        says=("conflict", "points at"),
+        setup=tag_here_and_elsewhere_on_origin,
+        needs_next=False,
+    ),
+    Case(
         "tag-exists-locally-on-another-commit",
         ("release", "--yes"),
         1,
@@ -483,6 +499,22 @@ CASES: list[Case] = [
         says=("JSR_TOKEN",),
         env={"JSR_TOKEN": "jsr-corpus-wrong-token-0123456789"},
         absent=("jsr-corpus-wrong-token-0123456789",),
+    ),
+    Case(
+        "npm-token-wrong-skip-checks",
+        ("release", "--yes", "--skip-checks"),
+        1,
+        says=("NPM_TOKEN",),
+        env={"NPM_TOKEN": "npm-corpus-wrong-token-0123456789"},
+        absent=("npm-corpus-wrong-token-0123456789",),
+    ),
+    Case(
+        "github-token-wrong-skip-checks",
+        ("release", "--yes", "--skip-checks"),
+        1,
+        says=("GitHub rejected GITHUB_TOKEN",),
+        env={"GITHUB_TOKEN": "ghp_corpusWrongToken0123456789"},
+        absent=("ghp_corpusWrongToken0123456789",),
     ),
     # ---- registries out of reach
     Case(
