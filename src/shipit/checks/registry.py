@@ -174,7 +174,9 @@ def _npm_manifest(ctx: CheckContext, target: Target) -> dict[str, Any]:
 
 def check_npm(ctx: CheckContext, target: Target) -> Outcome:
     registry = ctx.settings.npm_registry
-    if not target.package:  # switched on in the config, but npm could not publish it
+    if not target.package and not ctx.config.npm.build_command:
+        # switched on in the config, but npm could not publish it (a build command writes its
+        # package.json, name included, before npm:pack: a dnt build into npm/)
         return [
             Finding(
                 "package.json has no name: npm cannot publish it",
