@@ -671,7 +671,8 @@ testpaths = ["tests"]
             "tests/test_core.py": PY_TEST.format(module=module),
             "README.md": f"# {name}\n\nTemperature conversions.\n",
             "LICENSE": "MIT License\n",
-            ".gitignore": "__pycache__/\n.mypy_cache/\n.ruff_cache/\ndist/\n",
+            # hatchling packs what this file does not exclude (docs/project-shapes.md)
+            ".gitignore": "__pycache__/\n.mypy_cache/\n.ruff_cache/\ndist/\n.shipit/\n",
         }
     )
     _python_planters(project, module)

@@ -15,7 +15,9 @@ import json
 import re
 import shutil
 import sys
+import tarfile
 import tomllib
+import zipfile
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +53,7 @@ from shipit.registries.recent import JustRead
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
 from shipit.steps.gate import require_release_tree
-from shipit.workspace import build_leaves_no_trace, private_dir, protect
+from shipit.workspace import DIRNAME, build_leaves_no_trace, private_dir, protect
 
 BUILD_ID = "pypi:build"
 PUBLISH_ID = "pypi:publish"
@@ -128,6 +130,35 @@ class DistFile:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path), "sha256": self.sha256, "size": self.size}
+
+
+def _members(path: Path) -> list[str]:
+    """The paths inside an sdist or wheel, without the sdist's top directory."""
+    if path.name.endswith(".whl"):
+        with zipfile.ZipFile(path) as zf:
+            return zf.namelist()
+    with tarfile.open(path) as tf:
+        return [m.name.split("/", 1)[1] if "/" in m.name else m.name for m in tf.getmembers()]
+
+
+def _refuse_own_files(ctx: Context, built: list[Path]) -> None:
+    """Stop before anything is visible when a built file holds shipit's own ``.shipit/``
+    (journal, logs, built files): hatchling, for one, reads only the root .gitignore, not
+    ``.shipit/.gitignore`` or ``.git/info/exclude``, and packs everything else."""
+    from shipit.checks.secrets import exclude_hint  # checks import the steps' helpers
+
+    for path in built:
+        own = [m for m in _members(path) if m.split("/", 1)[0] == DIRNAME]
+        if own:
+            raise PermanentError(
+                f"{path.name} would publish shipit's own {DIRNAME}/ directory "
+                "(release journals, logs, built files)",
+                why=f"the build backend packed {own[0]} and {len(own) - 1} other file(s) of "
+                f"{DIRNAME}/: it does not read {DIRNAME}/.gitignore, only the project's own "
+                "ignore rules",
+                hint=exclude_hint("pypi", f"{DIRNAME}/", package_dir(ctx))
+                + f" (or add {DIRNAME}/ to .gitignore), commit it, then `shipit release`",
+            )
 
 
 def _is_dist(path: Path) -> bool:
@@ -335,6 +366,7 @@ class PypiBuild:
                 why=", ".join(wrong),
                 hint=f"run `shipit version sync` so pyproject.toml says {version}",
             )
+        _refuse_own_files(ctx, built)
         files = [DistFile(p.name, p, sha256_file(p), p.stat().st_size) for p in built]
         evidence: Evidence = {
             "version": version,
