@@ -56,6 +56,7 @@ class Plan:
     check: str
     commands: list[Command] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    nothing_to_scan: list[str] = field(default_factory=list)  # security: no dependency at all
 
     def skip(self, tool: str, reason: str, enable: str) -> None:
         """Leave ``tool`` out, saying why and what turns it on."""
@@ -72,10 +73,13 @@ class Plan:
         return f"nothing to run for this project (set checks.{self.check}.command)"
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "commands": [{"command": c.display, "why": c.why} for c in self.commands],
             "skipped": [s.to_json() for s in self.skipped],
         }
+        if self.nothing_to_scan:
+            out["nothing_to_scan"] = list(self.nothing_to_scan)
+        return out
 
 
 Part = Callable[[CheckContext, Plan], None]  # what one ecosystem adds to a check's plan
@@ -436,9 +440,17 @@ def _security(ctx: CheckContext, eco: tuple[str, ...], out: Plan) -> None:
                 "no package-lock.json to audit",
                 "commit the lockfile (npm install writes package-lock.json)",
             )
+        else:
+            out.nothing_to_scan.append("package.json declares no dependencies")
     if "python" in eco:
         pip_audit = find_tool("pip-audit", root, ctx.env)
-        if pip_audit:
+        if (
+            not (root / "requirements.txt").is_file()
+            and tooling.python(root).declares_no_dependencies
+        ):
+            # pip-audit would build a virtualenv to install nothing (about a second of CPU)
+            out.nothing_to_scan.append("pyproject.toml declares no dependencies")
+        elif pip_audit:
             args = ("-r", "requirements.txt") if (root / "requirements.txt").is_file() else (".",)
             out.commands.append(
                 Command(

@@ -45,6 +45,12 @@ class SecurityCheck:
         planned = presets.plan(ctx, NAME)
         commands = planned.commands
         if not commands:
+            if planned.nothing_to_scan and not planned.skipped:
+                return CheckResult(
+                    NAME,
+                    Status.PASSED,
+                    "nothing to audit: " + "; ".join(planned.nothing_to_scan),
+                )
             return tooling.no_commands(NAME, planned.reason)
         threshold = ctx.config.checks.security.severity
         below: list[Vulnerability] = []

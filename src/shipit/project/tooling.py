@@ -166,6 +166,19 @@ class Python:
                     out[key] = " && ".join(body) if isinstance(body, list) else str(body)
         return out
 
+    @property
+    def declares_no_dependencies(self) -> bool:
+        """``[project]`` lists no runtime dependency (an empty or absent ``dependencies``
+        that is not ``dynamic``): there is nothing for a vulnerability scanner to read."""
+        project = self.pyproject.get("project")
+        if not isinstance(project, dict) or "name" not in project:
+            return False  # a setup.py project: only the build knows its dependencies
+        dynamic = project.get("dynamic", [])
+        if isinstance(dynamic, list) and "dependencies" in dynamic:
+            return False
+        declared = project.get("dependencies", [])
+        return isinstance(declared, list) and not declared
+
     def configures(self, tool: str) -> str | None:
         """Where the project configures ``tool`` (ruff, mypy, pyright, pytest, flake8)."""
         if tool == "pytest" and "ini_options" in self.tools.get("pytest", {}):

@@ -207,7 +207,9 @@ def render_plan(console: Console, plans: Sequence[Plan], disabled: Sequence[str]
         for skip in plan.skipped:
             console.print(Text(f"  skips {skip.tool}: {skip.reason}"), soft_wrap=True)
             console.print(Text(f"        to run it: {skip.enable}", style="green"), soft_wrap=True)
-        if not plan.commands and not plan.skipped:
+        for what in plan.nothing_to_scan:
+            console.print(Text(f"  nothing to audit: {what}"), soft_wrap=True)
+        if not plan.commands and not plan.skipped and not plan.nothing_to_scan:
             console.print(Text(f"  skipped: {plan.reason}", style="dim"), soft_wrap=True)
     for name in disabled:
         console.print(Text(name, style="bold"))

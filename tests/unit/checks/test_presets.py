@@ -180,3 +180,31 @@ def test_configured_command_replaces_the_preset(tmp_path: Path) -> None:
     assert cmd.argv == ("/bin/sh", "-c", "deno lint --json src/")
     assert cmd.parser == "deno-lint-json"
     assert cmd.why == "checks.lint.command in the configuration"
+
+
+def test_security_has_nothing_to_audit_without_dependencies(tmp_path: Path) -> None:
+    """pip-audit builds a virtualenv even for a project that declares no dependency: shipit
+    says there is nothing to audit instead; any declared (or dynamic) dependency is audited."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "pip-audit").write_text("#!/bin/sh\n")
+    (bindir / "pip-audit").chmod(0o755)
+    project = tmp_path / "p"
+    project.mkdir()
+    ctx = ctx_for(project, ("python",))
+    ctx.env = {"PATH": f"{bindir}:/usr/bin:/bin"}
+
+    def write(table: str) -> presets.Plan:
+        (project / "pyproject.toml").write_text(f'[project]\nname = "demo"\n{table}')
+        return presets.plan(ctx, "security")
+
+    for table in ("", "dependencies = []\n"):
+        plan = write(table)
+        assert plan.commands == []
+        assert plan.nothing_to_scan == ["pyproject.toml declares no dependencies"]
+        assert plan.to_json()["nothing_to_scan"] == plan.nothing_to_scan
+    for table in ('dependencies = ["httpx>=0.27"]\n', 'dynamic = ["dependencies"]\n'):
+        assert [c.label for c in write(table).commands] == ["pip-audit -f json"]
+    (project / "requirements.txt").write_text("httpx==0.28.1\n")
+    [audit] = write("").commands
+    assert audit.argv[1:3] == ("-r", "requirements.txt")
