@@ -163,12 +163,14 @@ def main() -> int:
         npmrc.write_text("")
         env = isolated_env(os.environ, npm_userconfig=npmrc)
         env["CI"] = "true"
+        # isolated Python builds take their backend from the wheelhouse scripts/setup.sh
+        # filled, never from the network
+        env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(ROOT / ".venv" / "wheelhouse"))
+        os.environ.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=env["PIP_FIND_LINKS"])
         if args.corpus:
             sys.path.insert(0, str(ROOT))
             from tests.corpus import build
 
-            env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(ROOT / ".venv" / "wheelhouse"))
-            os.environ.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=env["PIP_FIND_LINKS"])
             work = build(args.corpus, tmp / "corpus", f"bench-{args.corpus}").path
             shown = f"tests/corpus shape {args.corpus}"
         else:

@@ -2,6 +2,7 @@
 
 Every subprocess shipit starts goes through ``run``. Each child gets its own process group
 so a timeout or Ctrl-C kills the whole tree; ``terminate_all`` ends every child still alive.
+Commands started ``in_background`` run at a lower CPU priority than the critical path.
 The command line and its output are logged (redacted) to the ``shipit.proc`` logger, which
 the release log and ``-v`` read.
 """
@@ -9,6 +10,7 @@ the release log and ``-v`` read.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import shlex
@@ -17,9 +19,10 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from shipit.errors import CommandFailed, ToolMissingError
 from shipit.redact import redact
@@ -28,6 +31,45 @@ log = logging.getLogger("shipit.proc")
 
 _children_lock = threading.Lock()
 _children: set[subprocess.Popen[bytes]] = set()
+
+P = ParamSpec("P")
+R = TypeVar("R")
+BACKGROUND_NICE = 10
+# Set in a thread (``in_background``): the commands it starts yield the CPU to the others.
+_background: contextvars.ContextVar[bool] = contextvars.ContextVar("background", default=False)
+
+
+@contextlib.contextmanager
+def in_background(on: bool = True) -> Iterator[None]:
+    """Commands started in this block (this thread, and pools that copy its context) run at
+    a lower CPU priority, so the work on the critical path gets the cores first."""
+    token = _background.set(on)
+    try:
+        yield
+    finally:
+        _background.reset(token)
+
+
+def same_priority(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` to run on another thread (a pool), starting commands at this thread's priority."""
+    on = _background.get()
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with in_background(on):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def _lower_priority(pid: int) -> None:
+    """Nice a just-started command. Each command leads its own session, and Linux shares the
+    CPU between sessions' autogroups before nice counts, so the autogroup is niced too (where
+    the kernel has autogroups); lowering one's own priority needs no privilege."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as fh:
+        fh.write(str(BACKGROUND_NICE))
+    if hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, BACKGROUND_NICE)
 
 
 @dataclass(frozen=True)
@@ -152,6 +194,8 @@ def run(
             why=str(exc),
             hint=f"install {args[0]} and run the command again",
         ) from None
+    if _background.get():
+        _lower_priority(proc.pid)
     with _children_lock:
         _children.add(proc)
     out_chunks: list[str] = []

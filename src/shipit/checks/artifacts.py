@@ -174,7 +174,9 @@ class PublishSets:
                 self.get(*w)
 
         with ThreadPoolExecutor(max_workers=len(readers) + 1) as pool:
-            waits = [pool.submit(build_in_turn)] + [pool.submit(self.get, *w) for w in readers]
+            waits = [pool.submit(proc.same_priority(build_in_turn))] + [
+                pool.submit(proc.same_priority(self.get), *w) for w in readers
+            ]
             for wait in waits:
                 wait.result()
         return [self.get(*w) for w in wanted]

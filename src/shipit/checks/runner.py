@@ -1,6 +1,8 @@
 """Run checks at once: one thread per check, a cap on CPU-heavy commands, timeouts, Ctrl-C.
 
-Every check starts immediately; HTTP lookups and git run in parallel with the tools. Each
+Every check starts immediately; HTTP lookups and git run in parallel with the tools. The
+check that took longest last time (``timings``) keeps the normal CPU priority; every other
+check's commands run at a lower one, so the critical path is not slowed by the rest. Each
 command of a ``heavy`` check (type checker, linter, tests; one per ecosystem) holds one of
 ``checks.parallel`` slots (default: the number of cores) while it runs, so CPU-bound tools do
 not starve each other and one check's commands overlap with another's. Each command is killed
@@ -23,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from shipit import proc
+from shipit.checks import timings
 from shipit.checks.base import Check, CheckContext, CheckResult, Finding, Status
 from shipit.errors import Interrupted, ShipitError
 from shipit.redact import redact
@@ -85,6 +88,8 @@ def run_checks(
     start = time.monotonic()
     if ctx.slots is None:  # a release shares its slots with the builds
         ctx.slots = threading.Semaphore(heavy_slots(ctx))
+    scope = "release" if ctx.scanned_when_built else "check"
+    first = timings.critical(ctx.root, scope, [c.name for c in checks])
     done: queue.Queue[CheckResult] = queue.Queue()
     deadlines: dict[str, float] = {}
     lock = threading.Lock()
@@ -106,7 +111,8 @@ def run_checks(
             deadlines[name] = own.started + 2 * own.timeout + GRACE_S  # safety net
         events.started(name)
         try:
-            result = check.run(own)
+            with proc.in_background(first is not None and name != first):
+                result = check.run(own)
         except Interrupted:
             return
         except ShipitError as exc:
@@ -174,6 +180,7 @@ def run_checks(
     if len(results) < len(threads):  # only after an overdue check left its thread behind
         stop(ctx, [t for n, t in threads.items() if n not in results])
     ordered = tuple(results[c.name] for c in checks if c.name in results)
+    timings.record(ctx.root, scope, {r.name: r.duration_s for r in ordered})
     return Report(ordered, time.monotonic() - start)
 
 

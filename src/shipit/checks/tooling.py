@@ -113,7 +113,7 @@ def run_commands(
 
     if len(runnable) > 1:  # one command per ecosystem: they may overlap
         with ThreadPoolExecutor(max_workers=len(runnable)) as pool:
-            ran = list(pool.map(one, runnable))
+            ran = list(pool.map(proc.same_priority(one), runnable))
     else:
         ran = [one(cmd) for cmd in runnable]
     for cmd, maybe in zip(runnable, ran, strict=True):

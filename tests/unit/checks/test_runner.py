@@ -3,6 +3,8 @@ erroring check does not hide the others, results keep the catalogue's order."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from pathlib import Path
 
@@ -107,3 +109,42 @@ def test_every_result_is_reported_even_when_checks_break(tmp_path: Path) -> None
     assert fine.status is Status.PASSED
     assert not report.ok
     assert report.to_json()["ok"] is False
+
+
+class Niceness:
+    """A check whose command reports the CPU priority it was started with; ``took`` is the
+    duration the runner records for it (the check waits that long)."""
+
+    heavy = False
+
+    def __init__(self, name: str, took: float) -> None:
+        self.name = name
+        self.took = took
+        self.nice: int | None = None
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        from shipit import proc
+
+        result = proc.run(  # reads its input first: written once the priority is set
+            [sys.executable, "-c", "import os, sys; sys.stdin.read(); print(os.getpriority(0, 0))"],
+            input="go",
+        )
+        self.nice = int(result.stdout) - os.getpriority(os.PRIO_PROCESS, 0)
+        threading.Event().wait(self.took)
+        return passed(self.name, "done")
+
+
+def test_the_slowest_check_of_the_last_run_gets_the_cpu_first(tmp_path: Path) -> None:
+    """With no record every command starts at the same priority; the next run starts the
+    commands of every check but the one that took longest last time at a lower one."""
+    slow, quick = Niceness("slow", 0.3), Niceness("quick", 0.0)
+    run_checks([slow, quick], context(tmp_path))
+    assert (slow.nice, quick.nice) == (0, 0)
+    record = tmp_path / ".shipit" / "check-times.json"
+    assert oct(record.stat().st_mode & 0o777) == "0o600"
+    run_checks([slow, quick], context(tmp_path))
+    assert slow.nice == 0 and quick.nice is not None and quick.nice > 0
+    # a check the record does not know may be the slowest: no priorities at all
+    new = Niceness("new", 0.0)
+    run_checks([slow, quick, new], context(tmp_path))
+    assert (slow.nice, quick.nice, new.nice) == (0, 0, 0)
