@@ -34,7 +34,6 @@ from corpus import (
     WIDTH,
     Outcome,
     World,
-    cli_accepts,
     interrupt,
     make_template,
     make_workspace,
@@ -44,6 +43,7 @@ from corpus import (
 
 from shipit.redact import encoded_forms
 from shipit.workspace import protect
+from tests.cli_tree import cli_accepts
 
 
 @pytest.fixture(scope="session")
