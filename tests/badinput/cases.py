@@ -228,6 +228,10 @@ def shipit_dir_unwritable(ws: Workspace) -> None:
         os.chmod(ws.root / ".shipit", 0o500)  # a user that is not root meets the mode
 
 
+def lock_is_a_directory(ws: Workspace) -> None:
+    (shipit_state(ws) / "lock").mkdir()
+
+
 def journal(content: bytes) -> Callable[[Workspace], None]:
     def write(ws: Workspace) -> None:
         path = shipit_state(ws) / "releases" / ws.tag / "journal.json"
@@ -733,6 +737,13 @@ CASES: list[Case] = [
         1,
         says=(".shipit",),
         setup=shipit_dir_unwritable,
+    ),
+    Case(
+        "lock-is-a-directory",
+        ("release", "--yes"),
+        1,
+        says=(".shipit/lock", "Is a directory", "lock.old"),
+        setup=lock_is_a_directory,
     ),
     Case(
         "journal-truncated-status",

@@ -34,7 +34,7 @@ from shipit.engine.documents import (
     Transition,
 )
 from shipit.engine.states import ACTIVE, COMPLETED, FINISHED, ReleaseState, StepState, may_follow
-from shipit.errors import JournalUnreadable, ReleaseLocked, ShipitError
+from shipit.errors import JournalUnreadable, ReleaseLocked, ShipitError, WorkspaceUnusable
 from shipit.redact import redact
 from shipit.workspace import FILE_MODE, open_private, private_dir, protect
 
@@ -536,6 +536,13 @@ class ReleaseLock:
                 "another shipit release is running in this project",
                 why=f"{self.lock_path} is held by {who}",
                 hint="wait for it to finish (or stop it), then run the command again",
+            ) from None
+        except OSError as exc:  # a directory, or a file shipit may not open, in its place
+            raise WorkspaceUnusable(
+                f"shipit cannot take the release lock {self.lock_path}",
+                why=f"{type(exc).__name__}: {exc.strerror or exc}",
+                hint=f"move it aside (`mv {self.lock_path} {self.lock_path}.old`): no shipit "
+                "holds its lock in a directory or an unreadable file; then run the command again",
             ) from None
         self._lock = lock
         payload = {
