@@ -12,6 +12,7 @@ from shipit import git
 from shipit.checks.base import CheckContext, CheckResult, Finding, failed, passed
 from shipit.errors import GitError
 from shipit.project import tags
+from shipit.project.republish import new_version_hint
 
 NAME = "git"
 MAX_LISTED = 5
@@ -143,7 +144,7 @@ class GitCheck:
                     Finding(
                         f"tag {t.name} already exists {where} and points at {other[:12]}, "
                         f"not HEAD ({state.head[:12]})",
-                        hint="choose a new version: shipit version set <next version>",
+                        hint=_new_version(ctx),
                     )
                 )
         if findings:
@@ -153,3 +154,10 @@ class GitCheck:
             return passed(NAME, "; ".join([where, *notes]))
         where = f"on {state.branch}, clean, up to date with {state.upstream}"
         return passed(NAME, "; ".join([where, *notes]))
+
+
+def _new_version(ctx: CheckContext) -> str:
+    """The command that releases the next version instead of this taken one."""
+    if ctx.version:
+        return new_version_hint(ctx.version)
+    return "release a new version: `shipit release --bump patch`"

@@ -97,7 +97,7 @@ def test_tag_on_another_commit_fails(deno_project: ExampleFactory) -> None:
     assert r.status is Status.FAILED
     [f] = r.findings
     assert f.message.startswith(f"tag v1.0.0 already exists on the remote and points at {old[:12]}")
-    assert f.hint == "choose a new version: shipit version set <next version>"
+    assert f.hint == "release a new version: `shipit release --version 1.0.1`"
 
 
 def test_detached_at_the_pushed_release_tag_is_a_tag_triggered_release(

@@ -34,7 +34,11 @@ def test_published_release_of_another_commit_fails_and_of_head_is_resumable(
     other = ex.check("registry")
     assert other.status is Status.FAILED
     assert other.findings[0].message.startswith(f"a published GitHub release for {tag} already")
-    assert other.findings[0].hint == "choose a new version: shipit version set <next version>"
+    next_version = f"4.{version.split('.')[1]}.1"
+    assert (
+        other.findings[0].hint
+        == f"release a new version: `shipit release --version {next_version}`"
+    )
 
     ex.repo.git("tag", "-a", tag, "-m", f"Release {tag}")  # the release made it, from HEAD
     same = ex.check("registry")
