@@ -3,7 +3,7 @@
 ``release_log(release_dir)`` attaches a file handler to the ``shipit`` logger tree for the
 length of a release (resume, rollback): each command run and its output (``shipit.proc``),
 each HTTP request with method, URL, status and duration (``shipit.http``), every step
-transition, retry and its reason (``EventLog``, a Listener on ``shipit.events``), and
+transition, retry and its reason (the orchestrator's ``log_event``), and
 notification outcomes (``shipit.notify``, apprise). Every line is redacted by value, by a
 filter on the record and again on the formatted text (tracebacks included). ``-v`` puts the
 same records on the terminal (the CLI's handler).
@@ -21,7 +21,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from shipit import __version__
-from shipit.engine.events import Event, ReleaseEvent
 from shipit.redact import RedactingFilter, redact
 from shipit.workspace import private_file
 
@@ -31,8 +30,6 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 #: Logger trees that go into the release log.
 LOGGERS: tuple[str, ...] = ("shipit", "apprise")
-
-events_log = logging.getLogger("shipit.events")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -102,56 +99,3 @@ def release_log(
             logger.removeHandler(handler)
             logger.setLevel(old_level)
         handler.close()
-
-
-class EventLog:
-    """A Listener writing each release and step transition to the ``shipit.events`` logger.
-
-    Retries are logged at WARNING with their reason; progress only when its status text
-    changes (not every byte count), so the log stays readable during large uploads.
-    """
-
-    def __init__(self, logger: logging.Logger | None = None) -> None:
-        self.log = logger or events_log
-        self._last_status: dict[str, str] = {}
-
-    def __call__(self, event: Event) -> None:
-        with contextlib.suppress(Exception):  # a listener must never break the release
-            self._log(event)
-
-    def _log(self, event: Event) -> None:
-        if isinstance(event, ReleaseEvent):
-            level = logging.ERROR if event.kind in ("failed", "interrupted") else logging.INFO
-            extra = f" at {event.failed_step}" if event.failed_step else ""
-            self.log.log(
-                level,
-                "release %s (%s) %s%s%s%s",
-                event.tag,
-                event.version,
-                event.kind,
-                extra,
-                f": {event.message}" if event.message else "",
-                f" (next: {event.hint})" if event.hint else "",
-            )
-            return
-        if event.kind == "progress":
-            if event.message and self._last_status.get(event.step_id) != event.message:
-                self._last_status[event.step_id] = event.message
-                self.log.debug("step %s: %s", event.step_id, event.message)
-            return
-        level = {
-            "retrying": logging.WARNING,
-            "failed": logging.ERROR,
-            "conflict": logging.ERROR,
-            "irreversible": logging.WARNING,
-        }.get(event.kind, logging.INFO)
-        attempt = f" (attempt {event.attempt})" if event.attempt else ""
-        self.log.log(
-            level,
-            "step %s %s%s%s%s",
-            event.step_id,
-            event.kind,
-            attempt,
-            f": {event.message}" if event.message else "",
-            f" (next: {event.hint})" if event.hint else "",
-        )

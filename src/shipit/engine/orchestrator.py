@@ -52,6 +52,23 @@ def _describe_event(event: Event) -> str:
     return redact(text)
 
 
+_LEVELS = {
+    "retrying": logging.WARNING,
+    "irreversible": logging.WARNING,
+    "failed": logging.ERROR,
+    "conflict": logging.ERROR,
+    "interrupted": logging.ERROR,
+}
+
+
+def log_event(event: Event) -> None:
+    """A release or step transition into the release log: retries at WARNING, failures at
+    ERROR; progress stays out (a large upload would flood the log)."""
+    if isinstance(event, StepEvent) and event.kind in ("progress", "waiting"):
+        return
+    events_log.log(_LEVELS.get(event.kind, logging.INFO), "%s", _describe_event(event))
+
+
 @dataclass(frozen=True)
 class StepOutcome:
     """One step's fate in this run; PENDING means it was interrupted (or never started)."""
@@ -162,8 +179,7 @@ class Orchestrator:
 
     # ------------------------------------------------------------ events
     def emit(self, event: Event) -> None:
-        if not (isinstance(event, StepEvent) and event.kind in ("progress", "waiting")):
-            events_log.info("%s", _describe_event(event))
+        log_event(event)
         for listener in self.listeners:
             try:
                 listener(event)
