@@ -163,6 +163,9 @@ def main() -> int:
         npmrc.write_text("")
         env = isolated_env(os.environ, npm_userconfig=npmrc)
         env["CI"] = "true"
+        # the tools beside shipit first, as scripts/demo.sh and scripts/test.sh put them (a
+        # pyenv shim in front of pytest costs each run a bash and a `pyenv exec`)
+        env["PATH"] = os.pathsep.join([str(Path(SHIPIT).parent), env.get("PATH", "")])
         # isolated Python builds take their backend from the wheelhouse scripts/setup.sh
         # filled, never from the network
         env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(ROOT / ".venv" / "wheelhouse"))
