@@ -149,30 +149,6 @@ class Journal:
             self.save()
         self.event({"event": "planned", "steps": [s for s, _ in steps]})
 
-    @classmethod
-    def create(
-        cls,
-        release_dir: Path,
-        *,
-        version: str,
-        tag: str,
-        commit: str,
-        config_digest: str,
-        steps: Sequence[tuple[str, bool]],
-        source_version: str | None = None,
-    ) -> Journal:
-        """A new journal (state ``planned``) for the steps ``[(id, reversible), ...]``, written."""
-        journal = cls.new(
-            release_dir,
-            version=version,
-            tag=tag,
-            commit=commit,
-            config_digest=config_digest,
-            source_version=source_version,
-        )
-        journal.begin(steps)
-        return journal
-
     def save(self) -> None:
         with self._lock:
             self._doc.updated_at = now_iso()

@@ -28,6 +28,7 @@ from shipit.engine.journal import Journal, ReleaseLock
 from shipit.sandbox.git_remote import GitRepo, seeded_repo
 from shipit.ui.status_view import render
 from shipit.workspace import protect
+from tests.journals import written_journal
 
 PY = sys.executable
 
@@ -143,7 +144,7 @@ def project(tmp_path: Path, published: dict[str, Any]) -> GitRepo:
 
 def _failed_journal(repo: GitRepo, tag: str) -> Journal:
     protect(repo.path)
-    journal = Journal.create(
+    journal = written_journal(
         repo.path / ".shipit" / "releases" / tag,
         version="1.1.0",
         tag=tag,
@@ -265,7 +266,7 @@ def test_watch_follows_a_running_release_until_it_ends(
     """Another 'terminal' holds the lock and advances the journal; watch redraws and stops."""
     tag = f"{published['name']}-v1.1.0"
     env = {**os.environ, **sandbox_env}
-    journal = Journal.create(
+    journal = written_journal(
         project.path / ".shipit" / "releases" / tag,
         version="1.1.0",
         tag=tag,
@@ -325,7 +326,7 @@ def test_a_killed_release_reads_as_interrupted(project: GitRepo) -> None:
     """The journal says `releasing` but no process holds the lock: resume is the way on."""
     tag = "v1.1.0"
     protect(project.path)
-    journal = Journal.create(
+    journal = written_journal(
         project.path / ".shipit" / "releases" / tag,
         version="1.1.0",
         tag=tag,
@@ -347,7 +348,7 @@ def test_watch_via_the_real_cli_ends_with_the_release(
     """`shipit status --watch` in another process: redraws until the release ends, lock-free."""
     tag = f"{published['name']}-v1.1.0"
     protect(project.path)
-    journal = Journal.create(
+    journal = written_journal(
         project.path / ".shipit" / "releases" / tag,
         version="1.1.0",
         tag=tag,

@@ -14,6 +14,7 @@ from shipit.engine.documents import SCHEMA_DIR, SCHEMA_FILES, JournalDocument, P
 from shipit.engine.journal import Journal, load
 from shipit.engine.plan import plan_from_steps
 from shipit.errors import JournalUnreadable
+from tests.journals import written_journal
 
 ROOT = Path(__file__).resolve().parents[3]
 UPDATE = os.environ.get("SHIPIT_UPDATE_SNAPSHOTS") == "1"
@@ -54,7 +55,7 @@ def test_the_schemas_name_the_fields_scripts_rely_on() -> None:
 
 
 def journal(tmp_path: Path) -> Journal:
-    return Journal.create(
+    return written_journal(
         tmp_path / "v1.2.3",
         version="1.2.3",
         tag="v1.2.3",

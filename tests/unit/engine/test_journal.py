@@ -19,10 +19,11 @@ from shipit.engine.journal import Journal, ReleaseLock, latest, load
 from shipit.errors import ReleaseLocked
 from shipit.redact import register
 from shipit.workspace import protect
+from tests.journals import written_journal
 
 
 def new(tmp_path: Path, tag: str = "v1.2.3") -> Journal:
-    return Journal.create(
+    return written_journal(
         tmp_path / ".shipit" / "releases" / tag,
         version=tag[1:],
         tag=tag,

@@ -17,6 +17,7 @@ from shipit.engine.orchestrator import Orchestrator, RunOutcome
 from shipit.engine.plan import plan_from_steps
 from shipit.engine.step import Probe, Undo
 from shipit.errors import OutcomeUnknown, PermanentError, TransientError
+from tests.journals import written_journal
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +31,7 @@ def run(
 ) -> tuple[RunOutcome, Journal, list[Event]]:
     ctx = context(tmp_path)
     plan = plan_from_steps(ctx, steps)
-    journal = Journal.create(
+    journal = written_journal(
         ctx.release_dir,
         version=ctx.version,
         tag=ctx.tag,
@@ -141,7 +142,7 @@ def test_stop_request_interrupts_cleanly(tmp_path: Path) -> None:
     second = FakeStep("b")
     ctx = context(tmp_path)
     plan = plan_from_steps(ctx, [("build", first), ("tag", second)])
-    journal = Journal.create(
+    journal = written_journal(
         ctx.release_dir,
         version="1.2.3",
         tag="v1.2.3",
@@ -168,7 +169,7 @@ def test_rollback_undoes_in_reverse_and_reports_irreversible(tmp_path: Path) -> 
     bad = FakeStep("jsr:publish", fail_with=[PermanentError("no")])
     ctx = context(tmp_path)
     plan = plan_from_steps(ctx, [("tag", tag), ("publish", npm), ("publish", bad)])
-    journal = Journal.create(
+    journal = written_journal(
         ctx.release_dir,
         version="1.2.3",
         tag="v1.2.3",
