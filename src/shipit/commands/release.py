@@ -21,13 +21,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from shipit import git
 from shipit.ci import ci_listeners
 from shipit.commands.common import Globals, globals_of
+from shipit.commands.options import (
+    BumpOpt,
+    DryRunOpt,
+    PartsOpt,
+    PreidOpt,
+    SkipChecksOpt,
+    VersionOpt,
+    YesOpt,
+)
 from shipit.config import Config
 from shipit.engine import journal as journal_mod
 from shipit.engine.documents import PlanDocument, PlanStepState
@@ -673,36 +682,6 @@ def _report_rollback(g: Globals, journal: Journal, outcome: RollbackOutcome) -> 
 
 # ---------------------------------------------------------------- CLI
 
-VersionOpt = Annotated[
-    str | None,
-    typer.Option("--version", help="Version to release (default: the manifests' version)."),
-]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before side effects.")]
-BumpOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--bump",
-        metavar="PART",
-        help="Release the manifests' version raised by major, minor, patch or prerelease "
-        "(as npm's `semver inc`: 1.2.3 -> 1.2.4-0, 1.2.4-rc.0 -> 1.2.4-rc.1).",
-    ),
-]
-PreidOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--preid", help="The pre-release name for --bump prerelease (rc: 1.2.3 -> 1.2.4-rc.0)."
-    ),
-]
-PartsOpt = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--parts",
-        help="Directory of parts from `shipit build` (repeatable): their binaries are "
-        "released instead of building those targets here.",
-        metavar="DIR",
-    ),
-]
-
 
 def register(app: typer.Typer) -> None:
     @app.command("plan")
@@ -730,18 +709,9 @@ def register(app: typer.Typer) -> None:
     @app.command("release")
     def release_cmd(
         ctx: typer.Context,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Probe and describe; change nothing.")
-        ] = False,
+        dry_run: DryRunOpt = False,
         yes: YesOpt = False,
-        skip_checks: Annotated[
-            bool,
-            typer.Option(
-                "--skip-checks",
-                help="Skip the quality checks (typecheck, lint, test, security, secrets); "
-                "the release invariants still hold.",
-            ),
-        ] = False,
+        skip_checks: SkipChecksOpt = False,
         version: VersionOpt = None,
         parts: PartsOpt = None,
         bump: BumpOpt = None,
@@ -776,7 +746,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         version: VersionOpt = None,
         yes: YesOpt = False,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Probe only.")] = False,
+        dry_run: DryRunOpt = False,
     ) -> None:
         """Only the git part: release commit if versions need it, tag, push (probes first)."""
         g = globals_of(ctx)
