@@ -26,7 +26,7 @@ from typer._click.exceptions import ClickException as TyperClickException
 from shipit import __version__
 from shipit.commands.common import Globals
 from shipit.errors import ErrorCode, ExitCode, ShipitError
-from shipit.helptext import COMMANDS
+from shipit.helptext import COMMANDS, global_help
 from shipit.redact import RedactingFilter, redact, register_env
 from shipit.ui.errors import render_error
 
@@ -134,25 +134,23 @@ def main_callback(
     ctx: typer.Context,
     directory: Annotated[
         Path | None,
-        typer.Option("-C", "--directory", help="Act as if started in DIR.", metavar="DIR"),
+        typer.Option("-C", "--directory", help=global_help("--directory"), metavar="DIR"),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Configuration file (default: shipit.toml).", metavar="FILE"),
+        typer.Option("--config", help=global_help("--config"), metavar="FILE"),
     ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Machine-readable output on stdout, nothing else.")
-    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help=global_help("--json"))] = False,
     verbose: Annotated[
-        bool, typer.Option("-v", "--verbose", help="Show details and logs.")
+        bool, typer.Option("-v", "--verbose", help=global_help("--verbose"))
     ] = False,
-    no_color: Annotated[
-        bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")
-    ] = False,
-    ci: Annotated[bool, typer.Option("--ci", help="CI mode: no prompts, no animations.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help=global_help("--no-color"))] = False,
+    ci: Annotated[bool, typer.Option("--ci", help=global_help("--ci"))] = False,
     show_version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Print version."),
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help=global_help("--version")
+        ),
     ] = False,
 ) -> None:
     """Validate, release, resume and roll back npm, JSR, PyPI, git and GitHub releases."""

@@ -3,7 +3,8 @@ the same panels typer draws with rich, drawn here in a few milliseconds.
 
 ``render`` returns None when it cannot promise typer's exact layout (a terminal narrower than
 ``MIN_WIDTH``); the caller then lets typer draw the help. ``shipit.cli`` takes its command
-table from ``COMMANDS``; a test renders both ways at several widths and compares them.
+table from ``COMMANDS`` and its global options' help from ``GLOBAL_OPTIONS``; a test renders
+both ways at several widths and compares them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
     GlobalOption("--version", "", "", "Print version."),
     GlobalOption("--help", "", "", "Show this message and exit."),
 )
+
+
+def global_help(long: str) -> str:
+    """The help text of the global option ``long``: ``shipit.cli`` declares each option with
+    it, so typer's help and this module's say the same."""
+    return next(option.help for option in GLOBAL_OPTIONS if option.long == long)
 
 
 @dataclass(frozen=True)
