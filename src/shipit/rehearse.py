@@ -49,7 +49,7 @@ from shipit.npmrc import npm_config
 from shipit.redact import redact, register
 from shipit.sandbox.isolation import isolated_env
 from shipit.sandbox.manager import DEFAULT_REPO, Sandbox
-from shipit.workspace import protect
+from shipit.workspace import protect, release_dir
 
 log = logging.getLogger("shipit.rehearse")
 
@@ -278,7 +278,7 @@ def save_release_files(root: Path, work: Path, tag: str | None) -> Path | None:
     project's ``.shipit/rehearsal/`` (kept out of git) before the clone goes."""
     if not tag:
         return None
-    source = work / ".shipit" / "releases" / tag.replace("/", "_")
+    source = release_dir(work, tag)
     if not source.is_dir():
         return None
     protect(root)
@@ -299,14 +299,14 @@ def clean_tail(lines: list[str], work: Path, tag: str | None, saved: Path | None
     """The release's last lines as they read after the rehearsal: paths in the clone point at
     the saved copy, and the release's own advice (`next:`, `ways on:`: resume, rollback,
     commands for the throw-away clone) is left out; the report gives the rehearsal's."""
-    release_dir = str(work / ".shipit" / "releases" / (tag or "").replace("/", "_"))
+    release_files = str(release_dir(work, tag or ""))
     out = []
     for text in lines:
         if text.strip().startswith(("next:", "hint:", "ways on:")):
             continue
         text = text.split(" -- next: ", 1)[0]
         if saved is not None and tag:
-            text = text.replace(release_dir, str(saved))
+            text = text.replace(release_files, str(saved))
         out.append(text.replace(str(work), "<rehearsal clone>"))
     return out
 

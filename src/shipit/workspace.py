@@ -40,6 +40,17 @@ def shipit_dir(root: Path) -> Path:
     return root / DIRNAME
 
 
+def releases_dir(root: Path) -> Path:
+    """``.shipit/releases``: one directory per release tag."""
+    return shipit_dir(root) / "releases"
+
+
+def release_dir(root: Path, tag: str) -> Path:
+    """``.shipit/releases/<tag>``, the journal, logs and ``dist/`` of one release (a ``/`` in
+    the tag becomes ``_``)."""
+    return releases_dir(root) / tag.replace("/", "_")
+
+
 def protect(root: Path) -> Path:
     """Create ``<root>/.shipit`` if needed and keep it out of git and packages; return it.
     ``WorkspaceUnusable`` when it is not a directory shipit can write to."""

@@ -19,7 +19,7 @@ from shipit.checks.versions import VersionsCheck
 from shipit.config import Config, Settings
 from shipit.project import tags
 from shipit.project.model import Project
-from shipit.workspace import protect
+from shipit.workspace import protect, release_dir
 
 NAMES = ("git", "versions", "typecheck", "lint", "test", "security", "secrets", "registry")
 #: What the checks that run no project command do (``shipit check --explain``).
@@ -87,7 +87,7 @@ def build_context(
     version = release_version or project.version
     if version:
         tag = tags.release_tag(config, project.tags, version)
-        dist = root / ".shipit" / "releases" / tag.replace("/", "_") / "dist"
+        dist = release_dir(root, tag) / "dist"
     sets = PublishSets(
         root,
         env,

@@ -56,7 +56,6 @@ from shipit.engine.step import (
     Probe,
     ProbeState,
     make_context,
-    release_dir_for,
     tag_for,
 )
 from shipit.errors import (
@@ -78,6 +77,7 @@ from shipit.steps.git_tag import commit_message
 from shipit.steps.notify import Notifier, make_notifier, report_warnings
 from shipit.ui.live import release_view
 from shipit.ui.plain import PlainReporter, render_plan, render_report
+from shipit.workspace import release_dir, releases_dir
 
 log = logging.getLogger("shipit.release")
 
@@ -146,7 +146,7 @@ def _stored_journal(root: Path, tag: str) -> Journal | None:
     """The journal of ``tag`` on disk; None when there is none. One that cannot be read is
     JournalUnreadable: never silently started over (`shipit status --repair` moves it
     aside)."""
-    directory = release_dir_for(root, tag)
+    directory = release_dir(root, tag)
     if not (directory / "journal.json").exists():
         return None
     return journal_mod.load(directory)
@@ -171,7 +171,7 @@ def _open_journal(
     if stored is not None and stored.state in reuse:
         return stored
     return Journal.new(
-        release_dir_for(root, tag),
+        release_dir(root, tag),
         version=version,
         tag=tag,
         commit=commit,
@@ -578,7 +578,7 @@ def _last_release(root: Path, *, allowed: frozenset[ReleaseState], verb: str) ->
     if journal is None:
         raise UsageError(
             f"nothing to {doing}: no release was started in this project",
-            why=f"there is no journal under {root / '.shipit' / 'releases'}",
+            why=f"there is no journal under {releases_dir(root)}",
             hint="start one with `shipit release`",
         )
     if journal.state not in allowed:

@@ -25,7 +25,7 @@ from shipit.config import Config, Settings
 from shipit.engine import journal as journal_mod
 from shipit.engine.states import BLOCKING, COMPLETED, RESUMABLE, SETTLED, ReleaseState, StepState
 from shipit.errors import ShipitError
-from shipit.project.tags import effective_format
+from shipit.project.tags import effective_format, tag_of
 from shipit.redact import redact
 from shipit.ui.live import human_duration
 from shipit.ui.status_view import (
@@ -147,7 +147,6 @@ def next_steps(
     git: GitInfo,
     release: ReleaseInfo | None,
     live: list[live_versions.LiveVersion],
-    tag_format: str = "v{version}",
 ) -> list[NextStep]:
     """What a person should type next, most useful first."""
     out: list[NextStep] = []
@@ -198,7 +197,7 @@ def next_steps(
     if version is None:
         out.append(NextStep("shipit version set 0.1.0", "no version found in any manifest"))
         return out
-    tag = tag_format.replace("{version}", version)
+    tag = tag_of(project.tag_format, version)
     released_here = (
         release is not None and release.state == ReleaseState.RELEASED and release.tag == tag
     )
@@ -244,14 +243,14 @@ def collect(
     if probe:
         tag = None
         if project.version is not None:
-            tag = project.tag_format.replace("{version}", project.version)
+            tag = tag_of(project.tag_format, project.version)
         items = live_versions.lookups(
             config, settings, project.targets, project.version, tag, timeout=timeout
         )
         live = live_versions.probe_all(items, timeout=timeout)
     else:
         live = list(previous_live or [])
-    nxt = next_steps(project, git, release, live, project.tag_format)
+    nxt = next_steps(project, git, release, live)
     return StatusReport(
         project=project,
         git=git,

@@ -36,15 +36,18 @@ from shipit.engine.documents import (
 from shipit.engine.states import ACTIVE, COMPLETED, FINISHED, ReleaseState, StepState, may_follow
 from shipit.errors import JournalUnreadable, ReleaseLocked, ShipitError, WorkspaceUnusable
 from shipit.redact import redact
-from shipit.workspace import FILE_MODE, open_private, private_dir, protect
+from shipit.workspace import (
+    FILE_MODE,
+    open_private,
+    private_dir,
+    protect,
+    releases_dir,
+    shipit_dir,
+)
 
 
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def shipit_dir(root: Path) -> Path:
-    return root / ".shipit"
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -380,7 +383,7 @@ def _wrong_fields(exc: ValidationError, limit: int = 5) -> str:
 
 def _release_dirs(root: Path) -> list[Path]:
     """Each ``.shipit/releases/<tag>`` directory that holds a ``journal.json``."""
-    base = shipit_dir(root) / "releases"
+    base = releases_dir(root)
     if not base.is_dir():
         return []
     return sorted(c for c in base.iterdir() if (c / "journal.json").exists())

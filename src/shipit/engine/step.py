@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from shipit import workspace
 from shipit.config import Config, Settings
 from shipit.engine.states import UndoState
 from shipit.project.model import Project
@@ -170,12 +171,6 @@ def tag_for(config: Config, project: Project, version: str) -> str:
     return release_tag(config, project.tags, version)
 
 
-def release_dir_for(root: Path, tag: str) -> Path:
-    """``.shipit/releases/<tag>`` (a ``/`` in the tag becomes ``_``)."""
-    safe = tag.replace("/", "_")
-    return root / ".shipit" / "releases" / safe
-
-
 def make_context(
     *,
     root: Path,
@@ -214,7 +209,7 @@ def make_context(
         version=version,
         tag=tag,
         commit=commit,
-        release_dir=release_dir_for(root, tag),
+        release_dir=workspace.release_dir(root, tag),
         env=environment,
         dry_run=dry_run,
         ci=ci,

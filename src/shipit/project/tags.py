@@ -47,7 +47,7 @@ class TagConvention:
     warning: str | None = None  # the configured format disagrees with the existing tags
 
     def tag_for(self, version: str) -> str:
-        return self.format.replace("{version}", version)
+        return tag_of(self.format, version)
 
     @property
     def source(self) -> str:
@@ -144,6 +144,11 @@ def convention(
     )
 
 
+def tag_of(tag_format: str, version: str) -> str:
+    """The tag ``tag_format`` gives ``version`` (``v{version}`` and 1.2.3: ``v1.2.3``)."""
+    return tag_format.replace("{version}", version)
+
+
 def configured_format(config: Config) -> str | None:
     """``release.tag-format`` when the configuration sets it, else None."""
     release = config.release
@@ -172,4 +177,4 @@ def effective_format(config: Config, tags: TagConvention) -> str:
 
 def release_tag(config: Config, tags: TagConvention, version: str) -> str:
     """The release tag of ``version`` (see ``effective_format``)."""
-    return effective_format(config, tags).replace("{version}", version)
+    return tag_of(effective_format(config, tags), version)

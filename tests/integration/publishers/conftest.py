@@ -19,11 +19,12 @@ from shipit.engine.events import Event, StepEvent
 from shipit.engine.journal import Journal
 from shipit.engine.orchestrator import Orchestrator, RunOutcome
 from shipit.engine.plan import build_plan
-from shipit.engine.step import Context, make_context, release_dir_for, tag_for
+from shipit.engine.step import Context, make_context, tag_for
 from shipit.project.detect import detect
 from shipit.project.versions import to_semver
 from shipit.sandbox.faults import clear_faults
 from shipit.sandbox.git_remote import GitRepo
+from shipit.workspace import release_dir
 
 # fast waits, but enough attempts for "two 503s then success"
 FAST_RETRY = RetryConfig(attempts=5, initial_wait=0.05, max_wait=0.2, max_total=120)
@@ -93,10 +94,10 @@ class Project:
         version = to_semver(project.version)
         tag = tag_for(config, project, version)
         if fresh:
-            for old in release_dir_for(self.root, tag).glob("journal*.json"):
+            for old in release_dir(self.root, tag).glob("journal*.json"):
                 old.unlink()
         journal = resume or Journal.new(
-            release_dir_for(self.root, tag),
+            release_dir(self.root, tag),
             version=version,
             tag=tag,
             commit=self.repo.head(),

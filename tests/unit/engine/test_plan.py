@@ -17,11 +17,12 @@ from shipit.engine.plan import (
     pipeline,
     plan_from_steps,
 )
-from shipit.engine.step import ProbeState, release_dir_for, tag_for
+from shipit.engine.step import ProbeState, tag_for
 from shipit.errors import ShipitError
 from shipit.project.model import Project
 from shipit.project.tags import TagConvention
 from shipit.steps.preflight import ChecksStep
+from shipit.workspace import release_dir
 
 
 def test_pipeline_is_safest_first() -> None:
@@ -194,7 +195,7 @@ def test_tag_and_release_dir(tmp_path: Path) -> None:
     inferred = Project(tmp_path, (), (), None, tags=TagConvention("{version}", "inferred"))
     assert tag_for(config, inferred, "2.0.0") == "release/2.0.0"  # the configuration wins
     assert tag_for(Config(), inferred, "2.0.0") == "2.0.0"  # else the tags' convention
-    assert release_dir_for(tmp_path, "release/2.0.0").parent == tmp_path / ".shipit" / "releases"
+    assert release_dir(tmp_path, "release/2.0.0").parent == tmp_path / ".shipit" / "releases"
 
 
 def test_build_plan_with_only_keeps_matching_steps(tmp_path: Path) -> None:
