@@ -26,17 +26,15 @@ import fnmatch
 import json
 import re
 import sys
-import tarfile
 import tempfile
 import threading
-import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipit import git, proc, pybuild
+from shipit import archives, git, proc, pybuild
 from shipit.checks import deps, output
 from shipit.checks.base import Finding
 from shipit.checks.command import command_env
@@ -113,23 +111,6 @@ def jsr_files(directory: Path, config: Mapping[str, Any], candidates: list[str])
             continue
         chosen.append(f)
     return chosen
-
-
-def _archive_members(path: Path) -> list[tuple[str, bytes]]:
-    out: list[tuple[str, bytes]] = []
-    if path.suffix in (".whl", ".zip"):
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if not info.is_dir() and info.file_size < 5_000_000:
-                    out.append((f"{path.name}!{info.filename}", zf.read(info)))
-    elif path.name.endswith((".tar.gz", ".tgz")):
-        with tarfile.open(path) as tf:
-            for member in tf.getmembers():
-                if member.isfile() and member.size < 5_000_000:
-                    fh = tf.extractfile(member)
-                    if fh is not None:
-                        out.append((f"{path.name}!{member.name}", fh.read()))
-    return out
 
 
 _DENO_FILE = re.compile(r"^\s+(file://\S+?) \([\d.]+\s?[KMGk]?i?B\)\s*$")
@@ -391,7 +372,7 @@ class PublishSets:
                 description = "files in the wheel and sdist python -m build makes"
             contents: list[tuple[str, bytes]] = []
             for path in built:
-                contents.extend(_archive_members(path))
+                contents.extend(archives.contents(path))
         return PublishSet("pypi", description, contents=tuple(contents))
 
     def _binaries(self) -> PublishSet:
@@ -410,7 +391,7 @@ class PublishSets:
             if not p.is_file():
                 continue
             if p.name.endswith((".tar.gz", ".tgz", ".zip")):
-                contents.extend(m for m in _archive_members(p) if b"\0" not in m[1][:4096])
+                contents.extend(m for m in archives.contents(p) if b"\0" not in m[1][:4096])
             elif not _is_binary(p):
                 files.append((self._rel(p.parent, p.name), p))
         return PublishSet(

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipit.checks.artifacts import _archive_members
+from shipit.archives import contents as archive_contents
 from shipit.checks.base import CheckContext, CheckResult, Finding, Kind, Status, skipped
 from shipit.checks.command import append_log, start_log
 from shipit.config import Config
@@ -198,7 +198,7 @@ def scan_release_files(
     with tempfile.TemporaryDirectory(prefix="shipit-secrets-") as tmp:
         files: list[tuple[str, Path]] = []
         for archive in archives:
-            members = _archive_members(archive) if archive.is_file() else []
+            members = archive_contents(archive) if archive.is_file() else []
             for i, (name, data) in enumerate(members):
                 if b"\0" in data[:4096]:
                     continue  # a program, not text

@@ -15,15 +15,13 @@ import json
 import re
 import shutil
 import sys
-import tarfile
 import tomllib
-import zipfile
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipit import git, oidc, proc
+from shipit import archives, git, oidc, proc
 from shipit.engine.step import (
     Context,
     Evidence,
@@ -133,12 +131,12 @@ class DistFile:
 
 
 def _members(path: Path) -> list[str]:
-    """The paths inside an sdist or wheel, without the sdist's top directory."""
+    """The paths of the files inside an sdist or wheel, without the sdist's top directory
+    (``name-1.0/``; a ``.zip`` sdist has one too)."""
+    inside = archives.names(path)
     if path.name.endswith(".whl"):
-        with zipfile.ZipFile(path) as zf:
-            return zf.namelist()
-    with tarfile.open(path) as tf:
-        return [m.name.split("/", 1)[1] if "/" in m.name else m.name for m in tf.getmembers()]
+        return inside
+    return [name.split("/", 1)[1] if "/" in name else name for name in inside]
 
 
 def _refuse_own_files(ctx: Context, built: list[Path]) -> None:
