@@ -25,7 +25,6 @@ import shutil
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 import zipfile
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from shipit.errors import PermanentError, ShipitError, ToolMissingError
 from shipit.project.manifests import read_json
 from shipit.redact import SECRET_ENV_VARS, redact
 from shipit.steps._release_env import release_env, release_values
+from shipit.steps._slots import Slots
 from shipit.steps.gate import require_release_tree
 from shipit.workspace import open_private, private_dir
 
@@ -70,16 +70,7 @@ PRESET_DEFAULT_ENTRY: dict[str, str] = {"zig": "main.c", "deno": "main.ts", "go"
 _GOOS = {"linux": "linux", "macos": "darwin", "windows": "windows", "freebsd": "freebsd"}
 _GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "x86": "386", "arm": "arm", "riscv64": "riscv64"}
 
-_slots_lock = threading.Lock()
-_slots: dict[int, threading.BoundedSemaphore] = {}
-
-
-def _build_slot(n: int) -> threading.BoundedSemaphore:
-    """One process-wide semaphore per parallelism level: at most n builds at once."""
-    with _slots_lock:
-        if n not in _slots:
-            _slots[n] = threading.BoundedSemaphore(n)
-        return _slots[n]
+_BUILDS = Slots()  # at most `binaries.parallel` builds at once in this process
 
 
 # ------------------------------------------------------------------ the matrix
@@ -424,7 +415,7 @@ class BuildBinary:
         log_path = private_dir(ctx.log_dir) / self.build.log_file_name
         env = tool_env(ctx, extra_env)
         cwd = (ctx.root / cfg.directory).resolve()
-        slot = _build_slot(cfg.parallel or os.cpu_count() or 1)
+        slot = _BUILDS.slot(cfg.parallel or os.cpu_count() or 1)
         progress.status(f"waiting for a build slot ({self.build.target})")
         with cpu_slot(ctx), slot, open_private(log_path, "w") as log_fh:
             progress.status(f"building {self.build.target}")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.errors import GitHubError, PermanentError
 from shipit.registries.github import GitHub, releases_url
 from shipit.steps import binaries, checksums
+from shipit.steps._slots import Slots
 
 log = logging.getLogger("shipit.steps.github")
 
@@ -31,15 +31,7 @@ DRAFT_ID = "github:draft"
 ASSET_PREFIX = "github:asset:"
 PUBLISH_ID = "github:publish"
 
-_slots_lock = threading.Lock()
-_slots: dict[int, threading.BoundedSemaphore] = {}
-
-
-def _upload_slot(n: int) -> threading.BoundedSemaphore:
-    with _slots_lock:
-        if n not in _slots:
-            _slots[n] = threading.BoundedSemaphore(n)
-        return _slots[n]
+_UPLOADS = Slots()  # at most `github.upload-concurrency` uploads at once in this process
 
 
 # ------------------------------------------------------------------ facts
@@ -307,7 +299,7 @@ class Asset:
                     )
                 progress.status(f"deleting the old {existing.get('name')}")
                 gh.delete_asset(int(existing["id"]))
-            slot = _upload_slot(ctx.config.github.upload_concurrency)
+            slot = _UPLOADS.slot(ctx.config.github.upload_concurrency)
             progress.status(f"waiting to upload {self.name}")
             with slot:
                 progress.status(f"uploading {self.name}")
