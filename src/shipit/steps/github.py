@@ -182,14 +182,21 @@ class Draft:
             return _release_evidence(rel, created=True)
 
     def undo(self, ctx: Context) -> Undo:
-        evidence = ctx.evidence_of(DRAFT_ID)
-        rid = evidence.get("id")
-        if not evidence.get("created") or not isinstance(rid, int):
+        rid = _release_we_changed(ctx, DRAFT_ID, "created")
+        if rid is None:
             return Undo.nothing("the release existed before this release; left as it is")
         with client(ctx) as gh:
             if gh.delete_release(rid):
                 return Undo.undone(f"deleted GitHub release {ctx.tag} (id {rid})")
         return Undo.nothing(f"GitHub release {rid} was already gone")
+
+
+def _release_we_changed(ctx: Context, step_id: str, flag: str) -> int | None:
+    """The GitHub release id ``step_id`` recorded when this release made its change there
+    (the evidence's ``flag`` is true); None when the release was already so before."""
+    evidence = ctx.evidence_of(step_id)
+    rid = evidence.get("id")
+    return rid if evidence.get(flag) and isinstance(rid, int) else None
 
 
 # ------------------------------------------------------------------ assets
@@ -428,9 +435,8 @@ class Publish:
         return {"id": rid, "html_url": published.get("html_url"), "published_by_us": True}
 
     def undo(self, ctx: Context) -> Undo:
-        evidence = ctx.evidence_of(PUBLISH_ID)
-        rid = evidence.get("id")
-        if not evidence.get("published_by_us") or not isinstance(rid, int):
+        rid = _release_we_changed(ctx, PUBLISH_ID, "published_by_us")
+        if rid is None:
             return Undo.nothing("the release was published before this release")
         with client(ctx) as gh:
             try:

@@ -52,6 +52,7 @@ from shipit.redact import SECRET_ENV_VARS
 from shipit.registries import jsr_content
 from shipit.registries.jsr import TOKEN_HINT, Jsr, JsrVersion, error_code, split_name
 from shipit.relay import TokenRelay
+from shipit.steps._describe import shown_name
 from shipit.steps._output import relevant_lines
 from shipit.steps.gate import require_release_tree
 from shipit.workspace import protect
@@ -223,10 +224,7 @@ class JsrPublish:
     reversible = True  # by yanking (the version stays, hidden from resolution)
 
     def describe(self, ctx: Context) -> str:
-        try:
-            name = package_name(ctx)
-        except ShipitError:
-            name = "<package>"
+        name = shown_name(package_name, ctx, "<package>")
         auth = _auth(ctx)
         provenance, why = _provenance(ctx, auth)
         credential = "" if auth.oidc else " --token <one-time>"

@@ -47,6 +47,7 @@ from shipit.redact import register
 from shipit.registries.npm import TOKEN_HINT, Npm, NpmVersion
 from shipit.registries.recent import JustRead
 from shipit.steps import _npmrc
+from shipit.steps._describe import shown_name
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
 from shipit.steps.gate import require_release_tree
@@ -405,7 +406,7 @@ class NpmPublish:
         return [Tool("npm", NPM_INSTALL_HINT)]
 
     def describe(self, ctx: Context) -> str:
-        name = _safe_name(ctx)
+        name = shown_name(package_name, ctx, "<package>")
         tag, _ = choose_dist_tag(ctx.version, ctx.config.npm.tag, None)
         parts = [
             "npm publish",
@@ -664,13 +665,6 @@ def classify(
 
 def _auth(ctx: Context) -> oidc.Auth:
     return oidc.auth_of("npm", ctx.config, ctx.settings, ctx.env)
-
-
-def _safe_name(ctx: Context) -> str:
-    try:
-        return package_name(ctx)
-    except ShipitError:
-        return "<package>"
 
 
 def pack_steps(ctx: Context) -> list[Step]:

@@ -38,7 +38,6 @@ from shipit.errors import (
     OidcNotTrusted,
     OutcomeUnknown,
     PermanentError,
-    ShipitError,
     ToolMissingError,
     TransientError,
 )
@@ -48,6 +47,7 @@ from shipit.project.versions import to_pep440
 from shipit.redact import register
 from shipit.registries.pypi import PyPI, PypiRelease, UploadAuth, upload_auth
 from shipit.registries.recent import JustRead
+from shipit.steps._describe import shown_name
 from shipit.steps._output import relevant_lines
 from shipit.steps._release_env import expand, release_env
 from shipit.steps.gate import require_release_tree
@@ -398,10 +398,7 @@ class PypiPublish:
         self._probed: JustRead[tuple[Probe, Comparison]] = JustRead()
 
     def describe(self, ctx: Context) -> str:
-        try:
-            name = package_name(ctx)
-        except ShipitError:
-            name = "<project>"
+        name = shown_name(package_name, ctx, "<project>")
         auth = _auth(ctx)
         text = (
             f"upload {name} {pep440(ctx)} to {upload_url(ctx)}\n"
