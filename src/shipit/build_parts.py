@@ -122,8 +122,8 @@ def context_for(
         env=env,
         ci=ci,
     )
-    work = workspace.protect(root) / "builds" / ctx.tag.replace("/", "_")
-    return dataclasses.replace(ctx, release_dir=work)
+    workspace.protect(root)
+    return dataclasses.replace(ctx, release_dir=workspace.build_dir(root, ctx.tag))
 
 
 def _how(ctx: Context, build: binaries.Build, evidence: Mapping[str, object]) -> parts.HowBuilt:

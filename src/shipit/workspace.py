@@ -46,9 +46,18 @@ def releases_dir(root: Path) -> Path:
 
 
 def release_dir(root: Path, tag: str) -> Path:
-    """``.shipit/releases/<tag>``, the journal, logs and ``dist/`` of one release (a ``/`` in
-    the tag becomes ``_``)."""
-    return releases_dir(root) / tag.replace("/", "_")
+    """``.shipit/releases/<tag>``, the journal, logs and ``dist/`` of one release."""
+    return releases_dir(root) / _tag_dirname(tag)
+
+
+def build_dir(root: Path, tag: str) -> Path:
+    """``.shipit/builds/<tag>``, where ``shipit build`` works on the parts of one release."""
+    return shipit_dir(root) / "builds" / _tag_dirname(tag)
+
+
+def _tag_dirname(tag: str) -> str:
+    """The directory name of a release tag (a ``/`` in the tag becomes ``_``)."""
+    return tag.replace("/", "_")
 
 
 def protect(root: Path) -> Path:
