@@ -41,7 +41,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shipit import git, live_versions, proc
-from shipit.commands.options import SkipChecksOpt, VersionOpt
+from shipit.commands.options import SkipChecksOpt, SkipOpt, VersionOpt
 from shipit.config import Config, Settings, load
 from shipit.engine.states import ReleaseState
 from shipit.errors import ExitCode, GitError, RehearsalError, ShipitError
@@ -601,15 +601,7 @@ def register_command(app: typer.Typer) -> None:
         ctx: typer.Context,
         version: VersionOpt = None,
         skip_checks: SkipChecksOpt = False,
-        skip: Annotated[
-            str | None,
-            typer.Option(
-                "--skip",
-                help="Leave these checks out (comma-separated), as `shipit check --skip` does; "
-                "e.g. security offline.",
-                metavar="A,B",
-            ),
-        ] = None,
+        skip: SkipOpt = None,
         keep: Annotated[
             bool, typer.Option("--keep", help="Keep the sandbox running and the clone on disk.")
         ] = False,
