@@ -23,6 +23,7 @@ from shipit.engine.step import Context, Evidence, Probe, Progress, Step, Undo
 from shipit.errors import GitHubError, PermanentError
 from shipit.registries.github import GitHub, releases_url
 from shipit.steps import binaries, checksums
+from shipit.steps._kind import one_step_per_target
 from shipit.steps._slots import Slots
 
 log = logging.getLogger("shipit.steps.github")
@@ -456,8 +457,7 @@ class Publish:
 # ------------------------------------------------------------------ factories
 
 
-def draft_steps(ctx: Context) -> list[Step]:
-    return [Draft()] if ctx.project.target("github") else []
+draft_steps = one_step_per_target("github", Draft)
 
 
 def asset_steps(ctx: Context) -> list[Step]:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from shipit import git, oidc, proc
-from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Step, Tool, Undo
+from shipit.engine.step import Context, Evidence, Probe, ProbeState, Progress, Tool, Undo
 from shipit.errors import (
     ConfigError,
     NotARepoError,
@@ -52,7 +52,7 @@ from shipit.redact import SECRET_ENV_VARS
 from shipit.registries import jsr_content
 from shipit.registries.jsr import TOKEN_HINT, Jsr, JsrVersion, error_code, split_name
 from shipit.relay import TokenRelay
-from shipit.steps._describe import shown_name
+from shipit.steps._kind import one_step_per_target, shown_name
 from shipit.steps._output import relevant_lines
 from shipit.steps.gate import require_release_tree
 from shipit.workspace import protect
@@ -545,5 +545,4 @@ def _caused_by(output: str) -> str:
     return m.group(1).strip() if m else ""
 
 
-def publish_steps(ctx: Context) -> list[Step]:
-    return [JsrPublish()] if ctx.project.target("jsr") else []
+publish_steps = one_step_per_target("jsr", JsrPublish)

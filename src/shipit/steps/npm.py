@@ -29,7 +29,6 @@ from shipit.engine.step import (
     Probe,
     ProbeState,
     Progress,
-    Step,
     Tool,
     Undo,
     cpu_slot,
@@ -47,8 +46,8 @@ from shipit.redact import register
 from shipit.registries.npm import TOKEN_HINT, Npm, NpmVersion
 from shipit.registries.recent import JustRead
 from shipit.steps import _npmrc
-from shipit.steps._describe import shown_name
-from shipit.steps._output import relevant_lines
+from shipit.steps._kind import one_step_per_target, shown_name
+from shipit.steps._output import command_failed, relevant_lines
 from shipit.steps._release_env import expand, release_env
 from shipit.steps.gate import require_release_tree
 from shipit.workspace import private_dir, protect
@@ -310,10 +309,10 @@ class NpmPack:
                 on_line=progress.log,
             )
             if not built.ok:
-                raise PermanentError(
+                raise command_failed(
                     "the npm build command failed",
-                    why=f"`{command}` exited with {built.returncode}:\n"
-                    + relevant_lines(built.output),
+                    command,
+                    built,
                     hint=f"run `{command}` yourself, fix it, then `shipit resume`",
                 )
         manifest = _manifest(directory)
@@ -667,9 +666,5 @@ def _auth(ctx: Context) -> oidc.Auth:
     return oidc.auth_of("npm", ctx.config, ctx.settings, ctx.env)
 
 
-def pack_steps(ctx: Context) -> list[Step]:
-    return [NpmPack()] if ctx.project.target("npm") else []
-
-
-def publish_steps(ctx: Context) -> list[Step]:
-    return [NpmPublish()] if ctx.project.target("npm") else []
+pack_steps = one_step_per_target("npm", NpmPack)
+publish_steps = one_step_per_target("npm", NpmPublish)

@@ -28,7 +28,6 @@ from shipit.engine.step import (
     Probe,
     ProbeState,
     Progress,
-    Step,
     Tool,
     Undo,
     checkpoint,
@@ -47,8 +46,8 @@ from shipit.project.versions import to_pep440
 from shipit.redact import register
 from shipit.registries.pypi import PyPI, PypiRelease, UploadAuth, upload_auth
 from shipit.registries.recent import JustRead
-from shipit.steps._describe import shown_name
-from shipit.steps._output import relevant_lines
+from shipit.steps._kind import one_step_per_target, shown_name
+from shipit.steps._output import command_failed, relevant_lines
 from shipit.steps._release_env import expand, release_env
 from shipit.steps.gate import require_release_tree
 from shipit.workspace import DIRNAME, build_leaves_no_trace, private_dir, protect
@@ -336,10 +335,10 @@ class PypiBuild:
                 hint=f"{sys.executable} -m pip install build",
             )
         if not result.ok:
-            raise PermanentError(
+            raise command_failed(
                 "the Python build failed",
-                why=f"`{result.command}` exited with {result.returncode}:\n"
-                + relevant_lines(result.output),
+                result.command,
+                result,
                 hint=f"run `{result.command}` in {package_dir(ctx)}, fix it, then `shipit resume`",
             )
         version = pep440(ctx)
@@ -630,9 +629,5 @@ def _auth(ctx: Context) -> oidc.Auth:
     return oidc.auth_of("pypi", ctx.config, ctx.settings, ctx.env)
 
 
-def build_steps(ctx: Context) -> list[Step]:
-    return [PypiBuild()] if ctx.project.target("pypi") else []
-
-
-def publish_steps(ctx: Context) -> list[Step]:
-    return [PypiPublish()] if ctx.project.target("pypi") else []
+build_steps = one_step_per_target("pypi", PypiBuild)
+publish_steps = one_step_per_target("pypi", PypiPublish)
