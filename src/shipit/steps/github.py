@@ -125,6 +125,19 @@ def _find(ctx: Context, gh: GitHub) -> dict[str, Any] | None:
     return gh.find_release(ctx.tag, recorded if isinstance(recorded, int) else None)
 
 
+def _draft_for(ctx: Context, gh: GitHub, doing: str) -> dict[str, Any]:
+    """The release the draft step made, which ``doing`` (``publish``, ``upload x into``)
+    needs; PermanentError when it is gone."""
+    rel = _find(ctx, gh)
+    if rel is None:
+        raise PermanentError(
+            f"no GitHub release {ctx.tag} to {doing}",
+            why="the draft is missing (deleted on GitHub?)",
+            hint="run `shipit resume`; the draft step creates it again",
+        )
+    return rel
+
+
 # ------------------------------------------------------------------ draft
 
 
@@ -285,13 +298,7 @@ class Asset:
     def run(self, ctx: Context, progress: Progress) -> Evidence:
         sha, size = self._local()
         with client(ctx) as gh:
-            rel = _find(ctx, gh)
-            if rel is None:
-                raise PermanentError(
-                    f"no GitHub release {ctx.tag} to upload {self.name} into",
-                    why="the draft is missing (deleted on GitHub?)",
-                    hint="run `shipit resume`; the draft step creates it again",
-                )
+            rel = _draft_for(ctx, gh, f"upload {self.name} into")
             rid = int(rel["id"])
             if not rel.get("draft") and ctx.evidence_of(DRAFT_ID).get("created"):
                 log.info("release %s is already published; uploading into it", rid)
@@ -390,12 +397,7 @@ class Publish:
 
     def run(self, ctx: Context, progress: Progress) -> Evidence:
         with client(ctx) as gh:
-            rel = _find(ctx, gh)
-            if rel is None:
-                raise PermanentError(
-                    f"no GitHub release {ctx.tag} to publish",
-                    hint="run `shipit resume`; the draft step creates it again",
-                )
+            rel = _draft_for(ctx, gh, "publish")
             rid = int(rel["id"])
             if not rel.get("draft"):
                 return {"id": rid, "html_url": rel.get("html_url"), "published_by_us": False}
