@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol, TextIO, cast
 
 from rich.console import Console, Group, RenderableType
@@ -255,12 +254,7 @@ class LiveView(LiveDisplay):
 class ReleaseView(Protocol):
     def __call__(self, event: Event) -> None: ...
     def __enter__(self) -> ReleaseView: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def release_view(

@@ -6,7 +6,6 @@ context manager starts the redrawing and stops it on the way out, however the bl
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Self
 
 from rich.live import Live
@@ -21,10 +20,5 @@ class LiveDisplay:
         self._live.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._live.stop()
