@@ -64,12 +64,38 @@ def same_priority(fn: Callable[P, R]) -> Callable[P, R]:
 def _lower_priority(pid: int) -> None:
     """Nice a just-started command. Each command leads its own session, and Linux shares the
     CPU between sessions' autogroups before nice counts, so the autogroup is niced too (where
-    the kernel has autogroups); lowering one's own priority needs no privilege."""
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as fh:
-        fh.write(str(BACKGROUND_NICE))
+    the kernel has autogroups); lowering one's own priority needs no privilege, but without
+    CAP_SYS_ADMIN the kernel takes one autogroup change per 100 ms (EAGAIN): the others are
+    retried on a thread while the command runs."""
     if hasattr(os, "setpriority"):
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, pid, BACKGROUND_NICE)
+    if not _nice_autogroup(pid):
+        threading.Thread(target=_retry_autogroup, args=(pid,), daemon=True).start()
+
+
+def _nice_autogroup(pid: int) -> bool:
+    """Set the autogroup's nice; False when the kernel asks to try again later."""
+    try:
+        fd = os.open(f"/proc/{pid}/autogroup", os.O_WRONLY)
+    except OSError:
+        return True  # no autogroups here, or the command has ended
+    try:
+        os.write(fd, str(BACKGROUND_NICE).encode())
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return True
+
+
+def _retry_autogroup(pid: int, tries: int = 100) -> None:
+    for _ in range(tries):
+        time.sleep(0.1)
+        if _nice_autogroup(pid):
+            return
 
 
 @dataclass(frozen=True)
