@@ -144,7 +144,7 @@ class GitCheck:
                     Finding(
                         f"tag {t.name} already exists {where} and points at {other[:12]}, "
                         f"not HEAD ({state.head[:12]})",
-                        hint=_new_version(ctx),
+                        hint=new_version_hint(ctx.version),
                     )
                 )
         if findings:
@@ -154,10 +154,3 @@ class GitCheck:
             return passed(NAME, "; ".join([where, *notes]))
         where = f"on {state.branch}, clean, up to date with {state.upstream}"
         return passed(NAME, "; ".join([where, *notes]))
-
-
-def _new_version(ctx: CheckContext) -> str:
-    """The command that releases the next version instead of this taken one."""
-    if ctx.version:
-        return new_version_hint(ctx.version)
-    return "release a new version: `shipit release --bump patch`"

@@ -503,7 +503,7 @@ def check_github(ctx: CheckContext, target: Target) -> Outcome:
             Finding(
                 f"a published GitHub release for {published.get('tag_name')} already exists "
                 f"({published.get('html_url', '')})".replace(" ()", ""),
-                hint=_new_version(ctx),
+                hint=new_version_hint(ctx.version),
             )
         ], []
     return [], ["token may push"]
@@ -523,10 +523,3 @@ CHECKERS: dict[str, Callable[[CheckContext, Target], Outcome]] = {
     "pypi": check_pypi,
     "github": check_github,
 }
-
-
-def _new_version(ctx: CheckContext) -> str:
-    """The command that releases the next version instead of this taken one."""
-    if ctx.version:
-        return new_version_hint(ctx.version)
-    return "release a new version: `shipit release --bump patch`"

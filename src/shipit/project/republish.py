@@ -29,6 +29,9 @@ def next_version(version: str) -> str:
         return "X.Y.Z"
 
 
-def new_version_hint(version: str) -> str:
-    """``release a new version: `shipit release --version <next>```."""
+def new_version_hint(version: str | None) -> str:
+    """``release a new version: `shipit release --version <next>```; ``--bump patch`` when
+    the version is not known."""
+    if not version:
+        return "release a new version: `shipit release --bump patch`"
     return f"release a new version: `shipit release --version {next_version(version)}`"
