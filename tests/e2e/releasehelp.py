@@ -100,6 +100,43 @@ class Project:
         return data
 
 
+def three_registry_files(
+    name: str,
+    version: str,
+    shipit_toml: str,
+    *,
+    body: str = "1",
+    package_extra: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """One small package released to npm, JSR and PyPI from the same repository: package.json,
+    deno.json (its publish set leaves the npm and Python files out), pyproject.toml and the
+    module of each, with ``body`` as the exported value."""
+    module = name.replace("-", "_")
+    package = {"name": name, "version": version, "license": "MIT", "main": "mod.js"}
+    deno = {
+        "name": f"@shipit/{name}",
+        "version": version,
+        "exports": "./mod.ts",
+        "license": "MIT",
+        "publish": {"exclude": ["src/", "pyproject.toml", "package.json", "mod.js"]},
+    }
+    return {
+        "package.json": json.dumps({**package, **(package_extra or {})}, indent=2) + "\n",
+        "mod.js": f"module.exports = {body};\n",
+        "mod.ts": f"export const value: number = {body};\n",
+        "deno.json": json.dumps(deno, indent=2) + "\n",
+        "pyproject.toml": (
+            '[build-system]\nrequires = ["setuptools>=61"]\n'
+            'build-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "{name}"\nversion = "{version}"\n'
+            'license = {text = "MIT"}\n'
+        ),
+        f"src/{module}/__init__.py": f"VALUE = {body}\n",
+        "LICENSE": "MIT\n",
+        "shipit.toml": shipit_toml,
+    }
+
+
 def python_without(root: Path, tools: tuple[str, ...]) -> str:
     """An interpreter path with none of ``tools`` beside it (shipit also looks there).
 

@@ -24,7 +24,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from releasehelp import path_without, python_without
+from releasehelp import path_without, python_without, three_registry_files
 
 from shipit.sandbox.git_remote import GitRepo
 
@@ -35,41 +35,10 @@ def _version_for(name: str) -> str:
 
 
 def _project(repo: GitRepo, name: str, version: str, *, github: bool = True) -> None:
-    module = name.replace("-", "_")
     toml = "[retry]\ninitial-wait = 0.1\nmax-wait = 0.5\n"
     if not github:
         toml = "[github]\nenabled = false\n\n" + toml
-    repo.commit(
-        "the project",
-        {
-            "package.json": json.dumps(
-                {"name": name, "version": version, "license": "MIT", "main": "mod.js"}, indent=2
-            )
-            + "\n",
-            "mod.js": "module.exports = 1;\n",
-            "mod.ts": "export const value: number = 1;\n",
-            "deno.json": json.dumps(
-                {
-                    "name": f"@shipit/{name}",
-                    "version": version,
-                    "exports": "./mod.ts",
-                    "license": "MIT",
-                    "publish": {"exclude": ["src/", "pyproject.toml", "package.json", "mod.js"]},
-                },
-                indent=2,
-            )
-            + "\n",
-            "pyproject.toml": (
-                '[build-system]\nrequires = ["setuptools>=61"]\n'
-                'build-backend = "setuptools.build_meta"\n\n'
-                f'[project]\nname = "{name}"\nversion = "{version}"\n'
-                'license = {text = "MIT"}\n'
-            ),
-            f"src/{module}/__init__.py": "VALUE = 1\n",
-            "LICENSE": "MIT\n",
-            "shipit.toml": toml,
-        },
-    )
+    repo.commit("the project", three_registry_files(name, version, toml))
     repo.push()
 
 

@@ -9,9 +9,14 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from releasehelp import three_registry_files
 
 from shipit.sandbox.git_remote import GitRepo
 
@@ -26,38 +31,7 @@ max-wait = 0.5
 
 
 def _project(repo: GitRepo, name: str, version: str = "1.0.0", body: str = "1") -> None:
-    module = name.replace("-", "_")
-    repo.commit(
-        "the project",
-        {
-            "package.json": json.dumps(
-                {"name": name, "version": version, "license": "MIT", "main": "mod.js"}, indent=2
-            )
-            + "\n",
-            "mod.js": f"module.exports = {body};\n",
-            "mod.ts": f"export const value: number = {body};\n",
-            "deno.json": json.dumps(
-                {
-                    "name": f"@shipit/{name}",
-                    "version": version,
-                    "exports": "./mod.ts",
-                    "license": "MIT",
-                    "publish": {"exclude": ["src/", "pyproject.toml", "package.json", "mod.js"]},
-                },
-                indent=2,
-            )
-            + "\n",
-            "pyproject.toml": (
-                '[build-system]\nrequires = ["setuptools>=61"]\n'
-                'build-backend = "setuptools.build_meta"\n\n'
-                f'[project]\nname = "{name}"\nversion = "{version}"\n'
-                'license = {text = "MIT"}\n'
-            ),
-            f"src/{module}/__init__.py": f"VALUE = {body}\n",
-            "LICENSE": "MIT\n",
-            "shipit.toml": TOML,
-        },
-    )
+    repo.commit("the project", three_registry_files(name, version, TOML, body=body))
     repo.push()
 
 

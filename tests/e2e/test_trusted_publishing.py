@@ -16,6 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from releasehelp import three_registry_files
+
 from shipit.sandbox.git_remote import GitRepo
 from shipit.sandbox.manager import Sandbox
 from shipit.sandbox.oidc_issuer import add_request_token
@@ -35,47 +39,10 @@ max-wait = 0.5
 
 
 def _project(repo: GitRepo, name: str, trusted_repo: str) -> None:
-    module = name.replace("-", "_")
+    repository = {"type": "git", "url": f"git+https://github.com/{trusted_repo}.git"}
     repo.commit(
         "the project",
-        {
-            "package.json": json.dumps(
-                {
-                    "name": name,
-                    "version": "1.0.0",
-                    "license": "MIT",
-                    "main": "mod.js",
-                    "repository": {
-                        "type": "git",
-                        "url": f"git+https://github.com/{trusted_repo}.git",
-                    },
-                },
-                indent=2,
-            )
-            + "\n",
-            "mod.js": "module.exports = 1;\n",
-            "mod.ts": "export const value: number = 1;\n",
-            "deno.json": json.dumps(
-                {
-                    "name": f"@shipit/{name}",
-                    "version": "1.0.0",
-                    "exports": "./mod.ts",
-                    "license": "MIT",
-                    "publish": {"exclude": ["src/", "pyproject.toml", "package.json", "mod.js"]},
-                },
-                indent=2,
-            )
-            + "\n",
-            "pyproject.toml": (
-                '[build-system]\nrequires = ["setuptools>=61"]\n'
-                'build-backend = "setuptools.build_meta"\n\n'
-                f'[project]\nname = "{name}"\nversion = "1.0.0"\n'
-                'license = {text = "MIT"}\n'
-            ),
-            f"src/{module}/__init__.py": "VALUE = 1\n",
-            "LICENSE": "MIT\n",
-            "shipit.toml": TOML,
-        },
+        three_registry_files(name, "1.0.0", TOML, package_extra={"repository": repository}),
     )
     repo.push()
 
